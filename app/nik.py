@@ -1,0 +1,346 @@
+"""Structural check of a NIK (Nomor Induk Kependudukan), following docs NIK.md rules 1-8 in order.
+
+Pure Python (no Flask, no database) so the public form, the validator's desk, the CLI and the tests all
+share one definition of "a NIK that could exist". Whether the NIK belongs to a real, living resident is
+NOT decided here; that is the validator's job (with SIAK when configured).
+
+Layout: PP KK CC DDMMYY SSSS (province, regency/city, district, birth date with +40 for women, serial).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["Reason", "NikResult", "normalize", "check", "mask", "region_name", "PROVINCE_CODES"]
+
+_DATA_DIR = Path(__file__).resolve().parent / "data"
+_CURRENT_CSV = _DATA_DIR / "wilayah-kemendagri-2025.csv"
+_OLD_CSV = _DATA_DIR / "wilayah-kemendagri-kode-lama.csv"
+
+# Rule 2: the 38 province codes (fixed by law, so spelled out rather than derived from the CSV; the
+# CSV only supplies the names).
+PROVINCE_CODES: frozenset[str] = frozenset(
+    [str(c) for c in range(11, 20)]
+    + ["21"]
+    + [str(c) for c in range(31, 37)]
+    + ["51", "52", "53"]
+    + [str(c) for c in range(61, 66)]
+    + [str(c) for c in range(71, 77)]
+    + ["81", "82"]
+    + [str(c) for c in range(91, 97)]
+)
+
+# Rule 1 strips spaces, dots and dashes. Any Unicode whitespace and the common Unicode dashes count,
+# because citizens paste from WhatsApp / word processors that insert NBSP or en dashes.
+_SEPARATORS = re.compile(r"[\s.\-\u2010\u2011\u2012\u2013\u2014\u2212]")
+# ASCII digits only: str.isdigit() would accept e.g. Arabic-Indic or superscript digits.
+_SIXTEEN_DIGITS = re.compile(r"[0-9]{16}")
+_DIGITS = re.compile(r"[0-9]+")
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One finding. `code` is stable (for code/tests), `message` is for the citizen or the validator."""
+
+    code: str
+    message: str
+    severity: str = ERROR
+
+
+@dataclass(frozen=True)
+class NikResult:
+    nik: str  # normalized input (may be invalid); never log it, see mask()
+    valid: bool  # True when there is no error-severity reason (warnings allowed)
+    reasons: tuple[Reason, ...] = ()
+    # Codes are dotted ("35", "35.08", "35.08.10") and only set when that level passed its structural
+    # rule; names only when the code was found in the 2025 list or in the kode-lama list.
+    province_code: str | None = None
+    province: str | None = None
+    regency_code: str | None = None
+    regency: str | None = None
+    district_code: str | None = None
+    district: str | None = None
+    old_code: bool = False  # region found only in the kode-lama list (still valid)
+    unknown_region: bool = False  # regency or district found in no list (warning only)
+    birth_date: date | None = None  # None unless it is a real date that is not in the future
+    sex: str | None = None  # "L" (laki-laki) or "P" (perempuan), from DD, whenever DD is in range
+    outside_allowed_region: bool = False
+
+    @property
+    def errors(self) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if r.severity == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if r.severity == WARNING)
+
+
+# --------------------------------------------------------------------------- region tables
+
+
+def _load(path: Path) -> dict[str, str]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row["kode"].strip(): row["nama"].strip() for row in csv.DictReader(fh)}
+
+
+@lru_cache(maxsize=1)
+def _current_regions() -> dict[str, str]:
+    # Loaded on first use, once per process: importing this module must stay cheap.
+    return _load(_CURRENT_CSV)
+
+
+@lru_cache(maxsize=1)
+def _old_regions() -> dict[str, str]:
+    return _load(_OLD_CSV)
+
+
+def _dotted(code: str) -> str | None:
+    """"3508" / "35.08" / "35 08" -> "35.08"; None when it is not 2, 4 or 6 digits."""
+    digits = _SEPARATORS.sub("", code)
+    if len(digits) not in (2, 4, 6) or not _DIGITS.fullmatch(digits):
+        return None
+    return ".".join(digits[i : i + 2] for i in range(0, len(digits), 2))
+
+
+def region_name(code: str) -> str | None:
+    """Name of a province/regency/district code (dotted or not), current list first, then kode lama."""
+    dotted = _dotted(code)
+    if dotted is None:
+        return None
+    return _current_regions().get(dotted) or _old_regions().get(dotted)
+
+
+def _lookup(code: str) -> tuple[str | None, bool]:
+    """(name, is_old_code) for a dotted code; (None, False) when it is in neither list."""
+    name = _current_regions().get(code)
+    if name is not None:
+        return name, False
+    name = _old_regions().get(code)
+    return (name, True) if name is not None else (None, False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def normalize(raw: str) -> str:
+    """Remove spaces, dots and dashes; everything else is kept so that it fails the digit check."""
+    return _SEPARATORS.sub("", raw or "")
+
+
+def mask(nik: str) -> str:
+    """Show the first 4 and last 4 digits only: '3508••••••••0001'.
+
+    Why 4+4: enough for a citizen or officer to recognise their own number (regency + serial tail)
+    without exposing the birth date. Inputs shorter than 12 characters are masked completely, because
+    4+4 visible would reveal most of them.
+    """
+    value = normalize(nik)
+    if len(value) < 12:
+        return "\u2022" * len(value)
+    return value[:4] + "\u2022" * (len(value) - 8) + value[-4:]
+
+
+def _normalize_prefixes(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for p in prefixes:
+        digits = _SEPARATORS.sub("", p)
+        if len(digits) not in (2, 4, 6) or not _DIGITS.fullmatch(digits):
+            # A configuration mistake, not a citizen's typo: fail loudly.
+            raise ValueError(f"allowed NIK prefix must be 2, 4 or 6 digits (e.g. '35.08'): {p!r}")
+        out.append(digits)
+    return tuple(out)
+
+
+def _century_year(yy: int, today: date) -> int:
+    # Rule 7: 20YY if YY <= current YY, else 19YY (generalised to "this century / previous century").
+    century = today.year - today.year % 100
+    return century + yy if yy <= today.year % 100 else century - 100 + yy
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def check(
+    raw: str,
+    *,
+    today: date | None = None,
+    allowed_prefixes: tuple[str, ...] = (),
+    refuse_outside: bool = False,
+) -> NikResult:
+    """Apply every structural rule and collect every finding (not just the first one).
+
+    `allowed_prefixes`: region codes the service is meant for, e.g. ("35.08",). A NIK issued elsewhere
+    gets a warning "di_luar_wilayah" (people move; their NIK keeps the issuing code), or an error when
+    `refuse_outside` is True.
+    """
+    today = today or date.today()
+    prefixes = _normalize_prefixes(allowed_prefixes)
+    nik = normalize(raw)
+
+    # Rule 1. After this fails nothing else can be parsed, so return at once.
+    if not _SIXTEEN_DIGITS.fullmatch(nik):
+        return NikResult(nik=nik, valid=False, reasons=(Reason("panjang", _length_message(nik)),))
+
+    reasons: list[Reason] = []
+    fields: dict[str, object] = {}
+    pp, kk, cc = nik[0:2], nik[2:4], nik[4:6]
+    dd, mm, yy, serial = int(nik[6:8]), int(nik[8:10]), int(nik[10:12]), nik[12:16]
+
+    # Rule 2: province.
+    province_ok = pp in PROVINCE_CODES
+    if province_ok:
+        fields["province_code"] = pp
+        fields["province"] = _current_regions().get(pp)
+    else:
+        reasons.append(Reason(
+            "provinsi",
+            f"Dua angka pertama NIK ({pp}) bukan kode provinsi yang berlaku. Periksa kembali NIK Anda.",
+        ))
+
+    # Rule 3: impossible regency / district codes.
+    regency_ok = kk not in ("00", "70")
+    district_ok = cc != "00"
+    if not regency_ok:
+        reasons.append(Reason(
+            "kabupaten",
+            f"Angka ke-3 dan ke-4 NIK ({kk}) bukan kode kabupaten/kota yang mungkin. "
+            "Periksa kembali NIK Anda.",
+        ))
+    if not district_ok:
+        reasons.append(Reason(
+            "kecamatan",
+            "Angka ke-5 dan ke-6 NIK (00) bukan kode kecamatan yang mungkin. Periksa kembali NIK Anda.",
+        ))
+
+    # Rule 4: lookup. Only meaningful when the levels above are structurally fine.
+    if province_ok and regency_ok:
+        reasons.extend(_region_lookup(f"{pp}.{kk}", f"{pp}.{kk}.{cc}" if district_ok else None, fields))
+
+    # Rules 5-7: birth date and sex.
+    reasons.extend(_birth(dd, mm, yy, today, fields))
+
+    # Rule 8: serial.
+    if serial == "0000":
+        reasons.append(Reason("nomor_urut", "Empat angka terakhir NIK (nomor urut) tidak boleh 0000."))
+
+    # Service area (a product rule, not a NIK.md rule): checked last.
+    if prefixes and not any(nik.startswith(p) for p in prefixes):
+        fields["outside_allowed_region"] = True
+        reasons.append(_outside_reason(prefixes, refuse_outside))
+
+    valid = not any(r.severity == ERROR for r in reasons)
+    return NikResult(nik=nik, valid=valid, reasons=tuple(reasons), **fields)  # type: ignore[arg-type]
+
+
+def _length_message(nik: str) -> str:
+    if not nik:
+        return "NIK belum diisi. NIK terdiri dari 16 angka, tertera di KTP atau Kartu Keluarga."
+    if not _DIGITS.fullmatch(nik):
+        return (
+            "NIK hanya boleh berisi angka 0-9; yang Anda ketik mengandung huruf atau tanda lain. "
+            "NIK terdiri dari 16 angka."
+        )
+    return f"NIK harus terdiri dari 16 angka; yang Anda ketik {len(nik)} angka."
+
+
+def _region_lookup(regency_code: str, district_code: str | None, fields: dict[str, object]) -> list[Reason]:
+    """Rule 4. Kode lama and unknown codes are warnings for the validator, never a rejection."""
+    reasons: list[Reason] = []
+    old_codes: list[str] = []
+    unknown: str | None = None
+
+    fields["regency_code"] = regency_code
+    name, old = _lookup(regency_code)
+    fields["regency"] = name
+    if name is None:
+        unknown = regency_code
+    elif old:
+        old_codes.append(f"{regency_code} ({name})")
+
+    if district_code is not None:
+        fields["district_code"] = district_code
+        name, old = _lookup(district_code)
+        fields["district"] = name
+        if name is None:
+            unknown = unknown or district_code  # report the broadest unknown level only
+        elif old:
+            old_codes.append(f"{district_code} ({name})")
+
+    if old_codes:
+        fields["old_code"] = True
+        reasons.append(Reason(
+            "kode_lama",
+            "Kode wilayah " + ", ".join(old_codes) + " adalah kode lama (sebelum pemekaran/penomoran "
+            "ulang). NIK tetap berlaku.",
+            WARNING,
+        ))
+    if unknown is not None:
+        fields["unknown_region"] = True
+        reasons.append(Reason(
+            "wilayah_tidak_dikenal",
+            f"Kode wilayah {unknown} tidak ditemukan dalam daftar Kemendagri; petugas akan memeriksanya.",
+            WARNING,
+        ))
+    return reasons
+
+
+def _birth(dd: int, mm: int, yy: int, today: date, fields: dict[str, object]) -> list[Reason]:
+    """Rules 5-7. Day and month are reported separately so the citizen sees every typo at once."""
+    reasons: list[Reason] = []
+    day: int | None = None
+    if 1 <= dd <= 31:
+        day, fields["sex"] = dd, "L"
+    elif 41 <= dd <= 71:
+        day, fields["sex"] = dd - 40, "P"
+    else:
+        reasons.append(Reason(
+            "tanggal",
+            f"Angka ke-7 dan ke-8 NIK ({dd:02d}) harus tanggal lahir: 01-31 untuk laki-laki, "
+            "atau 41-71 untuk perempuan (tanggal lahir ditambah 40).",
+        ))
+    if not 1 <= mm <= 12:
+        reasons.append(Reason("bulan", f"Angka ke-9 dan ke-10 NIK ({mm:02d}) harus bulan lahir 01-12."))
+        return reasons
+    if day is None:
+        return reasons
+
+    year = _century_year(yy, today)
+    try:
+        born = date(year, mm, day)
+    except ValueError:
+        reasons.append(Reason(
+            "tanggal_lahir",
+            f"Tanggal lahir dalam NIK ({day:02d}-{mm:02d}-{year}) tidak ada di kalender. "
+            "Periksa kembali NIK Anda.",
+        ))
+        return reasons
+    if born > today:
+        reasons.append(Reason(
+            "tanggal_masa_depan",
+            f"Tanggal lahir dalam NIK ({born:%d-%m-%Y}) belum terjadi. Periksa kembali NIK Anda.",
+        ))
+        return reasons
+    fields["birth_date"] = born
+    return reasons
+
+
+def _outside_reason(prefixes: tuple[str, ...], refuse: bool) -> Reason:
+    names = ", ".join(region_name(p) or _dotted(p) or p for p in prefixes)
+    if refuse:
+        return Reason(
+            "di_luar_wilayah",
+            f"Layanan ini hanya untuk penduduk dengan NIK terbitan {names}.",
+        )
+    return Reason(
+        "di_luar_wilayah",
+        f"NIK ini diterbitkan di luar wilayah layanan ({names}); petugas akan memeriksanya.",
+        WARNING,
+    )
