@@ -1,0 +1,53 @@
+# Quick start: `make run` (demo on http://127.0.0.1:8080) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := APP_MODE=$${APP_MODE:-demo} $(VENV)/bin/flask --app run
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test test-pg install install-test translations setup demo-db browser-deps clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.test: requirements-test.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.runtime translations
+install-test: $(VENV)/.test translations
+
+# Compiled catalogues (.mo) are build output: made from the .po files on every install.
+translations: $(VENV)/.runtime
+	$(VENV)/bin/pybabel compile -q -d app/translations -f
+
+setup: install
+	$(FLASK) setup --demo
+
+run: setup
+	@echo "Layanan Pengaduan Online: http://$(HOST):$(PORT)/  (staf: http://$(HOST):$(PORT)/login/)"
+	@APP_MODE=$${APP_MODE:-demo} $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 \
+		--access-logfile - 'run:app'
+
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same suite against PostgreSQL (a fresh database is created on this server and dropped after).
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+test-pg: install-test
+	TEST_DATABASE_URL=$(TEST_PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests (no browser download: Playwright drives /usr/bin/chromium).
+browser-deps:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+clean:
+	rm -rf $(VENV) instance/pengaduan.db
+
+# Re-extract marked strings into the catalogues (then translate the new entries in the .po files).
+extract-messages: $(VENV)/.runtime
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations

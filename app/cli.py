@@ -1,0 +1,83 @@
+"""Command line: `flask setup`, `flask roles sync`, `flask opd import`, `flask demo seed`,
+`flask staff create`. Commands parse arguments and call services; they hold no business rules."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+
+def register_cli(app: Flask) -> None:
+    roles = AppGroup("roles", help="Peran dan hak akses.")
+    opd = AppGroup("opd", help="Daftar OPD.")
+    demo = AppGroup("demo", help="Data demo.")
+    staff = AppGroup("staff", help="Akun petugas.")
+
+    @roles.command("sync")
+    def roles_sync():
+        """Apply the role permission sets declared in app/security.py (idempotent)."""
+        from .services.accounts import sync_permissions
+
+        result = sync_permissions()
+        click.echo(f"Roles synced: {result['added']} permission(s) added, {result['removed']} removed.")
+
+    @opd.command("import")
+    @click.argument("path", required=False)
+    def opd_import(path):
+        """Create or update OPDs from a CSV (kode,nama,jenis); default: the Lumajang list."""
+        from .services.accounts import import_opds
+
+        created, updated = import_opds(path)
+        click.echo(f"OPD: {created} created, {updated} updated.")
+
+    @demo.command("seed")
+    def demo_seed():
+        """Demo accounts (password from DEMO_PASSWORD) and complaints in every state."""
+        from .demo import seed
+
+        for line in seed():
+            click.echo(line)
+
+    @staff.command("create")
+    @click.option("--username", required=True)
+    @click.option("--email", required=True)
+    @click.option("--first-name", default="Admin")
+    @click.option("--last-name", default="Sistem")
+    @click.option("--role", default="Admin Sistem", show_default=True)
+    @click.option("--opd", "opd_code", default=None, help="OPD code, required for Admin OPD.")
+    @click.password_option()
+    def staff_create(username, email, first_name, last_name, role, opd_code, password):
+        """Create a staff account (the password policy applies here too)."""
+        from .services.accounts import create_staff
+        from .services import ServiceError
+
+        try:
+            user = create_staff(username=username, email=email, first_name=first_name, last_name=last_name,
+                                role=role, password=password, opd_code=opd_code)
+        except ServiceError as exc:
+            raise click.ClickException(
+                exc.message + "".join(f"\n  {k}: {v}" for k, v in exc.errors.items())) from exc
+        click.echo(f"Akun {user.username} ({role}) dibuat.")
+
+    @app.cli.command("setup")
+    @click.option("--demo", "with_demo", is_flag=True, help="Also seed demo accounts and complaints.")
+    def setup(with_demo):
+        """Migrate the database, register permissions, sync roles, import the OPD list."""
+        from flask_migrate import upgrade
+
+        from .services.accounts import import_opds, sync_permissions
+
+        upgrade(directory=current_app.extensions["migrate"].directory)
+        result = sync_permissions()
+        created, updated = import_opds(None)
+        click.echo(f"Database migrated; roles synced (+{result['added']}/-{result['removed']}); "
+                   f"OPD {created} created, {updated} updated.")
+        if with_demo:
+            from .demo import seed
+
+            for line in seed():
+                click.echo(line)
+
+    for group in (roles, opd, demo, staff):
+        app.cli.add_command(group)

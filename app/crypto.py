@@ -1,0 +1,50 @@
+"""NIK at rest: Fernet encryption plus a keyed hash (HMAC-SHA256) for look-ups and duplicates.
+
+Pure: keys are passed in. Old keys keep decrypting (MultiFernet) until `flask nik rotate-key` has
+re-encrypted every row with the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from .nik import normalize
+
+PIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+
+
+class NikCipher:
+    def __init__(self, key: str, hmac_key: str, old_keys: tuple[str, ...] = ()):
+        try:
+            self._fernet = MultiFernet([Fernet(key.encode())] + [Fernet(k.encode()) for k in old_keys])
+        except (ValueError, TypeError) as exc:
+            raise ValueError("NIK_ENCRYPTION_KEY must be a Fernet key (32 bytes, url-safe base64).") from exc
+        self._hmac_key = hmac_key.encode()
+
+    def encrypt(self, nik: str) -> str:
+        return self._fernet.encrypt(normalize(nik).encode()).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode()
+        except InvalidToken as exc:
+            raise ValueError("NIK cannot be decrypted with the configured keys.") from exc
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt with the primary key (used by the key-rotation command)."""
+        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+
+    def digest(self, nik: str) -> str:
+        return hmac.new(self._hmac_key, normalize(nik).encode(), hashlib.sha256).hexdigest()
+
+
+def new_pin(length: int = 8) -> str:
+    return "".join(secrets.choice(PIN_ALPHABET) for _ in range(length))
+
+
+def normalize_pin(pin: str) -> str:
+    return "".join(ch for ch in pin.upper() if ch.isalnum())

@@ -1,0 +1,14 @@
+"""Jinja filters shared by staff and public templates."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .nik import mask as mask_nik
+from .timeutil import format_wib
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["wib"] = format_wib
+    app.jinja_env.filters["wib_date"] = lambda v: format_wib(v, with_time=False)
+    app.jinja_env.filters["mask_nik"] = mask_nik

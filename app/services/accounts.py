@@ -1,0 +1,78 @@
+"""Staff accounts, roles and the OPD list: the set-up side of the product."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import audit, passwords
+from ..extensions import db
+from ..models import Opd, Staff
+from ..security import sync_roles
+from ..workflow import Role
+from .common import Actor, Invalid, unit_of_work
+
+DEFAULT_OPD_CSV = Path(__file__).resolve().parent.parent / "data" / "opd-lumajang.csv"
+
+
+def sync_permissions() -> dict[str, int]:
+    """Register every view's permissions (FAB) and apply our role table; idempotent."""
+    appbuilder = current_app.appbuilder
+    with unit_of_work():
+        appbuilder.add_permissions(update_perms=True)
+        result = sync_roles(appbuilder.sm)
+        audit.record("system", "roles.sync", actor=Actor.system(), detail=result)
+    return result
+
+
+def import_opds(path: str | None) -> tuple[int, int]:
+    text = Path(path or DEFAULT_OPD_CSV).read_text(encoding="utf-8")
+    created = updated = 0
+    with unit_of_work():
+        for row in csv.DictReader(io.StringIO(text)):
+            code, name, kind = row["kode"].strip(), row["nama"].strip(), (row.get("jenis") or "dinas").strip()
+            opd = db.session.scalar(sa.select(Opd).where(Opd.code == code))
+            if opd is None:
+                db.session.add(Opd(code=code, name=name, kind=kind, active=True))
+                created += 1
+            elif (opd.name, opd.kind) != (name, kind):
+                opd.name, opd.kind = name, kind
+                updated += 1
+        audit.record("system", "opd.import", actor=Actor.system(), detail={"created": created, "updated": updated})
+    return created, updated
+
+
+def create_staff(*, username: str, email: str, first_name: str, last_name: str, role: str, password: str,
+                 opd_code: str | None = None, actor: Actor | None = None) -> Staff:
+    """Create a staff account; the password policy and the OPD rule apply on every path."""
+    sm = current_app.appbuilder.sm
+    errors: dict[str, str] = {}
+    problems = passwords.problems(password, username)
+    if problems:
+        errors["password"] = " ".join(problems)
+    db_role = sm.find_role(role)
+    if db_role is None:
+        errors["role"] = f"Peran '{role}' tidak dikenal."
+    opd = None
+    if role == Role.ADMIN_OPD.value:
+        opd = db.session.scalar(sa.select(Opd).where(Opd.code == (opd_code or "")))
+        if opd is None:
+            errors["opd"] = "Akun Admin OPD wajib memiliki OPD yang valid."
+    if db.session.scalar(sa.select(Staff.id).where(sa.or_(Staff.username == username, Staff.email == email))):
+        errors["username"] = "Nama pengguna atau e-mail sudah dipakai."
+    if errors:
+        raise Invalid("Akun tidak dapat dibuat.", errors=errors)
+    with unit_of_work():
+        from werkzeug.security import generate_password_hash
+
+        user = Staff(first_name=first_name, last_name=last_name, username=username, email=email, active=True,
+                     password=generate_password_hash(password), roles=[db_role], opd_id=opd.id if opd else None)
+        db.session.add(user)
+        db.session.flush()
+        audit.record("action", "user.create", actor=actor or Actor.system(),
+                     detail={"username": username, "role": role, "opd": opd_code})
+    return user

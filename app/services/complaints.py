@@ -1,0 +1,415 @@
+"""Use cases of the complaint life cycle (SOP rows 1-8). Each public function is one transaction
+that writes its StatusEvent and history row; nothing else commits."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Sequence
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import audit, notify, redact
+from ..crypto import NikCipher, new_pin, normalize_pin
+from ..extensions import db
+from ..models import Answer, Complaint, NikCheck, NonWorkingDay, Opd, Routing, StatusEvent, TicketCounter
+from ..nik import check as check_nik
+from ..timeutil import format_wib, utcnow
+from ..workflow import Action, Role, State, Visibility, answer_deadline, apply_transition, validation_deadline
+from .common import Actor, Conflict, Forbidden, Invalid, NotFound, setting, unit_of_work
+from .scope import get_visible
+
+LIMITS = {"name": 120, "phone": 32, "email": 254, "address": 300, "title": 200, "text": 4000,
+          "location": 300, "remark": 2000, "answer": 10000, "reason": 500}
+
+
+def cipher() -> NikCipher:
+    return NikCipher(setting("NIK_ENCRYPTION_KEY"), setting("NIK_HMAC_KEY"),
+                     tuple(setting("NIK_ENCRYPTION_OLD_KEYS")))
+
+
+def mask_text(text: str | None) -> str | None:
+    return None if text is None else redact.mask(text, plates=setting("MASK_PLATES"))
+
+
+def track_url(ticket: str) -> str:
+    return f"{setting('PUBLIC_BASE_URL').rstrip('/')}/lacak?tiket={ticket}"
+
+
+def _days_off() -> frozenset:
+    return frozenset(db.session.scalars(sa.select(NonWorkingDay.day)))
+
+
+def compute_answer_deadline(routed_at):
+    return answer_deadline(routed_at, setting("ANSWER_DAYS"), setting("ANSWER_DAY_MODE"), _days_off())
+
+
+def _event(complaint: Complaint, move, actor: Actor, note: str | None = None, public: bool = True,
+           at=None) -> StatusEvent:
+    event = StatusEvent(complaint=complaint, from_state=move.source, to_state=move.target,
+                        action=move.action.value, actor_id=actor.user_id, actor_role=move.role.value,
+                        opd_id=complaint.opd_id, at=at or utcnow(), note=note, public=public)
+    db.session.add(event)
+    complaint.state = move.target
+    return event
+
+
+def _next_ticket(now) -> str:
+    """`LMJ-2026-000123`: a per-year counter bumped with UPDATE … RETURNING, which holds a row lock
+    until commit, so concurrent submissions on PostgreSQL queue up instead of colliding."""
+    prefix, year = setting("TICKET_PREFIX"), now.year
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(TicketCounter).values(prefix=prefix, year=year, value=0)
+                       .on_conflict_do_nothing())
+    value = db.session.execute(
+        sa.update(TicketCounter).where(TicketCounter.prefix == prefix, TicketCounter.year == year)
+        .values(value=TicketCounter.value + 1).returning(TicketCounter.value)).scalar_one()
+    return f"{prefix}-{year}-{value:06d}"
+
+
+@dataclass
+class SubmitInput:
+    name: str
+    nik: str
+    phone: str
+    opd_code: str
+    title: str
+    text: str
+    visibility: str = Visibility.ANONIM.value
+    email: str | None = None
+    address: str | None = None
+    location: str | None = None
+    consent: bool = False
+    channel: str = "web"
+    locale: str = "id"
+
+
+@dataclass
+class Submitted:
+    complaint: Complaint
+    pin: str  # shown once to the complainant, stored only hashed
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def validate_submission(data: SubmitInput) -> tuple[dict[str, str], object, Opd | None]:
+    """Every field's problem, in Indonesian; also the parsed NIK and the OPD when they are fine."""
+    errors: dict[str, str] = {}
+    for name in ("name", "phone", "title", "text"):
+        if not _clean(getattr(data, name)):
+            errors[name] = "Wajib diisi."
+    for name in ("name", "phone", "email", "address", "title", "text", "location"):
+        value = _clean(getattr(data, name))
+        if value and len(value) > LIMITS[name]:
+            errors[name] = f"Maksimal {LIMITS[name]} karakter (saat ini {len(value)})."
+    phone = _clean(data.phone)
+    if phone and "phone" not in errors:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        if not (8 <= len(digits) <= 15) or any(ch not in "0123456789+-() " for ch in phone):
+            errors["phone"] = "Nomor telepon tidak valid (contoh: 0812-3456-7890)."
+    email = _clean(data.email)
+    if email and "email" not in errors:
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain or " " in email:
+            errors["email"] = "Alamat e-mail tidak valid (contoh: nama@contoh.id)."
+    result = None
+    if not _clean(data.nik):
+        errors["nik"] = "Wajib diisi."
+    else:
+        result = check_nik(data.nik, allowed_prefixes=tuple(setting("NIK_ALLOWED_PREFIXES")),
+                           refuse_outside=setting("NIK_REFUSE_OUTSIDE"))
+        if not result.valid:
+            errors["nik"] = " ".join(r.message for r in result.errors)
+    if data.visibility not in {v.value for v in Visibility}:
+        errors["visibility"] = "Pilih salah satu: publik, anonim atau rahasia."
+    if not data.consent:
+        errors["consent"] = "Persetujuan pemrosesan data pribadi (UU 27/2022) diperlukan."
+    opd = None
+    if not _clean(data.opd_code):
+        errors["opd"] = "Pilih OPD tujuan."
+    else:
+        opd = db.session.scalar(sa.select(Opd).where(Opd.code == data.opd_code.strip(), Opd.active.is_(True)))
+        if opd is None:
+            errors["opd"] = "OPD tujuan tidak dikenal atau tidak aktif."
+    return errors, result, opd
+
+
+def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) -> Submitted:
+    """SOP rows 1 and 3: store the complaint, its attachments and its first timeline event at once.
+
+    `files` are objects with `save_for(complaint)` (see storage); they are written in this transaction.
+    """
+    actor = actor or Actor.public()
+    errors, nik_result, opd = validate_submission(data)
+    if errors:
+        raise Invalid("Periksa kembali isian yang ditandai.", errors=errors)
+    crypt = cipher()
+    nik_hash = crypt.digest(nik_result.nik)
+    now = utcnow()
+    with unit_of_work():
+        window = now - timedelta(minutes=setting("DUPLICATE_WINDOW_MINUTES"))
+        duplicate = db.session.scalar(sa.select(Complaint.id).where(
+            Complaint.nik_hash == nik_hash, Complaint.submitted_at >= window,
+            Complaint.text == data.text.strip()).limit(1))
+        if duplicate is not None:
+            raise Conflict("Pengaduan yang sama dari NIK ini baru saja diterima; tidak perlu mengirim ulang.",
+                           code="duplicate")
+        move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
+        pin = new_pin()
+        complaint = Complaint(
+            ticket=_next_ticket(now), pin_hash=generate_password_hash(pin), channel=data.channel,
+            name=data.name.strip(), nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
+            phone=data.phone.strip(), email=_clean(data.email), address=_clean(data.address),
+            opd_id=opd.id, opd=opd, title=data.title.strip(), text=data.text.strip(),
+            location=_clean(data.location), visibility=Visibility(data.visibility),
+            public_title=mask_text(data.title.strip()), public_text=mask_text(data.text.strip()),
+            nik_structural_ok=nik_result.valid,
+            nik_findings=json.dumps([{"code": r.code, "message": r.message, "severity": r.severity}
+                                     for r in nik_result.reasons], ensure_ascii=False),
+            submitted_at=now, validation_deadline=validation_deadline(now, setting("VALIDATION_HOURS")),
+        )
+        db.session.add(complaint)
+        _event(complaint, move, actor, note="Pengaduan diterima.", at=now)
+        db.session.flush()
+        for incoming in files:
+            incoming.save_for(complaint)
+        audit.record("action", "complaint.submit", actor=actor, complaint_id=complaint.id,
+                     detail={"ticket": complaint.ticket, "channel": data.channel})
+        if complaint.email:
+            notify.queue("email", complaint.email, "submitted",
+                         {"ticket": complaint.ticket, "track_url": track_url(complaint.ticket),
+                          "validation_deadline": format_wib(complaint.validation_deadline)},
+                         locale=data.locale, complaint_id=complaint.id)
+    return Submitted(complaint, pin)
+
+
+def track(ticket: str, pin: str) -> Complaint | None:
+    """The complainant's own view: None for a wrong ticket or PIN, whichever is wrong."""
+    complaint = db.session.scalar(sa.select(Complaint).where(Complaint.ticket == (ticket or "").strip().upper()))
+    if complaint is None:
+        # Spend the same time as a real check so timing does not tell which part was wrong.
+        check_password_hash(generate_password_hash("x"), normalize_pin(pin or ""))
+        return None
+    if not check_password_hash(complaint.pin_hash, normalize_pin(pin or "")):
+        return None
+    return complaint
+
+
+# --------------------------------------------------------------------------- validator (rows 4-6)
+
+
+def claim(complaint_id: int, actor: Actor) -> Complaint:
+    """Open a complaint for checking: it is held for this validator for CLAIM_MINUTES."""
+    if not actor.has(Role.VALIDATOR):
+        raise Forbidden("Hanya validator yang dapat memeriksa NIK.")
+    now = utcnow()
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        if complaint.state is not State.MENUNGGU_VERIFIKASI:
+            raise Conflict("Pengaduan ini sudah diputuskan.", code="decided")
+        held = complaint.claim_expires_at is not None and complaint.claim_expires_at > now
+        if held and complaint.claimed_by_id != actor.user_id:
+            holder = complaint.claimed_by
+            name = f"{holder.first_name} {holder.last_name}".strip() if holder else "validator lain"
+            raise Conflict(f"Sedang diperiksa oleh {name} sampai {format_wib(complaint.claim_expires_at)}.",
+                           code="claimed")
+        if not held:
+            complaint.claimed_by_id = actor.user_id
+            complaint.claimed_at = now
+            db.session.add(StatusEvent(
+                complaint=complaint, from_state=complaint.state, to_state=complaint.state, action="claim",
+                actor_id=actor.user_id, actor_role=Role.VALIDATOR.value, opd_id=complaint.opd_id, at=now,
+                note="NIK sedang diperiksa oleh validator.", public=True))
+        complaint.claim_expires_at = now + timedelta(minutes=setting("CLAIM_MINUTES"))
+        audit.record("action", "complaint.claim", actor=actor, complaint_id=complaint.id)
+    return complaint
+
+
+def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | None = None,
+               expected_version: int | None = None, public_title: str | None = None,
+               public_text: str | None = None, public_edit_reason: str | None = None) -> Complaint:
+    """SOP rows 4-6: Tidak valid → kept with its remark, never published; Valid → routed and published
+    unless rahasia. Optional edits of the public rendering need a reason (the original stays)."""
+    remark = _clean(remark)
+    if not valid and not remark:
+        raise Invalid("Catatan wajib diisi untuk keputusan Tidak valid.", errors={"remark": "Wajib diisi."})
+    if remark and len(remark) > LIMITS["remark"]:
+        raise Invalid("Catatan terlalu panjang.", errors={"remark": f"Maksimal {LIMITS['remark']} karakter."})
+    edits = {k: v for k, v in (("public_title", public_title), ("public_text", public_text)) if v is not None}
+    if edits and valid and not _clean(public_edit_reason):
+        raise Invalid("Alasan perubahan versi publik wajib diisi.", errors={"public_edit_reason": "Wajib diisi."})
+    now = utcnow()
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        if expected_version is not None and complaint.version != expected_version:
+            raise Conflict("Pengaduan ini baru saja diputuskan oleh validator lain.", code="stale")
+        action = Action.VALIDATE if valid else Action.INVALIDATE
+        move = apply_transition(action, complaint.state, actor.roles)
+        if (complaint.claim_expires_at and complaint.claim_expires_at > now
+                and complaint.claimed_by_id not in (None, actor.user_id)):
+            raise Conflict("Pengaduan ini sedang diperiksa oleh validator lain.", code="claimed")
+        opened_at = complaint.claimed_at if complaint.claimed_by_id == actor.user_id and complaint.claimed_at else now
+        db.session.add(NikCheck(complaint_id=complaint.id, validator_id=actor.user_id, opened_at=opened_at,
+                                decided_at=now, structural_ok=complaint.nik_structural_ok,
+                                siak_verdict=complaint.siak_verdict,
+                                result="valid" if valid else "tidak_valid", remark=remark))
+        complaint.validated_at = now
+        complaint.claimed_by_id = complaint.claim_expires_at = complaint.claimed_at = None
+        if valid:
+            for key, value in edits.items():
+                setattr(complaint, key, value.strip())
+            if edits:
+                complaint.public_edit_reason = public_edit_reason.strip()
+            _route(complaint, complaint.opd, now)
+            if complaint.visibility is not Visibility.RAHASIA:
+                complaint.published_at = now
+            _event(complaint, move, actor, note=f"NIK valid. Diteruskan ke {complaint.opd.name}.", at=now)
+        else:
+            complaint.closed_at = now
+            _event(complaint, move, actor, note=f"NIK tidak valid: {remark}", at=now)
+        audit.record("action", "complaint.decide", actor=actor, complaint_id=complaint.id,
+                     detail={"result": "valid" if valid else "tidak_valid"})
+        _notify_complainant(complaint, "routed" if valid else "invalid", remark=remark)
+    return complaint
+
+
+def _route(complaint: Complaint, opd: Opd, now) -> None:
+    complaint.opd_id, complaint.opd = opd.id, opd
+    complaint.routed_at = now
+    complaint.answer_deadline = compute_answer_deadline(now)
+    complaint.answer_overdue = False
+    complaint.answer_reminded_at = None
+    db.session.add(Routing(complaint_id=complaint.id, opd_id=opd.id, routed_at=now,
+                           deadline=complaint.answer_deadline))
+
+
+def _close_routing(complaint: Complaint, now, outcome: str, reason: str | None = None) -> None:
+    hop = db.session.scalar(sa.select(Routing).where(Routing.complaint_id == complaint.id,
+                                                     Routing.ended_at.is_(None)).order_by(Routing.id.desc()))
+    if hop is not None:
+        hop.ended_at, hop.outcome, hop.reason = now, outcome, reason
+
+
+def _notify_complainant(complaint: Complaint, template: str, **extra) -> None:
+    if not complaint.email:
+        return
+    context = {"ticket": complaint.ticket, "track_url": track_url(complaint.ticket), "opd": complaint.opd.name,
+               "answer_deadline": format_wib(complaint.answer_deadline), **extra}
+    notify.queue("email", complaint.email, template, context, complaint_id=complaint.id)
+
+
+# --------------------------------------------------------------------------- OPD desk (rows 6-8)
+
+
+def answer(complaint_id: int, actor: Actor, text: str, files: Sequence = ()) -> Answer:
+    """SOP rows 7-8: store the answer; it is shown with the complaint at once."""
+    text = _clean(text)
+    if not text:
+        raise Invalid("Jawaban wajib diisi.", errors={"text": "Wajib diisi."})
+    if len(text) > LIMITS["answer"]:
+        raise Invalid("Jawaban terlalu panjang.", errors={"text": f"Maksimal {LIMITS['answer']} karakter."})
+    now = utcnow()
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        move = apply_transition(Action.ANSWER, complaint.state, actor.roles)
+        reply = Answer(complaint=complaint, opd_id=complaint.opd_id, author_id=actor.user_id, text=text,
+                       public_text=mask_text(text), created_at=now)
+        db.session.add(reply)
+        complaint.answered_at = now
+        complaint.closed_at = now  # answered is the end of the SOP; retention counts from here
+        _close_routing(complaint, now, "answered")
+        _event(complaint, move, actor, note=f"Dijawab oleh {complaint.opd.name}.", at=now)
+        db.session.flush()
+        for incoming in files:
+            incoming.save_for(complaint, answer=reply)
+        audit.record("action", "complaint.answer", actor=actor, complaint_id=complaint.id)
+        _notify_complainant(complaint, "answered")
+    return reply
+
+
+def edit_answer(complaint_id: int, actor: Actor, text: str, reason: str) -> Answer:
+    """Editing a published answer needs a reason; Continuum keeps every version for Pimpinan."""
+    text, reason = _clean(text), _clean(reason)
+    errors = {}
+    if not text:
+        errors["text"] = "Wajib diisi."
+    elif len(text) > LIMITS["answer"]:
+        errors["text"] = f"Maksimal {LIMITS['answer']} karakter."
+    if not reason:
+        errors["reason"] = "Alasan perubahan wajib diisi."
+    if errors:
+        raise Invalid("Periksa kembali isian.", errors=errors)
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        if not actor.has(Role.ADMIN_OPD) or complaint.current_answer is None:
+            raise Forbidden("Hanya OPD yang menjawab yang dapat mengubah jawaban.")
+        reply = complaint.current_answer
+        reply.text, reply.public_text = text, mask_text(text)
+        reply.edited_at, reply.edit_reason = utcnow(), reason
+        audit.record("action", "answer.edit", actor=actor, complaint_id=complaint.id, detail={"reason": reason})
+    return reply
+
+
+def return_to_dispatch(complaint_id: int, actor: Actor, reason: str) -> Complaint:
+    """"Bukan wewenang": the OPD hands the complaint back for re-routing."""
+    reason = _clean(reason)
+    if not reason:
+        raise Invalid("Alasan wajib diisi.", errors={"reason": "Wajib diisi."})
+    if len(reason) > LIMITS["reason"]:
+        raise Invalid("Alasan terlalu panjang.", errors={"reason": f"Maksimal {LIMITS['reason']} karakter."})
+    now = utcnow()
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        move = apply_transition(Action.RETURN, complaint.state, actor.roles)
+        _close_routing(complaint, now, "returned", reason)
+        _event(complaint, move, actor, note=f"Dikembalikan oleh {complaint.opd.name} (bukan wewenang): {reason}",
+               at=now)
+        audit.record("action", "complaint.return", actor=actor, complaint_id=complaint.id,
+                     detail={"reason": reason})
+    return complaint
+
+
+def reroute(complaint_id: int, actor: Actor, opd_code: str, note: str | None = None) -> Complaint:
+    """Disposisi: send the complaint to another OPD; its deadline starts again at this routing."""
+    now = utcnow()
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        target = db.session.scalar(sa.select(Opd).where(Opd.code == (opd_code or "").strip(), Opd.active.is_(True)))
+        if target is None:
+            raise Invalid("OPD tujuan tidak dikenal atau tidak aktif.", errors={"opd": "OPD tidak dikenal."})
+        if target.id == complaint.opd_id and complaint.state is State.DITERUSKAN:
+            raise Invalid("Pengaduan sudah berada di OPD tersebut.", errors={"opd": "Pilih OPD lain."})
+        move = apply_transition(Action.REROUTE, complaint.state, actor.roles)
+        if complaint.state is State.DITERUSKAN:
+            _close_routing(complaint, now, "rerouted", _clean(note))
+        _route(complaint, target, now)
+        _event(complaint, move, actor, note=f"Diteruskan ke {target.name}." + (f" {note.strip()}" if _clean(note) else ""),
+               at=now)
+        audit.record("action", "complaint.reroute", actor=actor, complaint_id=complaint.id,
+                     detail={"opd": target.code})
+        _notify_complainant(complaint, "routed")
+    return complaint
+
+
+def close_answered(complaint_id: int, actor: Actor) -> Complaint:
+    """DIJAWAB → SELESAI, by the complainant (accepting) or the system after a quiet period."""
+    now = utcnow()
+    with unit_of_work():
+        complaint = db.session.get(Complaint, complaint_id)
+        if complaint is None:
+            raise NotFound("Pengaduan tidak ditemukan.")
+        move = apply_transition(Action.CLOSE, complaint.state, actor.roles)
+        complaint.closed_at = now
+        _event(complaint, move, actor, note="Pengaduan selesai.", at=now)
+        audit.record("action", "complaint.close", actor=actor, complaint_id=complaint.id)
+    return complaint

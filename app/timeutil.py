@@ -1,0 +1,35 @@
+"""Time helpers: the database stores naive UTC; people read WIB (Asia/Jakarta). Pure, no Flask."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def utcnow() -> datetime:
+    """Naive UTC 'now', the form every timestamp column holds."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def to_wib(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(WIB)
+
+
+def from_wib(value: datetime) -> datetime:
+    """A WIB wall-clock time (naive or aware) as naive UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=WIB)
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def format_wib(value: datetime | None, with_time: bool = True) -> str:
+    local = to_wib(value)
+    if local is None:
+        return "–"
+    return local.strftime("%d-%m-%Y %H:%M WIB" if with_time else "%d-%m-%Y")

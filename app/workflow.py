@@ -1,0 +1,193 @@
+"""The complaint life cycle: states, who may move them, and the time standards (SOP rows 4-8).
+
+Pure Python: no Flask, no database. Services call `apply_transition`, which checks the table below
+and hands back the event to store; deadlines are computed here so the SLA job, the desks and the
+public pages agree on one definition.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Collection, Iterable
+
+import holidays
+
+from .timeutil import WIB, from_wib, to_wib
+
+
+class State(str, enum.Enum):
+    MENUNGGU_VERIFIKASI = "menunggu_verifikasi"  # awaiting the NIK check (24 h)
+    TIDAK_VALID = "tidak_valid"  # NIK invalid: terminal, kept with the remark, never published
+    DITERUSKAN = "diteruskan"  # routed to an OPD, published unless rahasia (7 days)
+    PERLU_DISPOSISI = "perlu_disposisi"  # returned "bukan wewenang": waits for re-routing
+    DIJAWAB = "dijawab"  # answered; the answer is published with the complaint
+    SELESAI = "selesai"  # closed after the answer (accepted, or silence)
+
+
+class Role(str, enum.Enum):
+    PUBLIK = "Publik"
+    VALIDATOR = "Validator"
+    ADMIN_OPD = "Admin OPD"
+    PIMPINAN = "Pimpinan"
+    ADMIN_SISTEM = "Admin Sistem"
+    SYSTEM = "Sistem"  # the scheduler acting on its own
+
+
+class Visibility(str, enum.Enum):
+    PUBLIK = "publik"  # public, with the complainant's name
+    ANONIM = "anonim"  # public as "Anonim"; identity hidden from the OPD too
+    RAHASIA = "rahasia"  # never public; only the complainant via ticket + PIN
+
+
+OPEN_STATES = frozenset({State.MENUNGGU_VERIFIKASI, State.DITERUSKAN, State.PERLU_DISPOSISI})
+CLOSED_STATES = frozenset({State.TIDAK_VALID, State.DIJAWAB, State.SELESAI})
+# States a validated complaint can be in; these are the ones the public may see.
+VALIDATED_STATES = frozenset({State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI})
+
+
+class Action(str, enum.Enum):
+    SUBMIT = "submit"
+    VALIDATE = "validate"
+    INVALIDATE = "invalidate"
+    ANSWER = "answer"
+    RETURN = "return"  # bukan wewenang
+    REROUTE = "reroute"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    source: State | None
+    target: State
+    roles: frozenset[Role]
+
+
+# Only validators decide on a NIK: the validator's desk is the one place a full NIK is shown.
+_VALIDATORS = frozenset({Role.VALIDATOR})
+# Returned complaints are dispatched by Admin Sistem or a validator (SOP "disposisi").
+_STAFF_DISPATCH = frozenset({Role.VALIDATOR, Role.ADMIN_SISTEM})
+
+# The one table of allowed moves. `None` is "no complaint yet".
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(Action.SUBMIT, None, State.MENUNGGU_VERIFIKASI, frozenset({Role.PUBLIK})),
+    Transition(Action.VALIDATE, State.MENUNGGU_VERIFIKASI, State.DITERUSKAN, _VALIDATORS),
+    Transition(Action.INVALIDATE, State.MENUNGGU_VERIFIKASI, State.TIDAK_VALID, _VALIDATORS),
+    Transition(Action.ANSWER, State.DITERUSKAN, State.DIJAWAB, frozenset({Role.ADMIN_OPD})),
+    Transition(Action.RETURN, State.DITERUSKAN, State.PERLU_DISPOSISI, frozenset({Role.ADMIN_OPD})),
+    Transition(Action.REROUTE, State.PERLU_DISPOSISI, State.DITERUSKAN, _STAFF_DISPATCH),
+    # Admin Sistem may move a routed complaint to another OPD without waiting for a return.
+    Transition(Action.REROUTE, State.DITERUSKAN, State.DITERUSKAN, frozenset({Role.ADMIN_SISTEM})),
+    Transition(Action.CLOSE, State.DIJAWAB, State.SELESAI, frozenset({Role.PUBLIK, Role.SYSTEM})),
+)
+
+_BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
+
+
+class WorkflowError(Exception):
+    """A move the table does not allow. `code` is stable for APIs; the message is Indonesian."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a service must store: the new state and the timeline event."""
+
+    action: Action
+    source: State | None
+    target: State
+    role: Role
+
+
+def find_transition(action: Action, source: State | None) -> Transition | None:
+    return _BY_KEY.get((action, source))
+
+
+def apply_transition(action: Action, source: State | None, roles: Iterable[Role]) -> Move:
+    """Check `action` from `source` for someone holding `roles`; return the move or raise."""
+    transition = find_transition(action, source)
+    if transition is None:
+        raise WorkflowError(
+            "invalid_state",
+            f"Tindakan '{action.value}' tidak dapat dilakukan pada pengaduan berstatus "
+            f"'{source.value if source else 'baru'}'.",
+        )
+    held = set(roles)
+    allowed = held & transition.roles
+    if not allowed:
+        raise WorkflowError(
+            "forbidden", f"Peran Anda tidak berwenang melakukan tindakan '{action.value}'."
+        )
+    # The acting role recorded on the event: the most specific one the table allows.
+    role = sorted(allowed, key=lambda r: list(Role).index(r))[0]
+    return Move(action, source, transition.target, role)
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+class DayMode(str, enum.Enum):
+    CALENDAR = "calendar"
+    WORKING = "working"
+
+
+@lru_cache(maxsize=64)
+def _national_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("ID", years=year).keys())
+
+
+def is_working_day(day: date, extra_days_off: Collection[date] = ()) -> bool:
+    """Mon-Fri, not an Indonesian public holiday, not a day off recorded by Admin Sistem."""
+    return day.weekday() < 5 and day not in _national_holidays(day.year) and day not in extra_days_off
+
+
+def validation_deadline(submitted_at: datetime, hours: int = 24) -> datetime:
+    """SOP row 4: the NIK check is due 1 x 24 hours after the complaint was entered."""
+    return submitted_at + timedelta(hours=hours)
+
+
+def answer_deadline(
+    routed_at: datetime,
+    days: int = 7,
+    mode: DayMode | str = DayMode.WORKING,
+    extra_days_off: Collection[date] = (),
+) -> datetime:
+    """SOP row 6: the answer is due `days` after routing (naive UTC in, naive UTC out).
+
+    Calendar mode: exactly `days` x 24 hours later. Working-day mode: the end (23:59:59 WIB) of the
+    `days`-th working day after the day of routing, skipping weekends, national holidays and the extra
+    days off (cuti bersama is decided every year and is not in the `holidays` package).
+    """
+    mode = DayMode(mode)
+    if mode is DayMode.CALENDAR:
+        return routed_at + timedelta(days=days)
+    local_day = to_wib(routed_at).date()
+    counted = 0
+    while counted < days:
+        local_day += timedelta(days=1)
+        if is_working_day(local_day, extra_days_off):
+            counted += 1
+    end_of_day = datetime.combine(local_day, time(23, 59, 59), tzinfo=WIB)
+    return from_wib(end_of_day)
+
+
+def share_elapsed(start: datetime, deadline: datetime, now: datetime) -> float:
+    """How much of the time between start and deadline has passed (0.0-1.0+), for reminders."""
+    total = (deadline - start).total_seconds()
+    if total <= 0:
+        return 1.0
+    return (now - start).total_seconds() / total
+
+
+def is_overdue(deadline: datetime | None, now: datetime, done_at: datetime | None = None) -> bool:
+    """Overdue when the step was not done by its deadline (done late counts as overdue too)."""
+    if deadline is None:
+        return False
+    return (done_at or now) > deadline

@@ -1,0 +1,194 @@
+"""Each use case: one transaction, exactly one StatusEvent, nothing half-written on failure."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app import services
+from app.extensions import db
+from app.models import Answer, AuditLog, Complaint, NikCheck, Outbox, Routing, StatusEvent
+from app.services import Conflict, Forbidden, Invalid, NotFound
+from app.workflow import State
+from tests.conftest import VALID_NIK
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def events_of(complaint_id):
+    return db.session.scalars(sa.select(StatusEvent).where(StatusEvent.complaint_id == complaint_id)
+                              .order_by(StatusEvent.id)).all()
+
+
+def test_submit_stores_complaint_ticket_pin_and_one_event(submission):
+    result = services.submit(submission(email="budi@contoh.id"))
+    c = result.complaint
+    assert c.state is State.MENUNGGU_VERIFIKASI
+    assert c.ticket.startswith("LMJ-2026-") or c.ticket.startswith("LMJ-")
+    assert len(c.ticket.split("-")[-1]) == 6
+    assert result.pin and result.pin not in c.pin_hash
+    assert VALID_NIK not in c.nik_encrypted and c.nik_hash != VALID_NIK
+    assert c.validation_deadline - c.submitted_at == timedelta(hours=24)
+    events = events_of(c.id)
+    assert [(e.from_state, e.to_state) for e in events] == [(None, State.MENUNGGU_VERIFIKASI)]
+    assert count(Outbox) == 1  # confirmation e-mail queued, not sent
+    assert services.track(c.ticket, result.pin).id == c.id
+    assert services.track(c.ticket, "WRONGPIN") is None
+    assert services.track("LMJ-2026-999999", result.pin) is None
+
+
+def test_structurally_invalid_nik_stores_nothing(submission):
+    with pytest.raises(Invalid) as err:
+        services.submit(submission(nik="3508011203900000"))
+    assert "nik" in err.value.errors
+    assert count(Complaint) == 0 and count(StatusEvent) == 0 and count(AuditLog) == 0
+
+
+def test_missing_consent_and_fields_are_reported_together(submission):
+    with pytest.raises(Invalid) as err:
+        services.submit(submission(consent=False, title="", phone="abc", opd_code="NOPE"))
+    assert {"consent", "title", "phone", "opd"} <= set(err.value.errors)
+    assert count(Complaint) == 0
+
+
+def test_duplicate_text_from_same_nik_is_refused(submission):
+    services.submit(submission(text="Sama persis."))
+    with pytest.raises(Conflict):
+        services.submit(submission(text="Sama persis."))
+    assert count(Complaint) == 1
+
+
+def test_failure_midway_leaves_nothing(submission, monkeypatch):
+    from app import audit
+
+    def broken(*a, **k):
+        raise RuntimeError("log store down")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        services.submit(submission())
+    assert count(Complaint) == 0 and count(StatusEvent) == 0 and count(Outbox) == 0
+
+
+def _submitted(submission, **kw):
+    return services.submit(submission(**kw)).complaint
+
+
+def test_claim_then_valid_decision_routes_and_publishes(submission, actor):
+    c = _submitted(submission)
+    services.claim(c.id, actor("validator"))
+    before = len(events_of(c.id))
+    services.decide_nik(c.id, actor("validator"), valid=True)
+    db.session.expire_all()
+    c = db.session.get(Complaint, c.id)
+    assert c.state is State.DITERUSKAN and c.published_at is not None and c.routed_at is not None
+    assert c.answer_deadline > c.routed_at
+    assert len(events_of(c.id)) == before + 1
+    check = db.session.scalar(sa.select(NikCheck).where(NikCheck.complaint_id == c.id))
+    assert check.result == "valid" and check.opened_at <= check.decided_at
+    assert count(Routing) == 1
+
+
+def test_rahasia_is_routed_but_never_published(submission, actor):
+    c = _submitted(submission, visibility="rahasia")
+    services.decide_nik(c.id, actor("validator"), valid=True)
+    assert db.session.get(Complaint, c.id).published_at is None
+
+
+def test_invalid_needs_a_remark_and_is_never_published(submission, actor):
+    c = _submitted(submission)
+    with pytest.raises(Invalid):
+        services.decide_nik(c.id, actor("validator"), valid=False, remark="  ")
+    assert len(events_of(c.id)) == 1
+    services.decide_nik(c.id, actor("validator"), valid=False, remark="NIK tidak terdaftar di SIAK.")
+    c = db.session.get(Complaint, c.id)
+    assert c.state is State.TIDAK_VALID and c.published_at is None
+    assert events_of(c.id)[-1].note.endswith("NIK tidak terdaftar di SIAK.")
+
+
+def test_claim_held_by_another_validator(submission, actor):
+    c = _submitted(submission)
+    services.claim(c.id, actor("validator"))
+    with pytest.raises(Conflict) as err:
+        services.claim(c.id, actor("validator2"))
+    assert "Validator" in err.value.message or "Sedang diperiksa" in err.value.message
+    with pytest.raises(Conflict):
+        services.decide_nik(c.id, actor("validator2"), valid=True)
+
+
+def test_only_validators_decide(submission, actor):
+    c = _submitted(submission)
+    with pytest.raises(Forbidden):
+        services.decide_nik(c.id, actor("admin"), valid=True)
+    with pytest.raises(NotFound):  # not even visible to an OPD before routing
+        services.decide_nik(c.id, actor("opd.dinkes"), valid=True)
+    assert db.session.get(Complaint, c.id).state is State.MENUNGGU_VERIFIKASI
+
+
+def _routed(submission, actor, **kw):
+    c = _submitted(submission, **kw)
+    services.decide_nik(c.id, actor("validator"), valid=True)
+    return c
+
+
+def test_answer_writes_one_event_and_closes_the_routing(submission, actor):
+    c = _routed(submission, actor, email="a@contoh.id")
+    n = len(events_of(c.id))
+    services.answer(c.id, actor("opd.dinkes"), "Sudah ditindaklanjuti.")
+    c = db.session.get(Complaint, c.id)
+    assert c.state is State.DIJAWAB and c.current_answer.text == "Sudah ditindaklanjuti."
+    assert len(events_of(c.id)) == n + 1
+    hop = db.session.scalar(sa.select(Routing).where(Routing.complaint_id == c.id))
+    assert hop.outcome == "answered" and hop.ended_at is not None
+    assert db.session.scalar(sa.select(Outbox.template).order_by(Outbox.id.desc())) == "answered"
+
+
+def test_other_opd_cannot_answer(submission, actor):
+    c = _routed(submission, actor)  # DINKESP2KB
+    with pytest.raises(NotFound):
+        services.answer(c.id, actor("opd.dputr"), "Bukan urusan kami.")
+    assert count(Answer) == 0
+
+
+def test_return_and_reroute_restart_the_deadline(submission, actor):
+    c = _routed(submission, actor)
+    first_deadline = db.session.get(Complaint, c.id).answer_deadline
+    services.return_to_dispatch(c.id, actor("opd.dinkes"), "Kewenangan DPUTR.")
+    assert db.session.get(Complaint, c.id).state is State.PERLU_DISPOSISI
+    with pytest.raises(NotFound):  # no longer on the Dinkes desk
+        services.answer(c.id, actor("opd.dinkes"), "x")
+    services.reroute(c.id, actor("admin"), "DPUTR")
+    c = db.session.get(Complaint, c.id)
+    assert c.state is State.DITERUSKAN and c.opd.code == "DPUTR"
+    assert c.answer_deadline >= first_deadline
+    hops = db.session.scalars(sa.select(Routing).where(Routing.complaint_id == c.id).order_by(Routing.id)).all()
+    assert [(h.opd.code, h.outcome) for h in hops] == [("DINKESP2KB", "returned"), ("DPUTR", None)]
+    assert [e.to_state for e in events_of(c.id)][-2:] == [State.PERLU_DISPOSISI, State.DITERUSKAN]
+
+
+def test_optimistic_lock_refuses_a_stale_version(submission, actor):
+    c = _submitted(submission)
+    stale = c.version
+    services.claim(c.id, actor("validator"))  # bumps the version
+    with pytest.raises(Conflict):
+        services.decide_nik(c.id, actor("validator"), valid=True, expected_version=stale)
+
+
+def test_edit_answer_requires_reason_and_keeps_versions(submission, actor):
+    c = _routed(submission, actor)
+    services.answer(c.id, actor("opd.dinkes"), "Versi pertama.")
+    with pytest.raises(Invalid):
+        services.edit_answer(c.id, actor("opd.dinkes"), "Versi kedua.", "")
+    services.edit_answer(c.id, actor("opd.dinkes"), "Versi kedua.", "Salah ketik jadwal.")
+    reply = db.session.get(Complaint, c.id).current_answer
+    texts = [v.text for v in reply.versions]
+    assert texts == ["Versi pertama.", "Versi kedua."]
+
+
+def test_personal_data_typed_in_text_is_masked_for_the_public(submission, actor):
+    c = _submitted(submission, text="Saya Budi NIK 3508011203900001 HP 0812-3456-7890 budi@contoh.id")
+    assert "3508011203900001" not in c.public_text and "0812-3456-7890" not in c.public_text
+    assert "budi@contoh.id" not in c.public_text
+    assert "3508011203900001" in c.text  # the original is kept for staff
