@@ -22,7 +22,7 @@ install-test: $(VENV)/.test translations
 
 # Compiled catalogues (.mo) are build output: made from the .po files on every install.
 translations: $(VENV)/.runtime
-	$(VENV)/bin/pybabel compile -q -d app/translations -f
+	$(VENV)/bin/pybabel compile -d app/translations -f >/dev/null
 
 setup: install
 	$(FLASK) setup --demo

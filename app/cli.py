@@ -68,7 +68,7 @@ def register_cli(app: Flask) -> None:
 
         from .services.accounts import import_opds, sync_permissions
 
-        upgrade(directory=current_app.extensions["migrate"].directory)
+        upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
         result = sync_permissions()
         created, updated = import_opds(None)
         click.echo(f"Database migrated; roles synced (+{result['added']}/-{result['removed']}); "

@@ -8,7 +8,7 @@ from flask import current_app
 
 config = context.config
 if config.config_file_name:
-    fileConfig(config.config_file_name)
+    fileConfig(config.config_file_name, disable_existing_loggers=False)  # keep the app's loggers alive
 logger = logging.getLogger("alembic.env")
 
 

@@ -94,7 +94,7 @@ def app(database_url):
 
     app = build_app(database_url)
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         sync_permissions()
         import_opds(None)
         for username, role, opd in STAFF:
