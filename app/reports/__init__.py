@@ -1,0 +1,1 @@
+"""Recap and dashboard queries (SQL aggregates on the database); rendering lives in the desks."""
