@@ -323,3 +323,11 @@ class Outbox(Model):
     sent_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"), {"extend_existing": True})
+
+
+# The OPD desk's queues (app/services/desk.py, migration 0004_opd): supervisors' cross-OPD queue by
+# deadline, each OPD's "answered" tab and everyone's newest-answered list, and the per-OPD time recap.
+sa.Index("ix_complaint_desk_deadline", Complaint.state, Complaint.answer_deadline, Complaint.id)
+sa.Index("ix_complaint_desk_answered", Complaint.opd_id, Complaint.answered_at, Complaint.id)
+sa.Index("ix_complaint_answered", Complaint.answered_at, Complaint.id)
+sa.Index("ix_routing_routed_at", Routing.routed_at)

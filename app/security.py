@@ -33,6 +33,17 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
 }
 SYNCED_ROLES = (Role.VALIDATOR, Role.ADMIN_OPD, Role.PIMPINAN, Role.PUBLIK)
 
+# The OPD desk and dispatch queue (app/desks/opd.py, app/api/desk.py). Which complaints each role
+# reaches on them is decided by services.scope; these pairs only open the doors.
+OPD_DESK_READ = [("can_read", "OpdDesk"), ("menu_access", "Meja OPD")]
+ROLE_PERMISSIONS[Role.ADMIN_OPD] += [
+    *OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_answer", "OpdDesk"), ("can_return", "OpdDesk"),
+    ("can_answer", "ComplaintDeskApi"), ("can_return", "ComplaintDeskApi")]
+ROLE_PERMISSIONS[Role.VALIDATOR] += [
+    ("can_read", "Dispatch"), ("can_reroute", "Dispatch"), ("menu_access", "Disposisi"),
+    ("can_reroute", "ComplaintDeskApi")]
+ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk")]
+
 
 class StaffUserView(UserDBModelView):
     """FAB's user screens with the agency of an Admin OPD account."""

@@ -50,3 +50,6 @@ def register_views(appbuilder) -> None:
                         category="Pengaturan", category_label=_l("Pengaturan"))
     appbuilder.add_view(NonWorkingDayView, "Hari Libur", label=_l("Hari libur tambahan"),
                         icon="fa-calendar", category="Pengaturan", category_label=_l("Pengaturan"))
+    from .desks.opd import register as register_opd_desk
+
+    register_opd_desk(appbuilder)

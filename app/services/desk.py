@@ -1,0 +1,430 @@
+"""The OPD desk and the dispatch queue (SOP rows 6-8): queues, the detail a desk may show, internal
+notes, attachment access, answer versions, the CSV export and the time each OPD held a complaint.
+
+Every query starts from `scope.visible(actor, …)`, the one row-level scope shared with the REST API
+and the exports: an Admin OPD never reaches another agency's complaint, whatever the entry point.
+Lists are keyset-paginated and counts are capped, so a page costs the same at a million rows.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator, Sequence
+
+import sqlalchemy as sa
+
+from .. import audit, redact
+from ..extensions import db
+from ..models import Attachment, Complaint, InternalNote, Opd, Routing, StatusEvent
+from ..timeutil import format_wib, utcnow
+from ..workflow import Action, Role, State, Visibility, find_transition
+from .common import Actor, Forbidden, Invalid, NotFound, setting, unit_of_work
+from .scope import get_visible, visible
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000  # "1000+" is as precise as a queue badge needs to be (FAB-NOTES #15)
+EXPORT_BATCH = 500
+NOTE_MAX = 2000
+
+TAB_WAITING = "menunggu"
+TAB_ANSWERED = "dijawab"
+TABS = (TAB_WAITING, TAB_ANSWERED)
+
+STAFF_ROLES = frozenset({Role.ADMIN_SISTEM, Role.PIMPINAN, Role.VALIDATOR, Role.ADMIN_OPD})
+
+
+# --------------------------------------------------------------------------- keyset cursors
+
+
+def _encode_cursor(when: datetime | None, ident: int) -> str:
+    raw = f"{when.isoformat() if when else ''}|{ident}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(token: str | None) -> tuple[datetime | None, int] | None:
+    """A cursor from the URL; anything malformed is treated as "first page", never as an error."""
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        when, _, ident = raw.partition("|")
+        return (datetime.fromisoformat(when) if when else None), int(ident)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+# --------------------------------------------------------------------------- queues
+
+
+@dataclass
+class QueueFilter:
+    tab: str = TAB_WAITING
+    q: str | None = None  # ticket (exact) or words of the public title
+    opd_code: str | None = None  # Admin Sistem / Pimpinan only; an Admin OPD is held to its own OPD
+    overdue: bool = False
+    after: str | None = None
+
+    def __post_init__(self):
+        if self.tab not in TABS:
+            self.tab = TAB_WAITING
+        self.q = (self.q or "").strip()[:100] or None
+        self.opd_code = (self.opd_code or "").strip()[:32] or None
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+    count: int
+    count_capped: bool
+
+
+def _desk_query(actor: Actor, flt: QueueFilter):
+    """The desk's rows for `actor` and `flt`, ordered for keyset paging. Scope first, then filters."""
+    query = visible(actor, sa.select(Complaint))
+    if flt.tab == TAB_WAITING:
+        query = query.where(Complaint.state == State.DITERUSKAN)
+    else:
+        query = query.where(Complaint.answered_at.is_not(None),
+                            Complaint.state.in_([State.DIJAWAB, State.SELESAI]))
+    if flt.opd_code and not actor.has(Role.ADMIN_OPD):
+        query = query.where(Complaint.opd_id == sa.select(Opd.id).where(Opd.code == flt.opd_code)
+                            .scalar_subquery())
+    if flt.overdue:
+        if flt.tab == TAB_WAITING:
+            query = query.where(sa.or_(Complaint.answer_overdue.is_(True), Complaint.answer_deadline < utcnow()))
+        else:
+            query = query.where(Complaint.answered_at > Complaint.answer_deadline)
+    if flt.q:
+        ticket = flt.q.upper()
+        if ticket.startswith(f"{setting('TICKET_PREFIX')}-"):
+            query = query.where(Complaint.ticket == ticket)
+        else:
+            # The public title only: searching the original would let a desk probe for names typed
+            # into an anonymous complaint.
+            pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(Complaint.public_title.ilike(pattern, escape="\\"))
+    return query
+
+
+def _ordered(query, flt: QueueFilter, cursor):
+    if flt.tab == TAB_WAITING:
+        # Nearest deadline first (SOP row 6: 7 days from routing).
+        key = Complaint.answer_deadline
+        if cursor is not None:
+            when, ident = cursor
+            query = query.where(sa.or_(key > when, sa.and_(key == when, Complaint.id > ident)))
+        return query.order_by(key.asc(), Complaint.id.asc()), key
+    key = Complaint.answered_at
+    if cursor is not None:
+        when, ident = cursor
+        query = query.where(sa.or_(key < when, sa.and_(key == when, Complaint.id < ident)))
+    return query.order_by(key.desc(), Complaint.id.desc()), key
+
+
+def bounded_count(query, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows `query` has, counting at most `cap` (a LIMIT inside the count)."""
+    inner = query.order_by(None).with_only_columns(Complaint.id).limit(cap + 1).subquery()
+    n = db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
+    return min(n, cap), n > cap
+
+
+def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> Page:
+    page_size = page_size or PAGE_SIZE
+    base = _desk_query(actor, flt)
+    count, capped = bounded_count(base)
+    query, _ = _ordered(base, flt, _decode_cursor(flt.after))
+    rows = list(db.session.scalars(query.limit(page_size + 1)))
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last = rows[-1]
+        next_cursor = _encode_cursor(last.answer_deadline if flt.tab == TAB_WAITING else last.answered_at, last.id)
+    return Page(rows, next_cursor, count, capped)
+
+
+def tab_counts(actor: Actor, flt: QueueFilter) -> dict[str, tuple[int, bool]]:
+    return {tab: bounded_count(_desk_query(actor, QueueFilter(tab=tab, q=flt.q, opd_code=flt.opd_code,
+                                                              overdue=flt.overdue)))
+            for tab in TABS}
+
+
+@dataclass
+class DispatchRow:
+    complaint: Complaint
+    returned_by: Opd | None
+    returned_at: datetime | None
+    reason: str | None
+
+
+def dispatch_page(actor: Actor, after: str | None = None, page_size: int | None = None) -> Page:
+    """Complaints returned "bukan wewenang", oldest routing first, with the OPD's reason."""
+    page_size = page_size or PAGE_SIZE
+    if not actor.has(Role.ADMIN_SISTEM, Role.VALIDATOR):
+        raise Forbidden("Hanya Admin Sistem atau validator yang mendisposisi pengaduan.")
+    base = visible(actor, sa.select(Complaint)).where(Complaint.state == State.PERLU_DISPOSISI)
+    count, capped = bounded_count(base)
+    query = base
+    cursor = _decode_cursor(after)
+    key = Complaint.answer_deadline
+    if cursor is not None:
+        when, ident = cursor
+        query = query.where(sa.or_(key > when, sa.and_(key == when, Complaint.id > ident)))
+    complaints = list(db.session.scalars(query.order_by(key.asc(), Complaint.id.asc()).limit(page_size + 1)))
+    next_cursor = None
+    if len(complaints) > page_size:
+        complaints = complaints[:page_size]
+        next_cursor = _encode_cursor(complaints[-1].answer_deadline, complaints[-1].id)
+    hops = _last_returns([c.id for c in complaints])
+    rows = [DispatchRow(c, *(hops.get(c.id) or (None, None, None))) for c in complaints]
+    return Page(rows, next_cursor, count, capped)
+
+
+def _last_returns(ids: Sequence[int]) -> dict[int, tuple[Opd, datetime, str]]:
+    if not ids:
+        return {}
+    hops = db.session.scalars(sa.select(Routing).where(Routing.complaint_id.in_(ids),
+                                                      Routing.outcome == "returned").order_by(Routing.id))
+    return {h.complaint_id: (h.opd, h.ended_at, h.reason) for h in hops}  # the last one per complaint wins
+
+
+def active_opds() -> list[Opd]:
+    return list(db.session.scalars(sa.select(Opd).where(Opd.active.is_(True)).order_by(Opd.name)))
+
+
+# --------------------------------------------------------------------------- one complaint
+
+
+@dataclass
+class Hop:
+    opd: Opd
+    routed_at: datetime
+    deadline: datetime
+    ended_at: datetime | None
+    outcome: str | None
+    reason: str | None
+    seconds: float
+
+
+@dataclass
+class DeskDetail:
+    complaint: Complaint
+    identity: dict[str, str | None] | None  # None: hidden (anonim, for an OPD)
+    original_title: str | None  # None: withheld, only the public version is shown
+    original_text: str | None
+    citizen_files: list[Attachment]
+    answer_files: list[Attachment]
+    events: list[StatusEvent]
+    notes: list[InternalNote]
+    hops: list[Hop]
+    can_answer: bool
+    can_edit_answer: bool
+    can_return: bool
+    can_reroute: bool
+    can_note: bool
+    can_see_versions: bool
+    return_reason: str | None = None
+
+
+def _may(action: Action, state: State, actor: Actor) -> bool:
+    transition = find_transition(action, state)
+    return transition is not None and bool(transition.roles & actor.roles)
+
+
+def shows_identity(complaint: Complaint, actor: Actor) -> bool:
+    """DESIGN.md "Visibility": supervisors see who complained; an OPD not when the complainant chose
+    anonim. (A NIK is never on a desk: it stays on the validator's.)"""
+    if actor.has(Role.ADMIN_SISTEM, Role.PIMPINAN):
+        return True
+    if actor.has(Role.ADMIN_OPD):
+        return complaint.visibility is not Visibility.ANONIM
+    return False
+
+
+def _without_nik(text: str) -> str:
+    """The original text with any NIK the citizen typed into it replaced by a label."""
+    out, pos = [], 0
+    for span in redact.find(text):
+        if span.kind == "nik":
+            out += [text[pos:span.start], redact.LABELS["nik"]]
+            pos = span.end
+    return "".join(out) + text[pos:]
+
+
+def hops_of(complaint_id: int, now: datetime | None = None) -> list[Hop]:
+    now = now or utcnow()
+    rows = db.session.scalars(sa.select(Routing).where(Routing.complaint_id == complaint_id).order_by(Routing.id))
+    return [Hop(r.opd, r.routed_at, r.deadline, r.ended_at, r.outcome, r.reason,
+                ((r.ended_at or now) - r.routed_at).total_seconds()) for r in rows]
+
+
+def open_complaint(complaint_id: int, actor: Actor) -> DeskDetail:
+    """What a desk shows of one complaint; a view of personal data goes to the history log."""
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        identity = None
+        if shows_identity(complaint, actor):
+            identity = {"name": complaint.name, "phone": complaint.phone, "email": complaint.email,
+                        "address": complaint.address}
+            audit.record("pii", "complaint.identity_view", actor=actor, complaint_id=complaint.id)
+        if identity is None and complaint.visibility is Visibility.ANONIM:
+            # The original may name the complainant; an OPD gets the masked public version only.
+            original_title = original_text = None
+        else:
+            original_title, original_text = _without_nik(complaint.title), _without_nik(complaint.text)
+        files = list(complaint.attachments)
+        state = complaint.state
+        reply = complaint.current_answer
+        hops = hops_of(complaint.id)
+        returned = [h for h in hops if h.outcome == "returned"]
+        detail = DeskDetail(
+            complaint=complaint, identity=identity, original_title=original_title, original_text=original_text,
+            citizen_files=[f for f in files if f.answer_id is None],
+            answer_files=[f for f in files if f.answer_id is not None],
+            events=list(complaint.events), notes=notes_of(complaint.id), hops=hops,
+            can_answer=_may(Action.ANSWER, state, actor),
+            can_edit_answer=reply is not None and actor.has(Role.ADMIN_OPD),
+            can_return=_may(Action.RETURN, state, actor),
+            can_reroute=_may(Action.REROUTE, state, actor),
+            can_note=bool(actor.roles & STAFF_ROLES),
+            can_see_versions=reply is not None and actor.has(Role.PIMPINAN, Role.ADMIN_SISTEM),
+            return_reason=returned[-1].reason if returned and state is State.PERLU_DISPOSISI else None,
+        )
+    return detail
+
+
+def notes_of(complaint_id: int) -> list[InternalNote]:
+    """Callers have checked the complaint is visible (open_complaint, add_note)."""
+    return list(db.session.scalars(sa.select(InternalNote).where(InternalNote.complaint_id == complaint_id)
+                                   .order_by(InternalNote.id)))
+
+
+def add_note(complaint_id: int, actor: Actor, text: str) -> InternalNote:
+    """An internal note: staff who can see the complaint read it; never on a public page."""
+    text = (text or "").strip()
+    if not actor.roles & STAFF_ROLES:
+        raise Forbidden("Hanya petugas yang dapat menulis catatan internal.")
+    if not text:
+        raise Invalid("Catatan wajib diisi.", errors={"text": "Wajib diisi."})
+    if len(text) > NOTE_MAX:
+        raise Invalid("Catatan terlalu panjang.", errors={"text": f"Maksimal {NOTE_MAX} karakter."})
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        note = InternalNote(complaint_id=complaint.id, author_id=actor.user_id, text=text, created_at=utcnow())
+        db.session.add(note)
+        audit.record("action", "note.add", actor=actor, complaint_id=complaint.id)
+    return note
+
+
+def attachment_for(complaint_id: int, attachment_id: int, actor: Actor) -> Attachment:
+    """The file, if the complaint is visible to `actor` and the file belongs to it; else NotFound."""
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        found = db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
+                                                              Attachment.complaint_id == complaint.id))
+        if found is None:
+            raise NotFound("Lampiran tidak ditemukan.")
+        audit.record("pii", "attachment.download", actor=actor, complaint_id=complaint.id,
+                     detail={"attachment": found.id})
+    return found
+
+
+@dataclass
+class AnswerVersion:
+    number: int
+    text: str
+    edited_at: datetime | None
+    edit_reason: str | None
+    recorded_at: datetime | None
+    recorded_by: str | None
+
+
+def answer_versions(complaint_id: int, actor: Actor) -> tuple[Complaint, list[AnswerVersion]]:
+    """Every version of the answer (SQLAlchemy-Continuum), oldest first: for supervisors."""
+    if not actor.has(Role.PIMPINAN, Role.ADMIN_SISTEM):
+        raise Forbidden("Riwayat versi jawaban hanya untuk Pimpinan dan Admin Sistem.")
+    complaint = get_visible(complaint_id, actor)
+    versions: list[AnswerVersion] = []
+    for reply in complaint.answers:
+        for v in reply.versions:
+            tx = v.transaction
+            user = getattr(tx, "user", None)
+            versions.append(AnswerVersion(
+                number=len(versions) + 1, text=v.text, edited_at=v.edited_at, edit_reason=v.edit_reason,
+                recorded_at=getattr(tx, "issued_at", None),
+                recorded_by=(f"{user.first_name} {user.last_name}".strip() if user else None)))
+    return complaint, versions
+
+
+# --------------------------------------------------------------------------- export
+
+EXPORT_HEADER = ("Tiket", "Masuk (WIB)", "OPD", "Status", "Visibilitas", "Judul (publik)", "Pengadu",
+                 "Diteruskan (WIB)", "Tenggat jawaban (WIB)", "Dijawab (WIB)", "Terlambat")
+
+
+def export_rows(actor: Actor, flt: QueueFilter | None = None) -> Iterator[tuple]:
+    """The desk's complaints as rows for `exports.csv_response`, read in keyset batches through the
+    one scope. Without a filter: every complaint the actor may see (an Admin OPD: its own OPD's).
+    The history log records the export before the first row is read."""
+    with unit_of_work():
+        audit.record("pii", "complaint.export", actor=actor,
+                     detail={"tab": flt.tab if flt else None, "q": flt.q if flt else None})
+    base = _desk_query(actor, flt) if flt is not None else visible(actor, sa.select(Complaint))
+    now = utcnow()
+
+    def generate() -> Iterator[tuple]:
+        last_id = 0
+        while True:
+            batch = list(db.session.scalars(base.where(Complaint.id > last_id).order_by(None)
+                                            .order_by(Complaint.id).limit(EXPORT_BATCH)))
+            for c in batch:
+                if c.anonymised_at is not None:
+                    name = "–"
+                else:
+                    name = c.name if shows_identity(c, actor) else "Anonim"
+                late = c.answer_overdue or (c.answer_deadline is not None
+                                            and (c.answered_at or now) > c.answer_deadline)
+                yield (c.ticket, format_wib(c.submitted_at), c.opd.code, c.state.value, c.visibility.value,
+                       c.public_title or "", name, format_wib(c.routed_at), format_wib(c.answer_deadline),
+                       format_wib(c.answered_at), "ya" if late else "tidak")
+            if len(batch) < EXPORT_BATCH:
+                return
+            last_id = batch[-1].id
+
+    return generate()
+
+
+# --------------------------------------------------------------------------- time per OPD (recap)
+
+
+def _seconds_between(start, end):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.extract("epoch", end - start)
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+
+
+def opd_time_recap(actor: Actor, start: datetime | None = None, end: datetime | None = None) -> list[dict]:
+    """Per OPD: hops received, answered, returned, re-routed away, still open, and the time held
+    (total and mean, seconds) from the Routing table. An Admin OPD sees its own OPD's line only."""
+    now = utcnow()
+    ended = sa.func.coalesce(Routing.ended_at, sa.literal(now, sa.DateTime))
+    held = _seconds_between(Routing.routed_at, ended)
+    query = (sa.select(Opd.code, Opd.name, sa.func.count(Routing.id),
+                       sa.func.sum(sa.case((Routing.outcome == "answered", 1), else_=0)),
+                       sa.func.sum(sa.case((Routing.outcome == "returned", 1), else_=0)),
+                       sa.func.sum(sa.case((Routing.outcome == "rerouted", 1), else_=0)),
+                       sa.func.sum(sa.case((Routing.ended_at.is_(None), 1), else_=0)),
+                       sa.func.sum(held), sa.func.avg(held))
+             .join(Opd, Opd.id == Routing.opd_id).group_by(Opd.code, Opd.name).order_by(Opd.name))
+    if start is not None:
+        query = query.where(Routing.routed_at >= start)
+    if end is not None:
+        query = query.where(Routing.routed_at < end)
+    if not actor.has(Role.ADMIN_SISTEM, Role.PIMPINAN):
+        if not actor.has(Role.ADMIN_OPD) or actor.opd_id is None:
+            raise Forbidden("Rekap waktu per OPD hanya untuk Pimpinan, Admin Sistem dan OPD sendiri.")
+        query = query.where(Routing.opd_id == actor.opd_id)
+    keys = ("opd", "name", "hops", "answered", "returned", "rerouted", "open", "total_seconds", "mean_seconds")
+    return [dict(zip(keys, (*row[:7], float(row[7] or 0), float(row[8] or 0)))) for row in db.session.execute(query)]
