@@ -77,6 +77,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
         register_views(appbuilder)
 
     _register_health(app)
+    from .audit import init_app as init_history_log
+
+    init_history_log(app)  # a history-log row for every staff request (issue 7)
     from .filters import register_filters
 
     register_filters(app)

@@ -33,6 +33,11 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
 }
 SYNCED_ROLES = (Role.VALIDATOR, Role.ADMIN_OPD, Role.PIMPINAN, Role.PUBLIK)
 
+# Records (app/desks/records.py): history log with per-record history and versions, and the recap.
+ROLE_PERMISSIONS[Role.PIMPINAN] += [
+    ("can_read", "HistoryLog"), ("can_export", "HistoryLog"), ("can_read", "Recap"), ("can_export", "Recap"),
+    ("menu_access", "Laporan"), ("menu_access", "Riwayat Akses"), ("menu_access", "Rekap Pengaduan")]
+
 # The OPD desk and dispatch queue (app/desks/opd.py, app/api/desk.py). Which complaints each role
 # reaches on them is decided by services.scope; these pairs only open the doors.
 OPD_DESK_READ = [("can_read", "OpdDesk"), ("menu_access", "Meja OPD")]
@@ -58,6 +63,23 @@ class StaffUserView(UserDBModelView):
 class StaffSecurityManager(SecurityManager):
     user_model = Staff
     userdbmodelview = StaffUserView
+
+    # History log (issue 7): FAB's sign-in hooks. Unknown usernames get no hook from FAB; audit.py
+    # records those failures from the sign-in request itself.
+    def on_user_login(self, user) -> None:
+        from . import audit
+
+        audit.log_sign_in(user)
+
+    def on_user_login_failed(self, user) -> None:
+        from . import audit
+
+        audit.log_sign_in_failed(user)
+
+    def on_user_logout(self, user) -> None:
+        from . import audit
+
+        audit.log_sign_out(user)
 
 
 def sync_roles(sm) -> dict[str, int]:

@@ -53,3 +53,6 @@ def register_views(appbuilder) -> None:
     from .desks.opd import register as register_opd_desk
 
     register_opd_desk(appbuilder)
+    from .desks.records import register as register_records
+
+    register_records(appbuilder)

@@ -1,0 +1,87 @@
+"""Spreadsheet exports shared by every desk: CSV lines and XLSX workbooks safe to open in Excel.
+
+A text cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return would be read by a
+spreadsheet as a formula (CSV/formula injection, OWASP). Such text is prefixed with an apostrophe,
+which spreadsheets show as plain text. Numbers, dates and booleans stay typed and untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Any, Iterable, Iterator, Sequence
+
+from flask import Response, stream_with_context
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text value that a spreadsheet would run as a formula, made inert; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable[Any]) -> list[Any]:
+    return [neutralise(v) for v in values]
+
+
+def _csv_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(value)
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """CSV text, one line at a time (UTF-8 BOM first so Excel reads the accents right)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    writer.writerow([_csv_text(v) for v in header])
+    for row in rows:
+        writer.writerow([_csv_text(v) for v in row])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                 needs_context: bool = True) -> Response:
+    """A streamed CSV download. With `needs_context` the request stays open while `rows` is read (a lazy
+    query on the request's session); rows that need no Flask context (a list, or a generator on its own
+    connection) are streamed without holding one."""
+    body = csv_lines(header, rows)
+    return Response(stream_with_context(body) if needs_context else body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(filename: str, workbook) -> Response:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(buffer.getvalue(), mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
+
+
+def set_cell(sheet, row: int, column: int, value: Any, number_format: str | None = None):
+    """Write one typed cell; text is neutralised and stored as a string, never as a formula."""
+    cell = sheet.cell(row=row, column=column)
+    value = neutralise(value)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would otherwise treat a leading "=" as a formula
+    if number_format:
+        cell.number_format = number_format
+    return cell

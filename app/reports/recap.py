@@ -1,0 +1,338 @@
+"""Recapitulation of complaint data (SOP "Pencatatan dan Pendataan": rekap), computed on the database.
+
+Every figure is an SQL aggregate with GROUP BY, each counted by the time of its own event within the
+period (WIB days): received by `submitted_at`, checked/valid/invalid by `validated_at`, routed by
+`routed_at` (the latest routing), answered by `answered_at`; overdue counts complaints whose
+validation or answer deadline fell in the period and was missed (done late, or not done by now).
+The OPD of a row is the complaint's current OPD, which for an answered complaint is the one that
+answered. Medians use percentile_cont on PostgreSQL and a window-function median on SQLite.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import Complaint, Opd
+from ..timeutil import from_wib, to_wib, utcnow
+from ..workflow import State, Visibility
+
+PERIODS = {"hari": _l("Harian"), "minggu": _l("Mingguan"), "bulan": _l("Bulanan"), "tahun": _l("Tahunan"),
+           "rentang": _l("Rentang tanggal")}
+DIMENSIONS = {"opd": _l("OPD"), "state": _l("Status"), "visibility": _l("Sifat"), "channel": _l("Kanal")}
+STATE_LABELS = {State.MENUNGGU_VERIFIKASI: _l("Menunggu verifikasi"), State.TIDAK_VALID: _l("Tidak valid"),
+                State.DITERUSKAN: _l("Diteruskan"), State.PERLU_DISPOSISI: _l("Perlu disposisi"),
+                State.DIJAWAB: _l("Dijawab"), State.SELESAI: _l("Selesai")}
+VISIBILITY_LABELS = {Visibility.PUBLIK: _l("Publik"), Visibility.ANONIM: _l("Anonim"),
+                     Visibility.RAHASIA: _l("Rahasia")}
+CHANNEL_LABELS = {"web": _l("Formulir web"), "api": _l("API"), "open311": _l("Open311")}
+MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+          "November", "Desember"]
+MAX_RANGE_DAYS = 3 * 366
+
+
+class RecapInputError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: date  # first WIB day
+    end: date  # the day after the last WIB day
+
+    @property
+    def start_utc(self) -> datetime:
+        return from_wib(datetime.combine(self.start, time()))
+
+    @property
+    def end_utc(self) -> datetime:
+        return from_wib(datetime.combine(self.end, time()))
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "bulan":
+            return f"{MONTHS[self.start.month - 1]} {self.start.year}"
+        if self.kind == "tahun":
+            return str(self.start.year)
+        if self.kind == "hari":
+            return self.start.strftime("%d-%m-%Y")
+        return f"{self.start:%d-%m-%Y} s.d. {self.last_day:%d-%m-%Y}"
+
+    def as_args(self) -> dict[str, str]:
+        if self.kind == "rentang":
+            return {"periode": "rentang", "dari": self.start.isoformat(), "sampai": self.last_day.isoformat()}
+        return {"periode": self.kind, "tanggal": self.start.isoformat()}
+
+
+def make_period(kind: str, anchor: date, start: date | None = None, end: date | None = None) -> Period:
+    if kind == "hari":
+        return Period(kind, anchor, anchor + timedelta(days=1))
+    if kind == "minggu":
+        monday = anchor - timedelta(days=anchor.weekday())
+        return Period(kind, monday, monday + timedelta(days=7))
+    if kind == "bulan":
+        first = anchor.replace(day=1)
+        days = calendar.monthrange(first.year, first.month)[1]
+        return Period(kind, first, first + timedelta(days=days))
+    if kind == "tahun":
+        return Period(kind, date(anchor.year, 1, 1), date(anchor.year + 1, 1, 1))
+    assert start is not None and end is not None
+    return Period("rentang", start, end + timedelta(days=1))
+
+
+def previous(period: Period) -> Period:
+    return make_period(period.kind, period.start - timedelta(days=1)) if period.kind != "rentang" else period
+
+
+def parse_date(value: str | None) -> date | None:
+    """An ISO date (YYYY-MM-DD), or None when empty or not a date."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_args(args: Mapping[str, str], today: date | None = None) -> tuple[Period, str]:
+    """The period and grouping chosen on the screen (query string); RecapInputError with a message per
+    field for anything that cannot be understood, so nothing is computed from a guess."""
+    today = today or to_wib(utcnow()).date()
+    errors: dict[str, str] = {}
+    kind = (args.get("periode") or "bulan").strip()
+    if kind not in PERIODS:
+        errors["periode"] = "Periode tidak dikenal."
+    dimension = (args.get("kelompok") or "opd").strip()
+    if dimension not in DIMENSIONS:
+        errors["kelompok"] = "Pengelompokan tidak dikenal."
+    anchor = today
+    if args.get("tanggal"):
+        anchor = parse_date(args.get("tanggal"))
+        if anchor is None:
+            errors["tanggal"] = "Tanggal tidak valid (format TTTT-BB-HH)."
+    start = end = None
+    if kind == "rentang":
+        start, end = parse_date(args.get("dari")), parse_date(args.get("sampai"))
+        if start is None:
+            errors["dari"] = "Tanggal awal wajib diisi (format TTTT-BB-HH)."
+        if end is None:
+            errors["sampai"] = "Tanggal akhir wajib diisi (format TTTT-BB-HH)."
+        if start and end and end < start:
+            errors["sampai"] = "Tanggal akhir tidak boleh sebelum tanggal awal."
+        if start and end and (end - start).days > MAX_RANGE_DAYS:
+            errors["sampai"] = "Rentang paling panjang 3 tahun."
+    if errors:
+        raise RecapInputError(errors)
+    return make_period(kind, anchor or today, start, end), dimension
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass
+class RecapRow:
+    key: Any
+    label: str
+    received: int = 0
+    checked: int = 0  # NIK decisions (valid + invalid)
+    validated: int = 0
+    invalid: int = 0
+    checked_24h: int = 0  # decided by the validation deadline (24 h)
+    routed: int = 0
+    answered: int = 0
+    answered_in_standard: int = 0  # answered by the answer deadline (7 days)
+    overdue: int = 0
+    check_hours_mean: float | None = None
+    check_hours_median: float | None = None
+    answer_hours_mean: float | None = None
+    answer_hours_median: float | None = None
+
+    @property
+    def share_checked_24h(self) -> float | None:
+        return self.checked_24h / self.checked if self.checked else None
+
+    @property
+    def share_answered_in_standard(self) -> float | None:
+        return self.answered_in_standard / self.answered if self.answered else None
+
+
+@dataclass
+class Recap:
+    period: Period
+    dimension: str
+    rows: list[RecapRow] = field(default_factory=list)
+    total: RecapRow = field(default_factory=lambda: RecapRow("total", "Jumlah"))
+
+
+# (attribute, header) in display order; shares and hours are floats, the rest counts.
+COLUMNS = [
+    ("received", _l("Diterima")),
+    ("checked", _l("Diperiksa")),
+    ("validated", _l("Valid")),
+    ("invalid", _l("Tidak valid")),
+    ("share_checked_24h", _l("Diperiksa ≤ 24 jam")),
+    ("check_hours_median", _l("Median waktu periksa (jam)")),
+    ("check_hours_mean", _l("Rata-rata waktu periksa (jam)")),
+    ("routed", _l("Diteruskan")),
+    ("answered", _l("Dijawab")),
+    ("answered_in_standard", _l("Dijawab sesuai standar")),
+    ("share_answered_in_standard", _l("Persentase sesuai standar")),
+    ("answer_hours_median", _l("Median waktu jawab (jam)")),
+    ("answer_hours_mean", _l("Rata-rata waktu jawab (jam)")),
+    ("overdue", _l("Terlambat")),
+]
+SHARES = {"share_checked_24h", "share_answered_in_standard"}
+HOURS = {"check_hours_median", "check_hours_mean", "answer_hours_median", "answer_hours_mean"}
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _seconds(later, earlier):
+    if _dialect() == "postgresql":
+        return sa.extract("epoch", later - earlier)
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+
+
+def _group_expr(dimension: str | None):
+    return {None: None, "opd": Complaint.opd_id, "state": Complaint.state, "visibility": Complaint.visibility,
+            "channel": Complaint.channel}[dimension]
+
+
+def _in(column, period: Period):
+    return sa.and_(column >= period.start_utc, column < period.end_utc)
+
+
+def _count_if(condition):
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _grouped(group, columns: list, where) -> dict[Any, tuple]:
+    """{group key: (values…)}; without a group, one row keyed "total" (no GROUP BY on a constant)."""
+    if group is None:
+        row = db.session.execute(sa.select(*columns).where(where)).one()
+        return {"total": tuple(row)}
+    query = sa.select(group.label("g"), *columns).where(where).group_by(group)
+    return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
+
+
+def _median(group, value, where) -> dict[Any, float | None]:
+    if _dialect() == "postgresql":
+        return {k: v[0] for k, v in _grouped(group, [sa.func.percentile_cont(0.5).within_group(value)],
+                                             where).items()}
+    # Portable median: the middle row (or the mean of the middle two) by row number within each group.
+    partition = {"partition_by": group} if group is not None else {}
+    ranked = sa.select(
+        (group if group is not None else sa.literal("total")).label("g"),
+        value.label("x"),
+        sa.func.row_number().over(order_by=value, **partition).label("rn"),
+        sa.func.count().over(**partition).label("n"),
+    ).where(where).subquery()
+    query = (sa.select(ranked.c.g, sa.func.avg(ranked.c.x))
+             .where(sa.or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2))
+             .group_by(ranked.c.g))
+    return {row[0]: row[1] for row in db.session.execute(query)}
+
+
+def _hours(value) -> float | None:
+    return None if value is None else round(float(value) / 3600.0, 2)
+
+
+def _figures(period: Period, dimension: str | None, now: datetime) -> dict[Any, RecapRow]:
+    group = _group_expr(dimension)
+    rows: dict[Any, RecapRow] = {}
+
+    def row(key) -> RecapRow:
+        if key not in rows:
+            rows[key] = RecapRow(key, str(key))
+        return rows[key]
+
+    for key, (n,) in _grouped(group, [sa.func.count()], _in(Complaint.submitted_at, period)).items():
+        row(key).received = int(n)
+
+    checked = _in(Complaint.validated_at, period)
+    check_seconds = _seconds(Complaint.validated_at, Complaint.submitted_at)
+    for key, (n, valid, invalid, in_time, mean) in _grouped(group, [
+            sa.func.count(), _count_if(Complaint.state != State.TIDAK_VALID),
+            _count_if(Complaint.state == State.TIDAK_VALID),
+            _count_if(Complaint.validated_at <= Complaint.validation_deadline),
+            sa.func.avg(check_seconds)], checked).items():
+        r = row(key)
+        r.checked, r.validated, r.invalid, r.checked_24h = int(n), int(valid), int(invalid), int(in_time)
+        r.check_hours_mean = _hours(mean)
+    for key, median in _median(group, check_seconds, checked).items():
+        row(key).check_hours_median = _hours(median)
+
+    for key, (n,) in _grouped(group, [sa.func.count()], _in(Complaint.routed_at, period)).items():
+        row(key).routed = int(n)
+
+    answered = _in(Complaint.answered_at, period)
+    answer_seconds = _seconds(Complaint.answered_at, Complaint.routed_at)
+    for key, (n, in_time, mean) in _grouped(group, [
+            sa.func.count(), _count_if(Complaint.answered_at <= Complaint.answer_deadline),
+            sa.func.avg(answer_seconds)], answered).items():
+        r = row(key)
+        r.answered, r.answered_in_standard, r.answer_hours_mean = int(n), int(in_time), _hours(mean)
+    for key, median in _median(group, answer_seconds, answered).items():
+        row(key).answer_hours_median = _hours(median)
+
+    missed_check = sa.and_(
+        _in(Complaint.validation_deadline, period),
+        sa.or_(Complaint.validated_at > Complaint.validation_deadline,
+               sa.and_(Complaint.validated_at.is_(None), Complaint.validation_deadline < now)))
+    missed_answer = sa.and_(
+        _in(Complaint.answer_deadline, period),
+        sa.or_(Complaint.answered_at > Complaint.answer_deadline,
+               sa.and_(Complaint.answered_at.is_(None), Complaint.state == State.DITERUSKAN,
+                       Complaint.answer_deadline < now)))
+    for key, (n,) in _grouped(group, [sa.func.count()], sa.or_(missed_check, missed_answer)).items():
+        row(key).overdue = int(n)
+    return rows
+
+
+def _label(dimension: str, key: Any, opd_names: dict[int, str]) -> str:
+    if dimension == "opd":
+        return opd_names.get(key, str(key))
+    if dimension == "state":
+        return str(STATE_LABELS.get(State(key), key))
+    if dimension == "visibility":
+        return str(VISIBILITY_LABELS.get(Visibility(key), key))
+    return str(CHANNEL_LABELS.get(key, key))
+
+
+def build(period: Period, dimension: str, now: datetime | None = None) -> Recap:
+    """The recap of `period` grouped by `dimension`, with a totals row computed on the whole set
+    (so its medians are true medians, not a median of medians)."""
+    now = now or utcnow()
+    figures = _figures(period, dimension, now)
+    opd_names = {}
+    if dimension == "opd" and figures:
+        opd_names = dict(db.session.execute(sa.select(Opd.id, Opd.name).where(Opd.id.in_(list(figures)))).all())
+    rows = []
+    for key, r in figures.items():
+        r.label = _label(dimension, key, opd_names)
+        r.key = key.value if hasattr(key, "value") else key
+        rows.append(r)
+    rows.sort(key=lambda r: (-r.received, -r.answered, r.label))
+    total = _figures(period, None, now).get("total", RecapRow("total", "Jumlah"))
+    total.label = "Jumlah"
+    return Recap(period, dimension, rows, total)
+
+
+def value_of(row: RecapRow, attribute: str) -> Any:
+    return getattr(row, attribute)
