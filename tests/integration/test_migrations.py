@@ -35,13 +35,13 @@ def test_downgrade_and_upgrade_again(tmp_path):
     other = build_app(url)
     with other.app_context():
         directory = other.extensions["migrate"].directory
-        upgrade(directory=directory)
+        upgrade(directory=directory, revision="heads")
         from app.extensions import db
 
         assert "complaint" in sa.inspect(db.engine).get_table_names()
         downgrade(directory=directory, revision="base")
         assert "complaint" not in sa.inspect(db.engine).get_table_names()
-        upgrade(directory=directory)
+        upgrade(directory=directory, revision="heads")
         assert "complaint" in sa.inspect(db.engine).get_table_names()
         db.session.remove()
         db.engine.dispose()
