@@ -27,10 +27,10 @@ translations: $(VENV)/.runtime
 setup: install
 	$(FLASK) setup --demo
 
+# The web server and the scheduler (overdue sweep, reminders, outbox delivery) together; Ctrl-C stops both.
 run: setup
 	@echo "Layanan Pengaduan Online: http://$(HOST):$(PORT)/  (staf: http://$(HOST):$(PORT)/login/)"
-	@APP_MODE=$${APP_MODE:-demo} $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-		--access-logfile - 'run:app'
+	@APP_MODE=$${APP_MODE:-demo} VENV=$(VENV) HOST=$(HOST) PORT=$(PORT) scripts/run-all.sh
 
 test: install-test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -78,6 +78,68 @@ def register_cli(app: Flask) -> None:
 
             for line in seed():
                 click.echo(line)
+            # The demo's old, unchecked complaint is overdue at once, before the scheduler's first run.
+            from .services.sla import sweep
+
+            report = sweep()
+            click.echo(f"SLA: {report.validation_overdue} validasi dan {report.answer_overdue} jawaban terlambat "
+                       f"ditandai; {report.notices} notifikasi ke Pimpinan.")
 
     for group in (roles, opd, demo, staff):
         app.cli.add_command(group)
+    _register_scheduler_cli(app)
+
+
+def _register_scheduler_cli(app: Flask) -> None:
+    """`flask scheduler run | run-once <job-id> | list` (issue 8: SLA watch). The jobs live in app/jobs.py."""
+    scheduler = AppGroup("scheduler", help="Penjadwal tugas latar (satu proses; lihat README).")
+
+    @scheduler.command("run")
+    @click.option("--retry-seconds", default=30.0, show_default=True, type=click.FloatRange(0.05),
+                  help="How often an idle scheduler tries to take the lock.")
+    @click.option("--heartbeat-seconds", default=30.0, show_default=True, type=click.FloatRange(0.05),
+                  help="How often the running scheduler checks that it still holds the lock.")
+    def scheduler_run(retry_seconds, heartbeat_seconds):
+        """Run the jobs until stopped (Ctrl-C / SIGTERM). A second scheduler stays idle."""
+        import logging
+        import signal
+
+        from .jobs import SchedulerProcess
+
+        # Our own line per job run is enough; APScheduler's INFO repeats each run three times.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+        process = SchedulerProcess(current_app._get_current_object(), retry_seconds=retry_seconds,
+                                   heartbeat_seconds=heartbeat_seconds)
+
+        def stop(signum, _frame):
+            click.echo(f"scheduler: signal {signum}, stopping", err=True)
+            process.stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        process.run()
+
+    @scheduler.command("run-once")
+    @click.argument("job_id")
+    def scheduler_run_once(job_id):
+        """Run one job now, in this process (jobs are idempotent; the lock is not needed)."""
+        from .jobs import JOBS, find, run_job
+
+        try:
+            spec = find(job_id)
+        except KeyError:
+            raise click.ClickException(f"Unknown job {job_id!r}; known: {', '.join(j.id for j in JOBS)}") from None
+        result = run_job(current_app._get_current_object(), spec)
+        click.echo(f"{spec.id}: {result}")
+
+    @scheduler.command("list")
+    def scheduler_list():
+        """The registered jobs and their triggers."""
+        from .jobs import JOBS, trigger_args
+
+        for spec in JOBS:
+            click.echo(f"{spec.id:<18} {spec.trigger:<9} {trigger_args(spec, current_app.config)}  {spec.description}")
+
+    app.cli.add_command(scheduler)
+

@@ -344,3 +344,10 @@ sa.Index("ix_complaint_desk_deadline", Complaint.state, Complaint.answer_deadlin
 sa.Index("ix_complaint_desk_answered", Complaint.opd_id, Complaint.answered_at, Complaint.id)
 sa.Index("ix_complaint_answered", Complaint.answered_at, Complaint.id)
 sa.Index("ix_routing_routed_at", Routing.routed_at)
+
+
+# SLA watch (migration 0007_sla): late decisions caught by the sweep's look-back and the validator
+# figures of the dashboard; the outbox screen, newest first within a status. (The answer sweep and the
+# per-OPD figures use the desk's ix_complaint_desk_deadline, ix_complaint_answered, ix_routing_routed_at.)
+sa.Index("ix_complaint_validated", Complaint.validated_at)
+sa.Index("ix_outbox_status_id", Outbox.status, Outbox.id)

@@ -1,9 +1,21 @@
 """Notifications: queued in the outbox inside the caller's transaction, delivered later by the
-scheduler (never from a web request). Templates exist in Indonesian and English."""
+scheduler (never from a web request). Templates exist in Indonesian and English.
+
+This module renders, queues and hands a message to a transport (SMTP, HTTP webhook). Which rows are
+due, retries and the dead state are decided by `services.outbox.deliver_due`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
 
@@ -45,7 +57,46 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Complaint {ticket} answered",
                "{opd} answered complaint {ticket}.\nRead the answer at {track_url}.\n"),
     },
+    # --- SLA watch (services/sla.py): staff notices; titles are the masked public rendering ---
+    "validation_reminder": {
+        "id": ("Pengingat: verifikasi NIK pengaduan {ticket} jatuh tempo {deadline}",
+               "Pengaduan {ticket} ({title}) menunggu verifikasi NIK.\n"
+               "Batas waktu 1 x 24 jam berakhir {deadline}.\nBuka meja validator: {desk_url}\n"),
+        "en": ("Reminder: NIK check of complaint {ticket} due {deadline}",
+               "Complaint {ticket} ({title}) is waiting for its NIK check.\n"
+               "The 24-hour standard ends {deadline}.\nOpen the validator desk: {desk_url}\n"),
+    },
+    "answer_reminder": {
+        "id": ("Pengingat: jawaban pengaduan {ticket} jatuh tempo {deadline}",
+               "Pengaduan {ticket} ({title}) di {opd} belum dijawab.\n"
+               "Batas waktu jawaban berakhir {deadline}.\nBuka meja OPD: {desk_url}\n"),
+        "en": ("Reminder: answer to complaint {ticket} due {deadline}",
+               "Complaint {ticket} ({title}) at {opd} has not been answered yet.\n"
+               "The answer is due {deadline}.\nOpen the OPD desk: {desk_url}\n"),
+    },
+    "validation_overdue": {
+        "id": ("Terlambat: verifikasi NIK pengaduan {ticket} melewati 24 jam",
+               "Verifikasi NIK pengaduan {ticket} ({title}) belum diputuskan dan melewati batas waktu "
+               "{deadline}.\nSesuai SOP Pengendalian, penyimpangan ini perlu ditindaklanjuti.\n"
+               "Dasbor kendali: {dashboard_url}\n"),
+        "en": ("Overdue: NIK check of complaint {ticket} past 24 hours",
+               "The NIK check of complaint {ticket} ({title}) was not decided by its deadline "
+               "{deadline}.\nUnder the control SOP this deviation needs follow-up.\n"
+               "Control dashboard: {dashboard_url}\n"),
+    },
+    "answer_overdue": {
+        "id": ("Terlambat: jawaban {opd} untuk pengaduan {ticket}",
+               "Pengaduan {ticket} ({title}) belum dijawab oleh {opd} dan melewati batas waktu "
+               "{deadline}.\nSesuai SOP Pengendalian, penyimpangan ini perlu ditindaklanjuti.\n"
+               "Dasbor kendali: {dashboard_url}\n"),
+        "en": ("Overdue: answer from {opd} to complaint {ticket}",
+               "Complaint {ticket} ({title}) was not answered by {opd} by its deadline {deadline}.\n"
+               "Under the control SOP this deviation needs follow-up.\n"
+               "Control dashboard: {dashboard_url}\n"),
+    },
 }
+
+CHANNELS = ("email", "webhook")
 
 
 def render(template: str, locale: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -61,9 +112,188 @@ def queue(channel: str, recipient: str, template: str, context: dict[str, Any], 
         exists = db.session.scalar(select(Outbox.id).where(Outbox.dedupe_key == dedupe_key))
         if exists is not None:
             return None
+        # Also catch a twin added earlier in this same, not yet flushed, transaction.
+        if any(isinstance(o, Outbox) and o.dedupe_key == dedupe_key for o in db.session.new):
+            return None
     subject, body = render(template, locale, context)
     row = Outbox(channel=channel, recipient=recipient, template=template, locale=locale, subject=subject,
                  body=body, complaint_id=complaint_id, dedupe_key=dedupe_key, status="pending",
                  attempts=0, next_attempt_at=utcnow(), created_at=utcnow())
     db.session.add(row)
     return row
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice for `queue_many`; `dedupe_key` is required there (these are the once-only ones)."""
+
+    channel: str
+    recipient: str
+    template: str
+    context: Mapping[str, Any]
+    dedupe_key: str
+    complaint_id: int | None = None
+    locale: str = "id"
+
+
+def queue_many(notices: Iterable[Notice]) -> int:
+    """Queue many once-only notices with one look-up of the keys already used; returns how many
+    were added. For the SLA jobs, which may produce a batch of reminders in one run."""
+    notices = list(notices)
+    if not notices:
+        return 0
+    keys = [n.dedupe_key for n in notices]
+    taken: set[str] = set()
+    for start in range(0, len(keys), 500):  # stay under the bound-parameter limits
+        taken.update(db.session.scalars(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(keys[start:start + 500]))))
+    now = utcnow()
+    added = 0
+    for notice in notices:
+        if notice.dedupe_key in taken:
+            continue
+        taken.add(notice.dedupe_key)
+        subject, body = render(notice.template, notice.locale, dict(notice.context))
+        db.session.add(Outbox(channel=notice.channel, recipient=notice.recipient, template=notice.template,
+                              locale=notice.locale, subject=subject[:300], body=body,
+                              complaint_id=notice.complaint_id, dedupe_key=notice.dedupe_key, status="pending",
+                              attempts=0, next_attempt_at=now, created_at=now))
+        added += 1
+    return added
+
+
+def queue_complainant(complaint, template: str, context: dict[str, Any], *, locale: str = "id",
+                      webhook_enabled: bool = False) -> list[Outbox]:
+    """A notice to the complainant by e-mail (when given) and, when a WhatsApp/SMS gateway is
+    configured (`webhook_enabled`, i.e. WEBHOOK_URL is set), to their phone through the webhook."""
+    rows = []
+    if complaint.email:
+        rows.append(queue("email", complaint.email, template, context, locale=locale, complaint_id=complaint.id))
+    if webhook_enabled and complaint.phone:
+        rows.append(queue("webhook", complaint.phone, template, context, locale=locale,
+                          complaint_id=complaint.id))
+    return [r for r in rows if r is not None]
+
+
+# --------------------------------------------------------------------------- transports
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a transport needs of an outbox row (a plain copy: transports run outside a transaction)."""
+
+    id: int
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    template: str
+    locale: str
+    complaint_id: int | None
+
+    @classmethod
+    def of(cls, row: Outbox) -> "Message":
+        return cls(row.id, row.channel, row.recipient, row.subject, row.body, row.template, row.locale,
+                   row.complaint_id)
+
+
+class NotConfigured(Exception):
+    """The channel has no transport settings: rows wait (pending) instead of burning their attempts."""
+
+
+def smtp_configured(config: Mapping[str, Any]) -> bool:
+    return bool(config.get("SMTP_HOST"))
+
+
+def webhook_configured(config: Mapping[str, Any]) -> bool:
+    return bool(config.get("WEBHOOK_URL"))
+
+
+def configured(channel: str, config: Mapping[str, Any]) -> bool:
+    return {"email": smtp_configured, "webhook": webhook_configured}.get(channel, lambda c: False)(config)
+
+
+def _short(exc: BaseException) -> str:
+    text = f"{exc.__class__.__name__}: {exc}".replace("\n", " ")
+    return text[:480]
+
+
+def _email(message: Message, sender: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = message.recipient
+    mail["Subject"] = message.subject
+    domain = sender.rpartition("@")[2] or "localhost"
+    mail["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
+    mail.set_content(message.body)
+    return mail
+
+
+def send_email(messages: Iterable[Message], config: Mapping[str, Any]) -> dict[int, str | None]:
+    """Send over one SMTP session. Returns {outbox id: None when accepted, else the error text}.
+
+    A connection or login failure fails every message of the batch (each is retried later)."""
+    messages = list(messages)
+    if not messages:
+        return {}
+    if not smtp_configured(config):
+        raise NotConfigured("SMTP_HOST is not set")
+    host, port, timeout = config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25), float(config.get("SMTP_TIMEOUT") or 10)
+    results: dict[int, str | None] = {}
+    try:
+        if config.get("SMTP_SSL"):
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout,
+                                                    context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(host, port, timeout=timeout)
+        try:
+            client.ehlo()
+            if config.get("SMTP_STARTTLS") and not config.get("SMTP_SSL"):
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if config.get("SMTP_USER"):
+                client.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+            for message in messages:
+                try:
+                    refused = client.send_message(_email(message, config.get("MAIL_FROM") or "noreply@localhost"))
+                    results[message.id] = f"refused: {refused}"[:480] if refused else None
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                    results[message.id] = _short(exc)
+                    client.rset()
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+    except (smtplib.SMTPException, OSError) as exc:
+        error = _short(exc)
+        for message in messages:
+            results.setdefault(message.id, error)
+    return results
+
+
+def send_webhook(message: Message, config: Mapping[str, Any]) -> str | None:
+    """POST the notice as JSON to WEBHOOK_URL (a WhatsApp/SMS gateway). None when the gateway answered
+    2xx, else the error text. The outbox id travels as Idempotency-Key so a gateway can drop a resend."""
+    if not webhook_configured(config):
+        raise NotConfigured("WEBHOOK_URL is not set")
+    payload = {"id": message.id, "channel": message.channel, "recipient": message.recipient,
+               "subject": message.subject, "body": message.body, "template": message.template,
+               "locale": message.locale, "complaint_id": message.complaint_id}
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"outbox-{message.id}",
+               "User-Agent": "layanan-pengaduan/1"}
+    if config.get("WEBHOOK_TOKEN"):
+        headers["Authorization"] = f"Bearer {config['WEBHOOK_TOKEN']}"
+    request = urllib.request.Request(config["WEBHOOK_URL"], data=json.dumps(payload).encode(), headers=headers,
+                                     method="POST")
+    # No proxy from the environment: the gateway is named by configuration only.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=float(config.get("WEBHOOK_TIMEOUT") or config.get("SMTP_TIMEOUT") or 10)) as resp:
+            if 200 <= resp.status < 300:
+                return None
+            return f"HTTP {resp.status}"
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}: {exc.reason}"[:480]
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return _short(exc)

@@ -38,6 +38,10 @@ ROLE_PERMISSIONS[Role.PIMPINAN] += [
     ("can_read", "HistoryLog"), ("can_export", "HistoryLog"), ("can_read", "Recap"), ("can_export", "Recap"),
     ("menu_access", "Laporan"), ("menu_access", "Riwayat Akses"), ("menu_access", "Rekap Pengaduan")]
 
+# The control dashboard (app/desks/dashboard.py; SOP Pengendalian). The outbox screen is Admin Sistem's only.
+ROLE_PERMISSIONS[Role.PIMPINAN] += [("can_index", "ControlDashboard"), ("menu_access", "Dasbor Kendali"),
+                                    ("menu_access", "Pengendalian")]
+
 # The OPD desk and dispatch queue (app/desks/opd.py, app/api/desk.py). Which complaints each role
 # reaches on them is decided by services.scope; these pairs only open the doors.
 OPD_DESK_READ = [("can_read", "OpdDesk"), ("menu_access", "Meja OPD")]

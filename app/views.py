@@ -56,3 +56,6 @@ def register_views(appbuilder) -> None:
     from .desks.records import register as register_records
 
     register_records(appbuilder)
+    from .desks.dashboard import register as register_dashboard
+
+    register_dashboard(appbuilder)

@@ -1,0 +1,283 @@
+"""Queries of the supervisors' control dashboard (SOP Pengendalian): SQL aggregates that run the same
+on SQLite and PostgreSQL. Rendering lives in app/desks/dashboard.py.
+
+Definitions (shown on the page too):
+- period: WIB calendar days, `date_from` to `date_to` inclusive; stored times are naive UTC.
+- counts by state: complaints submitted in the period, by their state now.
+- per OPD: each routing hop to the OPD that started in the period is one complaint "received";
+  "answered" are those hops the OPD answered, "within the standard" those answered by the hop's
+  deadline; the median answer time is from routing to answer. "Overdue now" counts complaints at
+  the OPD right now that are past their answer deadline (whatever the period).
+- per validator: NIK decisions made in the period; "within 24 hours" decided by the complaint's
+  validation deadline; the work time runs from opening (claim) to decision, against the 10-minute
+  standard (DECISION_MINUTES_STANDARD).
+- overdue lists: complaints waiting now past their deadline, most late first.
+- monthly trend: per WIB month, complaints submitted, answers given, and submitted complaints that
+  were flagged overdue (validation or answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Complaint, NikCheck, Opd, Routing, Staff
+from ..timeutil import WIB, from_wib, to_wib
+from ..workflow import State
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date  # WIB, inclusive
+    date_to: date  # WIB, inclusive
+    opd_id: int | None = None
+
+    @property
+    def start(self) -> datetime:
+        return from_wib(datetime.combine(self.date_from, time.min))
+
+    @property
+    def end(self) -> datetime:  # exclusive
+        return from_wib(datetime.combine(self.date_to + timedelta(days=1), time.min))
+
+
+def default_filters(today: date, days: int = 30) -> Filters:
+    return Filters(today - timedelta(days=days - 1), today)
+
+
+# --------------------------------------------------------------------------- SQL helpers
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _seconds(start, end):
+    """end - start in seconds, as SQL, on both databases."""
+    if _dialect() == "postgresql":
+        return sa.extract("epoch", end) - sa.extract("epoch", start)
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+
+
+def _wib_month(column):
+    """'YYYY-MM' of a naive-UTC column in WIB (UTC+7 all year: Indonesia keeps no daylight saving)."""
+    hours = int(datetime(2000, 1, 1, tzinfo=WIB).utcoffset().total_seconds() // 3600)
+    if _dialect() == "postgresql":
+        return sa.func.to_char(column + sa.text(f"interval '{hours} hours'"), "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column, f"+{hours} hours")
+
+
+def _medians(pairs: sa.Select) -> dict:
+    """{group: median} from a SELECT of (grp, value), with window functions (SQLite has no median)."""
+    sub = pairs.subquery()
+    ranked = sa.select(
+        sub.c.grp, sub.c.value,
+        sa.func.row_number().over(partition_by=sub.c.grp, order_by=sub.c.value).label("rn"),
+        sa.func.count().over(partition_by=sub.c.grp).label("n"),
+    ).subquery()
+    middle = sa.or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
+    rows = db.session.execute(sa.select(ranked.c.grp, sa.func.avg(ranked.c.value)).where(middle)
+                              .group_by(ranked.c.grp)).all()
+    # Milliseconds are plenty, and hide SQLite's julianday float noise (tens of microseconds).
+    return {grp: round(float(value), 3) for grp, value in rows if value is not None}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# --------------------------------------------------------------------------- counts by state
+
+
+def state_counts(f: Filters) -> dict[State, int]:
+    query = (sa.select(Complaint.state, sa.func.count()).where(Complaint.submitted_at >= f.start,
+                                                               Complaint.submitted_at < f.end)
+             .group_by(Complaint.state))
+    if f.opd_id:
+        query = query.where(Complaint.opd_id == f.opd_id)
+    found = {State(state): n for state, n in db.session.execute(query).all()}
+    return {state: found.get(state, 0) for state in State}
+
+
+# --------------------------------------------------------------------------- overdue lists
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    id: int
+    ticket: str
+    title: str
+    opd: str
+    deadline: datetime
+    late: timedelta
+
+
+def _overdue(kind: str, now: datetime, opd_id: int | None, limit: int) -> tuple[list[OverdueRow], int]:
+    if kind == "validation":
+        state, deadline = State.MENUNGGU_VERIFIKASI, Complaint.validation_deadline
+    else:
+        state, deadline = State.DITERUSKAN, Complaint.answer_deadline
+    where = [Complaint.state == state, deadline < now]
+    if opd_id:
+        where.append(Complaint.opd_id == opd_id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(*where)) or 0
+    rows = db.session.execute(
+        sa.select(Complaint.id, Complaint.ticket, Complaint.public_title, Opd.name, deadline)
+        .join(Opd, Opd.id == Complaint.opd_id).where(*where).order_by(deadline, Complaint.id).limit(limit)).all()
+    return [OverdueRow(cid, ticket, title or "–", opd, due, now - due) for cid, ticket, title, opd, due in rows], total
+
+
+def overdue_validation(now: datetime, opd_id: int | None = None, limit: int = 50):
+    """(most late first, up to `limit`; how many in all) of checks waiting past 24 hours."""
+    return _overdue("validation", now, opd_id, limit)
+
+
+def overdue_answer(now: datetime, opd_id: int | None = None, limit: int = 50):
+    """(most late first, up to `limit`; how many in all) of answers waiting past their deadline."""
+    return _overdue("answer", now, opd_id, limit)
+
+
+# --------------------------------------------------------------------------- per OPD
+
+
+@dataclass(frozen=True)
+class OpdFigures:
+    opd_id: int
+    code: str
+    name: str
+    received: int
+    answered: int
+    within_standard: int
+    overdue_now: int
+    median_answer_seconds: float | None
+
+    @property
+    def share_within(self) -> float | None:
+        return _share(self.within_standard, self.answered)
+
+
+def per_opd(f: Filters, now: datetime) -> list[OpdFigures]:
+    in_period = [Routing.routed_at >= f.start, Routing.routed_at < f.end]
+    if f.opd_id:
+        in_period.append(Routing.opd_id == f.opd_id)
+    answered = Routing.outcome == "answered"
+    counts = db.session.execute(
+        sa.select(Routing.opd_id,
+                  sa.func.count(sa.distinct(Routing.complaint_id)),
+                  sa.func.count(sa.distinct(sa.case((answered, Routing.complaint_id)))),
+                  sa.func.count(sa.distinct(sa.case((sa.and_(answered, Routing.ended_at <= Routing.deadline),
+                                                     Routing.complaint_id)))))
+        .where(*in_period).group_by(Routing.opd_id)).all()
+    medians = _medians(sa.select(Routing.opd_id.label("grp"),
+                                 _seconds(Routing.routed_at, Routing.ended_at).label("value"))
+                       .where(*in_period, answered))
+    overdue_q = (sa.select(Complaint.opd_id, sa.func.count())
+                 .where(Complaint.state == State.DITERUSKAN, Complaint.answer_deadline < now)
+                 .group_by(Complaint.opd_id))
+    if f.opd_id:
+        overdue_q = overdue_q.where(Complaint.opd_id == f.opd_id)
+    overdue = dict(db.session.execute(overdue_q).all())
+    figures = {opd_id: [received, done, within] for opd_id, received, done, within in counts}
+    ids = set(figures) | set(overdue)
+    if not ids:
+        return []
+    opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_(ids)))}
+    rows = [OpdFigures(i, opds[i].code, opds[i].name, *(figures.get(i) or [0, 0, 0]), overdue.get(i, 0),
+                       medians.get(i)) for i in ids]
+    return sorted(rows, key=lambda r: (-r.received, -r.overdue_now, r.code))
+
+
+# --------------------------------------------------------------------------- per validator
+
+
+@dataclass(frozen=True)
+class ValidatorFigures:
+    user_id: int
+    username: str
+    name: str
+    checks: int
+    within_24h: int
+    within_work_standard: int
+    median_work_seconds: float | None
+
+    @property
+    def share_within_24h(self) -> float | None:
+        return _share(self.within_24h, self.checks)
+
+    @property
+    def share_within_work_standard(self) -> float | None:
+        return _share(self.within_work_standard, self.checks)
+
+
+def per_validator(f: Filters, standard_minutes: int = 10) -> list[ValidatorFigures]:
+    where = [NikCheck.decided_at >= f.start, NikCheck.decided_at < f.end]
+    if f.opd_id:
+        where.append(Complaint.opd_id == f.opd_id)
+    work = _seconds(NikCheck.opened_at, NikCheck.decided_at)
+    rows = db.session.execute(
+        sa.select(NikCheck.validator_id, sa.func.count(),
+                  sa.func.sum(sa.case((NikCheck.decided_at <= Complaint.validation_deadline, 1), else_=0)),
+                  sa.func.sum(sa.case((work <= standard_minutes * 60, 1), else_=0)))
+        .join(Complaint, Complaint.id == NikCheck.complaint_id).where(*where)
+        .group_by(NikCheck.validator_id)).all()
+    if not rows:
+        return []
+    medians = _medians(sa.select(NikCheck.validator_id.label("grp"), work.label("value"))
+                       .join(Complaint, Complaint.id == NikCheck.complaint_id).where(*where))
+    people = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_([r[0] for r in rows])))}
+    result = []
+    for uid, checks, within, quick in rows:
+        person = people.get(uid)
+        name = f"{person.first_name} {person.last_name}".strip() if person else f"#{uid}"
+        result.append(ValidatorFigures(uid, person.username if person else "", name, checks, int(within or 0),
+                                       int(quick or 0), medians.get(uid)))
+    return sorted(result, key=lambda r: (-r.checks, r.username))
+
+
+# --------------------------------------------------------------------------- monthly trend
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: str  # YYYY-MM (WIB)
+    received: int
+    answered: int
+    overdue: int
+
+
+def _months(last: date, count: int) -> list[str]:
+    year, month = last.year, last.month
+    keys = []
+    for _ in range(count):
+        keys.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return keys[::-1]
+
+
+def monthly_trend(f: Filters, months: int = 12) -> list[MonthFigures]:
+    """The `months` WIB months ending with the period's last month."""
+    keys = _months(f.date_to, months)
+    first = date(int(keys[0][:4]), int(keys[0][5:]), 1)
+    start, end = from_wib(datetime.combine(first, time.min)), f.end
+    opd = [Complaint.opd_id == f.opd_id] if f.opd_id else []
+
+    def grouped(column, *extra) -> dict[str, int]:
+        key = _wib_month(column).label("m")
+        query = (sa.select(key, sa.func.count()).where(column >= start, column < end, *opd, *extra)
+                 .group_by(key))
+        return dict(db.session.execute(query).all())
+
+    received = grouped(Complaint.submitted_at)
+    answered = grouped(Complaint.answered_at)
+    overdue = grouped(Complaint.submitted_at, sa.or_(Complaint.validation_overdue.is_(True),
+                                                     Complaint.answer_overdue.is_(True)))
+    return [MonthFigures(k, received.get(k, 0), answered.get(k, 0), overdue.get(k, 0)) for k in keys]
+
+
+def today_wib(now: datetime) -> date:
+    return to_wib(now).date()

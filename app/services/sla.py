@@ -1,0 +1,233 @@
+"""SLA watch (the control SOP): overdue flags, reminders before a deadline, escalation when one is missed.
+
+Every step is set-based: one UPDATE … RETURNING per kind picks exactly the complaints that change now,
+so a second run finds nothing to do (idempotent) and the history rows and notices are written only
+for those. Python only loops over the rows that just changed, never over the table.
+
+Deadlines themselves come from `workflow` (24 h for the NIK check; 7 calendar or working days for
+the answer); here they are only compared with the clock.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+import sqlalchemy as sa
+from flask_appbuilder.security.sqla.models import Role as FabRole
+
+from .. import notify
+from ..extensions import db
+from ..models import AuditLog, Complaint, Opd, Staff
+from ..timeutil import format_wib, utcnow
+from ..workflow import Role, State
+from .common import setting, unit_of_work
+
+# A decision or answer made after its deadline but before the next sweep is still flagged; the sweep
+# looks this far back for such late ones (an index range on validated_at / answered_at), so a long
+# scheduler outage beyond it leaves the flag unset. The dashboard's figures read the timestamps
+# themselves and are right regardless.
+LOOKBACK = timedelta(days=31)
+
+HISTORY_VALIDATION = "sla.overdue.validation"
+HISTORY_ANSWER = "sla.overdue.answer"
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    validation_overdue: int  # complaints newly flagged
+    answer_overdue: int
+    notices: int  # escalation notices queued
+
+
+@dataclass(frozen=True)
+class ReminderReport:
+    validation: int  # complaints reminded now
+    answer: int
+    notices: int
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _epoch(column):
+    """Seconds since 1970 of a naive-UTC timestamp column, in SQL, on both databases."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.extract("epoch", column)
+    return (sa.func.julianday(column) - 2440587.5) * 86400.0
+
+
+def _epoch_of(value: datetime) -> float:
+    return (value - datetime(1970, 1, 1)).total_seconds()
+
+
+def _staff_with_role(role: Role, opd_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, e-mail) of the active accounts holding `role` (of one OPD when given)."""
+    query = (sa.select(Staff.id, Staff.email).join(Staff.roles).where(FabRole.name == role.value,
+                                                                       Staff.active.is_(True),
+                                                                       Staff.email.is_not(None))
+             .order_by(Staff.id))
+    if opd_id is not None:
+        query = query.where(Staff.opd_id == opd_id)
+    return [(uid, email) for uid, email in db.session.execute(query).all() if email]
+
+
+def _url(path: str) -> str:
+    return setting("PUBLIC_BASE_URL").rstrip("/") + path
+
+
+def _locale() -> str:
+    return setting("BABEL_DEFAULT_LOCALE") or "id"
+
+
+def _stamp(value: datetime | None) -> str:
+    return value.strftime("%Y%m%d%H%M%S") if value else "-"
+
+
+def _flag(flag_column, condition, *returning) -> list:
+    """Set `flag_column` on every complaint matching `condition` that does not have it yet."""
+    statement = (sa.update(Complaint).where(flag_column.is_(False), condition).values({flag_column: True})
+                 .returning(Complaint.id, *returning))
+    # A Core-level change: it must not bump the optimistic-locking version (a validator's decision in
+    # flight must not fail because the sweep flagged the row meanwhile) and needs no ORM sync.
+    return db.session.execute(statement, execution_options={"synchronize_session": False}).all()
+
+
+def _history(rows: Iterable, action: str, now: datetime, deadline_index: int) -> None:
+    """One history row per newly overdue complaint, inserted in one executemany."""
+    values = [{"at": now, "kind": "system", "action": action, "username": "sistem", "role": Role.SYSTEM.value,
+               "complaint_id": row[0],
+               "detail": json.dumps({"ticket": row[1], "deadline": row[deadline_index].isoformat(sep=" ")})}
+              for row in rows]
+    if values:
+        db.session.execute(sa.insert(AuditLog), values)
+
+
+# --------------------------------------------------------------------------- overdue sweep
+
+
+def sweep(now: datetime | None = None) -> SweepReport:
+    """Flag complaints past their deadlines (or done after them), log each newly overdue one, and tell
+    the Pimpinan accounts about the ones still open. Idempotent."""
+    now = now or utcnow()
+    since = now - LOOKBACK
+    with unit_of_work():
+        validation = _flag(
+            Complaint.validation_overdue,
+            sa.or_(sa.and_(Complaint.state == State.MENUNGGU_VERIFIKASI, Complaint.validation_deadline < now),
+                   sa.and_(Complaint.validated_at >= since, Complaint.validated_at > Complaint.validation_deadline)),
+            Complaint.ticket, Complaint.validation_deadline, Complaint.state, Complaint.public_title,
+            Complaint.opd_id, Complaint.routed_at)
+        answer = _flag(
+            Complaint.answer_overdue,
+            sa.or_(sa.and_(Complaint.state == State.DITERUSKAN, Complaint.answer_deadline < now),
+                   sa.and_(Complaint.answered_at >= since, Complaint.answered_at > Complaint.answer_deadline)),
+            Complaint.ticket, Complaint.answer_deadline, Complaint.state, Complaint.public_title,
+            Complaint.opd_id, Complaint.routed_at)
+        _history(validation, HISTORY_VALIDATION, now, 2)
+        _history(answer, HISTORY_ANSWER, now, 2)
+        notices = _escalate(validation, answer)
+    return SweepReport(len(validation), len(answer), notices)
+
+
+def _escalate(validation: list, answer: list) -> int:
+    """A notice to every Pimpinan account for each complaint that is overdue and still waiting.
+
+    Complaints decided or answered late are flagged and logged but not escalated: there is nothing
+    left to chase, and they show on the dashboard's figures."""
+    open_validation = [r for r in validation if State(r[3]) is State.MENUNGGU_VERIFIKASI]
+    open_answer = [r for r in answer if State(r[3]) is State.DITERUSKAN]
+    if not open_validation and not open_answer:
+        return 0
+    supervisors = _staff_with_role(Role.PIMPINAN)
+    opd_names = _opd_names({r[5] for r in open_answer})
+    dashboard = _url("/staf/kendali/")
+    locale = _locale()
+    notices = []
+    for cid, ticket, deadline, _state, title, _opd, _routed in open_validation:
+        context = {"ticket": ticket, "title": title or "–", "deadline": format_wib(deadline),
+                   "dashboard_url": dashboard}
+        notices += [notify.Notice("email", email, "validation_overdue", context, f"sla:esc:v:{cid}:u{uid}",
+                                  cid, locale) for uid, email in supervisors]
+    for cid, ticket, deadline, _state, title, opd_id, routed in open_answer:
+        context = {"ticket": ticket, "title": title or "–", "deadline": format_wib(deadline),
+                   "opd": opd_names.get(opd_id, "OPD"), "dashboard_url": dashboard}
+        # The routing time is in the key: a complaint re-routed to another OPD has a new deadline.
+        notices += [notify.Notice("email", email, "answer_overdue", context,
+                                  f"sla:esc:a:{cid}:{_stamp(routed)}:u{uid}", cid, locale)
+                    for uid, email in supervisors]
+    return notify.queue_many(notices)
+
+
+def _opd_names(ids: set) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(Opd.id, Opd.name).where(Opd.id.in_(ids))).all())
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def _due_for_reminder(start, deadline, now: datetime):
+    """`now` has reached REMINDER_SHARE of the time between start and deadline (deadline not yet past)."""
+    share = float(setting("REMINDER_SHARE"))
+    # + 1 ms: SQLite's julianday arithmetic is a float a few microseconds off, and "reached" must hold
+    # at the exact instant.
+    return sa.and_(deadline > now,
+                   _epoch(start) + share * (_epoch(deadline) - _epoch(start)) <= _epoch_of(now) + 0.001)
+
+
+def send_reminders(now: datetime | None = None) -> ReminderReport:
+    """Remind the validators of checks at REMINDER_SHARE of their 24 hours, and the OPD's Admin OPD
+    accounts (and its contact address) of answers at REMINDER_SHARE of their deadline. Once each."""
+    now = now or utcnow()
+    with unit_of_work():
+        validation = db.session.execute(
+            sa.update(Complaint)
+            .where(Complaint.state == State.MENUNGGU_VERIFIKASI, Complaint.validation_reminded_at.is_(None),
+                   _due_for_reminder(Complaint.submitted_at, Complaint.validation_deadline, now))
+            .values(validation_reminded_at=now)
+            .returning(Complaint.id, Complaint.ticket, Complaint.public_title, Complaint.validation_deadline),
+            execution_options={"synchronize_session": False}).all()
+        answer = db.session.execute(
+            sa.update(Complaint)
+            .where(Complaint.state == State.DITERUSKAN, Complaint.answer_reminded_at.is_(None),
+                   Complaint.routed_at.is_not(None),
+                   _due_for_reminder(Complaint.routed_at, Complaint.answer_deadline, now))
+            .values(answer_reminded_at=now)
+            .returning(Complaint.id, Complaint.ticket, Complaint.public_title, Complaint.answer_deadline,
+                       Complaint.opd_id, Complaint.routed_at),
+            execution_options={"synchronize_session": False}).all()
+        notices = _reminder_notices(validation, answer)
+    return ReminderReport(len(validation), len(answer), notices)
+
+
+def _reminder_notices(validation: list, answer: list) -> int:
+    locale = _locale()
+    notices = []
+    if validation:
+        validators = _staff_with_role(Role.VALIDATOR)
+        desk = _url("/staf/validasi/")
+        for cid, ticket, title, deadline in validation:
+            context = {"ticket": ticket, "title": title or "–", "deadline": format_wib(deadline), "desk_url": desk}
+            notices += [notify.Notice("email", email, "validation_reminder", context, f"sla:rem:v:{cid}:u{uid}",
+                                      cid, locale) for uid, email in validators]
+    if answer:
+        opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_({r[4] for r in answer})))}
+        admins: dict[int, list[tuple[int, str]]] = {}
+        desk = _url("/staf/opd/")
+        for cid, ticket, title, deadline, opd_id, routed in answer:
+            if opd_id not in admins:
+                admins[opd_id] = _staff_with_role(Role.ADMIN_OPD, opd_id)
+            opd = opds.get(opd_id)
+            context = {"ticket": ticket, "title": title or "–", "deadline": format_wib(deadline),
+                       "opd": opd.name if opd else "OPD", "desk_url": desk}
+            key = f"sla:rem:a:{cid}:{_stamp(routed)}"
+            notices += [notify.Notice("email", email, "answer_reminder", context, f"{key}:u{uid}", cid, locale)
+                        for uid, email in admins[opd_id]]
+            if opd is not None and opd.email:
+                notices.append(notify.Notice("email", opd.email, "answer_reminder", context, f"{key}:opd{opd_id}",
+                                             cid, locale))
+    return notify.queue_many(notices)
