@@ -180,7 +180,7 @@ def build_config() -> dict:
         "FAB_CREATE_DB": _bool("FAB_CREATE_DB", False),  # schema comes from Alembic migrations
         "FAB_SECURITY_MANAGER_CLASS": "app.security.StaffSecurityManager",
         "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
-        "FAB_PASSWORD_COMPLEXITY_VALIDATOR": "app.passwords.form_validator",
+        "FAB_PASSWORD_COMPLEXITY_VALIDATOR": "app.security.form_password_validator",
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",

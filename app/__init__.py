@@ -42,9 +42,10 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
             k: getattr(config, k) for k in dir(config) if k.isupper()}
         app.config.update(overrides)
 
-    from . import passwords
+    from .security import form_password_validator
 
-    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = passwords.form_validator
+    # The policy of app/passwords.py, with the username of the form's account (app/security.py).
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = form_password_validator
     if app.config["PROXY_FIX"]:
         n = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]

@@ -87,7 +87,42 @@ def register_cli(app: Flask) -> None:
 
     for group in (roles, opd, demo, staff):
         app.cli.add_command(group)
+    _register_security_cli(app)
     _register_scheduler_cli(app)
+
+
+def _register_security_cli(app: Flask) -> None:
+    """`flask nik rotate-key` and `flask retention run` (issue 6: personal data)."""
+    nik = AppGroup("nik", help="Enkripsi NIK.")
+    retention = AppGroup("retention", help="Retensi data pribadi.")
+
+    @nik.command("rotate-key")
+    @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+    def nik_rotate_key(batch_size):
+        """Re-encrypt every stored NIK with NIK_ENCRYPTION_KEY (put the previous key in
+        NIK_ENCRYPTION_OLD_KEYS first). Safe to re-run: rows already on the new key are skipped."""
+        from .services.security import rotate_nik_key
+
+        report = rotate_nik_key(batch_size=batch_size)
+        click.echo(f"NIK: {report.rotated} dienkripsi ulang, {report.current} sudah memakai kunci baru, "
+                   f"{report.erased} sudah dihapus (retensi), {report.failed} gagal.")
+        if report.failed:
+            ids = ", ".join(str(i) for i in report.failed_ids[:50])
+            raise click.ClickException(
+                f"{report.failed} NIK tidak dapat didekripsi dengan kunci yang dikonfigurasi "
+                f"(id pengaduan: {ids}). Tambahkan kunci lama ke NIK_ENCRYPTION_OLD_KEYS lalu ulangi.")
+
+    @retention.command("run")
+    def retention_run():
+        """Anonymise complaints closed longer than RETENTION_MONTHS ago (idempotent)."""
+        from .services.retention import run
+
+        report = run()
+        click.echo(f"Retensi: {report.anonymised} pengaduan dianonimkan, {report.files_deleted} berkas dihapus "
+                   f"(ditutup sebelum {report.cutoff:%Y-%m-%d %H:%M} UTC).")
+
+    app.cli.add_command(nik)
+    app.cli.add_command(retention)
 
 
 def _register_scheduler_cli(app: Flask) -> None:

@@ -20,7 +20,8 @@ PIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud ove
 class NikCipher:
     def __init__(self, key: str, hmac_key: str, old_keys: tuple[str, ...] = ()):
         try:
-            self._fernet = MultiFernet([Fernet(key.encode())] + [Fernet(k.encode()) for k in old_keys])
+            self._primary = Fernet(key.encode())
+            self._fernet = MultiFernet([self._primary] + [Fernet(k.encode()) for k in old_keys])
         except (ValueError, TypeError) as exc:
             raise ValueError("NIK_ENCRYPTION_KEY must be a Fernet key (32 bytes, url-safe base64).") from exc
         self._hmac_key = hmac_key.encode()
@@ -36,7 +37,18 @@ class NikCipher:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt with the primary key (used by the key-rotation command)."""
-        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken as exc:
+            raise ValueError("NIK cannot be decrypted with the configured keys.") from exc
+
+    def needs_rotation(self, token: str) -> bool:
+        """True unless the primary key alone decrypts `token` (so rotation can skip rows already done)."""
+        try:
+            self._primary.decrypt(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            return True
+        return False
 
     def digest(self, nik: str) -> str:
         return hmac.new(self._hmac_key, normalize(nik).encode(), hashlib.sha256).hexdigest()

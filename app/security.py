@@ -10,17 +10,29 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app, flash, g, has_request_context, redirect, request
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import AuthDBView, UserDBModelView
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import logout_user
+from werkzeug.security import check_password_hash
+from wtforms.validators import ValidationError
 
+from . import passwords
 from .models import Staff
+from .timeutil import format_wib
 from .workflow import Role
 
 log = logging.getLogger(__name__)
 
 # (action, resource) constants shared by several roles.
 READ_OPD = [("can_list", "OpdView"), ("can_show", "OpdView")]
-OWN_ACCOUNT = [("can_userinfo", "UserDBModelView"), ("resetmypassword", "UserDBModelView"),
+OWN_ACCOUNT = [("can_userinfo", "StaffUserView"), ("resetmypassword", "StaffUserView"),
                ("can_this_form_get", "ResetMyPasswordView"), ("can_this_form_post", "ResetMyPasswordView")]
 API_LOGIN = [("can_read", "SecurityApi")]
 
@@ -33,15 +45,6 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
 }
 SYNCED_ROLES = (Role.VALIDATOR, Role.ADMIN_OPD, Role.PIMPINAN, Role.PUBLIK)
 
-# Records (app/desks/records.py): history log with per-record history and versions, and the recap.
-ROLE_PERMISSIONS[Role.PIMPINAN] += [
-    ("can_read", "HistoryLog"), ("can_export", "HistoryLog"), ("can_read", "Recap"), ("can_export", "Recap"),
-    ("menu_access", "Laporan"), ("menu_access", "Riwayat Akses"), ("menu_access", "Rekap Pengaduan")]
-
-# The control dashboard (app/desks/dashboard.py; SOP Pengendalian). The outbox screen is Admin Sistem's only.
-ROLE_PERMISSIONS[Role.PIMPINAN] += [("can_index", "ControlDashboard"), ("menu_access", "Dasbor Kendali"),
-                                    ("menu_access", "Pengendalian")]
-
 # The OPD desk and dispatch queue (app/desks/opd.py, app/api/desk.py). Which complaints each role
 # reaches on them is decided by services.scope; these pairs only open the doors.
 OPD_DESK_READ = [("can_read", "OpdDesk"), ("menu_access", "Meja OPD")]
@@ -53,20 +56,169 @@ ROLE_PERMISSIONS[Role.VALIDATOR] += [
     ("can_reroute", "ComplaintDeskApi")]
 ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk")]
 
+# Records (app/desks/records.py): history log with per-record history and versions, and the recap.
+ROLE_PERMISSIONS[Role.PIMPINAN] += [
+    ("can_read", "HistoryLog"), ("can_export", "HistoryLog"), ("can_read", "Recap"), ("can_export", "Recap"),
+    ("menu_access", "Laporan"), ("menu_access", "Riwayat Akses"), ("menu_access", "Rekap Pengaduan")]
+
+# The control dashboard (app/desks/dashboard.py; SOP Pengendalian). The outbox screen is Admin Sistem's only.
+ROLE_PERMISSIONS[Role.PIMPINAN] += [("can_index", "ControlDashboard"), ("menu_access", "Dasbor Kendali"),
+                                    ("menu_access", "Pengendalian")]
+
+
+def _username_of_password_form() -> str | None:
+    """Whose password a FAB form or the user API is setting, so the policy can refuse the username.
+
+    FAB calls FAB_PASSWORD_COMPLEXITY_VALIDATOR with the password alone; the owner is found from the
+    request instead: the add-user form/API carries `username`, "reset password" names the account in
+    `?pk=`, "reset my password" is the signed-in user."""
+    if not has_request_context():
+        return None
+    if request.form.get("username"):
+        return request.form["username"]
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict) and body.get("username"):
+        return str(body["username"])
+    sm = current_app.appbuilder.sm
+    view = (request.endpoint or "").split(".")[0]
+    if view == sm.resetpasswordview.__name__:
+        try:
+            user = sm.get_user_by_id(int(request.args.get("pk", "")))
+        except ValueError:
+            user = None
+        return user.username if user else None
+    if view == sm.resetmypasswordview.__name__ and getattr(g, "user", None) is not None \
+            and g.user.is_authenticated:
+        return g.user.username
+    return None
+
+
+def form_password_validator(password: str) -> None:
+    """FAB_PASSWORD_COMPLEXITY_VALIDATOR: the policy of app/passwords.py, username included."""
+    found = passwords.problems(password, _username_of_password_form())
+    if found:
+        raise PasswordComplexityValidationError(" ".join(found))
+
+
+class OpdRequiredForAdminOpd:
+    """Form rule on the roles field: an Admin OPD account belongs to exactly one OPD (its scope comes
+    from it). It sits on `roles` because FAB marks the nullable `opd` field Optional, which would skip it."""
+
+    def __call__(self, form, field) -> None:
+        opd = form.opd.data if hasattr(form, "opd") else None
+        if any(getattr(r, "name", None) == Role.ADMIN_OPD.value for r in field.data or []) and not opd:
+            raise ValidationError(_("Akun Admin OPD wajib memiliki OPD. Pilih OPD-nya."))
+
 
 class StaffUserView(UserDBModelView):
-    """FAB's user screens with the agency of an Admin OPD account."""
+    """FAB's user screens with the agency of an Admin OPD account, and the lockout."""
 
-    list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "opd"]
+    list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "opd", "locked_until"]
     add_columns = ["first_name", "last_name", "username", "active", "email", "roles", "opd",
                    "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "opd"]
     show_fieldsets = UserDBModelView.show_fieldsets + [("OPD", {"fields": ["opd", "locked_until"]})]
+    validators_columns = {"roles": [OpdRequiredForAdminOpd()]}
+    formatters_columns = {"locked_until": lambda v: format_wib(v) if v else ""}
+    label_columns = {"opd": _l("OPD"), "locked_until": _l("Terkunci sampai")}
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        # FAB's user page lists only "reset password"; the unlock button sits next to it.
+        from flask import abort
+
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        actions = {name: self.actions.get(name) for name in ("resetpasswords", "unlock")}
+        widgets = self._get_show_widget(pk, item, actions=actions)
+        self.update_redirect()
+        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+                                    appbuilder=self.appbuilder, related_views=self._related_views)
+
+    @action("unlock", _l("Buka kunci akun"), _l("Buka kunci akun ini sekarang?"), "fa-unlock", multiple=True)
+    def unlock(self, items):
+        from .services import ServiceError
+        from .services.common import Actor
+        from .services.security import unlock
+
+        items = items if isinstance(items, list) else [items]
+        try:
+            count = unlock([item.id for item in items if item is not None], Actor.from_user(g.user))
+        except ServiceError as exc:
+            flash(exc.message, "danger")
+        else:
+            flash(_("%(n)d akun dibuka kuncinya.", n=count) if count else
+                  _("Akun tidak sedang terkunci; jumlah percobaan gagal diatur ulang."), "info")
+        return redirect(self.get_redirect())
+
+
+class StaffAuthDBView(AuthDBView):
+    """Sign-in with one message for every refusal (wrong password, unknown user, locked account), so the
+    page does not tell an attacker which usernames exist; sign-out only by POST with a CSRF token."""
+
+    invalid_login_message = _l("Nama pengguna atau kata sandi salah, atau akun sedang terkunci sementara "
+                               "karena terlalu banyak percobaan gagal.")
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        if request.method == "GET":
+            # A GET never signs out (a link or an <img> on another site must not); it asks instead.
+            if g.user is None or not g.user.is_authenticated:
+                return redirect(self.appbuilder.get_url_for_login)
+            return self.render_template("security/logout.html", appbuilder=self.appbuilder)
+        user = self._get_authenticated_user()
+        logout_user()
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)
+        return redirect(current_app.config.get("LOGOUT_REDIRECT_URL", self.appbuilder.get_url_for_index))
+
+
+def _guard_fab_generic_routes():
+    """Close what FAB's generic ModelView routes leave open.
+
+    - /download/<filename> serves UPLOAD_FOLDER (for FileColumn models). This app has none: unconfigured
+      the route fails with a 500, configured it would bypass the attachment access checks. 404.
+    - /action/<name>/<pk> and /action_post with an action the view does not have fail with a 500 in FAB
+      (AttributeError on None), and so does a list-only action on one row. 404 / 400 instead."""
+    endpoint = request.endpoint or ""
+    if "." not in endpoint:
+        return None
+    from flask import abort
+
+    if endpoint.endswith(".download"):
+        abort(404)
+    if endpoint.endswith((".action", ".action_post")):
+        name = (request.view_args or {}).get("name") if endpoint.endswith(".action") else request.form.get("action")
+        view_name = endpoint.rsplit(".", 1)[0]
+        view = next((v for v in current_app.appbuilder.baseviews if v.endpoint == view_name), None)
+        action_item = (getattr(view, "actions", None) or {}).get(name) if view is not None else None
+        if view is not None and action_item is None:
+            abort(404 if endpoint.endswith(".action") else 400)
+        if endpoint.endswith(".action") and action_item is not None and not action_item.single:
+            abort(404)  # a list-only action (FAB's copyrole) fails with a 500 on one row
+    return None
+
+
+def _login_username() -> str:
+    if request.form.get("username"):
+        return request.form["username"].strip().lower()
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict) and isinstance(body.get("username"), str):
+        return body["username"].strip().lower()
+    return ""
+
+
+def _login_limit_message() -> str:
+    return _("Terlalu banyak percobaan masuk. Tunggu beberapa menit, lalu coba lagi.")
 
 
 class StaffSecurityManager(SecurityManager):
     user_model = Staff
     userdbmodelview = StaffUserView
+    authdbview = StaffAuthDBView
+    userstatschartview = None  # FAB's chart loads Google's loader from the internet (FAB-NOTES #9)
 
     # History log (issue 7): FAB's sign-in hooks. Unknown usernames get no hook from FAB; audit.py
     # records those failures from the sign-in request itself.
@@ -85,6 +237,43 @@ class StaffSecurityManager(SecurityManager):
 
         audit.log_sign_out(user)
 
+    def auth_user_db(self, username, password):
+        user = None
+        if username:
+            user = self.find_user(username=username) or self.find_user(email=username)
+        if user is not None and user.is_active:
+            from .services.security import is_locked, note_locked_attempt
+
+            if is_locked(user):
+                # Same work as a real check, so the answer time does not tell that the account is locked.
+                check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], password or "")
+                note_locked_attempt(user)
+                return None
+        return super().auth_user_db(username, password)
+
+    def update_user_auth_stat(self, user, success=True):
+        super().update_user_auth_stat(user, success)
+        if not success:
+            from .services.security import note_failure
+
+            note_failure(user)
+
+    def register_views(self):
+        super().register_views()
+        current_app.before_request(_guard_fab_generic_routes)
+        if not current_app.config.get("FAB_ADD_SECURITY_VIEWS", True) or not self.is_auth_limited:
+            return
+        # FAB limits the sign-in form per client address; add per username on the form, and both on
+        # the API sign-in, which FAB leaves unlimited (FAB-NOTES #11).
+        per_username = dict(key_func=lambda: "login-user:" + _login_username(), methods=["POST"],
+                            exempt_when=lambda: not _login_username(), error_message=_login_limit_message)
+        self.limiter.limit(self.auth_rate_limit, **per_username)(self.auth_view.blueprint)
+        api = next((v for v in self.appbuilder.baseviews if isinstance(v, self.security_api)), None)
+        if api is not None:
+            self.limiter.limit(self.auth_rate_limit, methods=["POST"],
+                               error_message=_login_limit_message)(api.blueprint)
+            self.limiter.limit(self.auth_rate_limit, **per_username)(api.blueprint)
+
 
 def sync_roles(sm) -> dict[str, int]:
     """Create every declared role and make its permissions match ROLE_PERMISSIONS. Idempotent.
@@ -92,7 +281,7 @@ def sync_roles(sm) -> dict[str, int]:
     Returns how many pairs were added and removed, so the command can report what changed.
     """
     added = removed = 0
-    sm.add_role(Role.ADMIN_SISTEM.value)
+    admin = sm.add_role(Role.ADMIN_SISTEM.value)
     for role in SYNCED_ROLES:
         db_role = sm.find_role(role.value) or sm.add_role(role.value)
         wanted = set()
@@ -106,4 +295,9 @@ def sync_roles(sm) -> dict[str, int]:
             if pvm.id not in wanted:
                 sm.del_permission_role(db_role, pvm)
                 removed += 1
+    # Admin Sistem holds every permission, also those registered before the role existed.
+    for pvm in sm.session.query(sm.permissionview_model).all():
+        if pvm not in admin.permissions:
+            sm.add_permission_role(admin, pvm)
+            added += 1
     return {"added": added, "removed": removed}

@@ -214,3 +214,23 @@ def submission():
 def text_of(response) -> str:
     """A response body as text, tags stripped (for 'this must not appear' assertions)."""
     return re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
+
+
+@pytest.fixture
+def fresh_g(app):
+    """Make each test request start with an empty `flask.g`, as in production.
+
+    Tests run inside one app context (see `_isolate`), which requests then share: Flask-Login's cached
+    `g._login_user` (or Flask-JWT-Extended's JWT user) from one request leaks into the next, so a second
+    client looks signed in as the first and a deactivated user still looks active. Use this fixture whenever a test
+    uses several clients or changes an account between requests."""
+    from flask import g, request_started
+
+    def clear(sender, **extra):
+        for name in list(g):  # Flask-Login's user, Flask-JWT-Extended's JWT user, FAB's g.user, …
+            g.pop(name, None)
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)
+

@@ -23,6 +23,8 @@ def sync_permissions() -> dict[str, int]:
     """Register every view's permissions (FAB) and apply our role table; idempotent."""
     appbuilder = current_app.appbuilder
     with unit_of_work():
+        # FAB grants each new permission to the admin role only if that role already exists.
+        appbuilder.sm.add_role(Role.ADMIN_SISTEM.value)
         appbuilder.add_permissions(update_perms=True)
         result = sync_roles(appbuilder.sm)
         audit.record("system", "roles.sync", actor=Actor.system(), detail=result)

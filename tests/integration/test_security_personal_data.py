@@ -1,0 +1,247 @@
+"""Personal data (issue 6, items 4 and 6): the NIK never in clear in the database file or a dump, key
+rotation, history-log rows for personal-data views, retention."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+from tests.conftest import VALID_NIK
+
+# Structurally valid Lumajang NIKs used by no other test, so their digits can only come from here.
+NIKS = ["3508016706920417", "3508046112880583"]
+
+
+def _raw_database_bytes(app) -> bytes:
+    """The bytes a thief would get: the SQLite file (+ journal) or a pg_dump of the database."""
+    from app.extensions import db
+
+    db.session.remove()
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        db.engine.dispose()  # close connections so everything is in the file
+        data = b""
+        for suffix in ("", "-wal", "-journal"):
+            path = url.database + suffix
+            if os.path.exists(path):
+                with open(path, "rb") as handle:
+                    data += handle.read()
+        return data
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return subprocess.run(["pg_dump", "--no-owner", "--dbname", libpq], check=True, capture_output=True,
+                          timeout=60).stdout
+
+
+def test_the_raw_database_never_contains_a_nik(app, submission, actor):
+    from app.services import decide_nik, submit
+
+    tickets = []
+    for index, nik in enumerate(NIKS):
+        typed = f"{nik[:2]}.{nik[2:4]}.{nik[4:6]}.{nik[6:12]}.{nik[12:]}" if index else nik
+        result = submit(submission(nik=typed, name=f"Warga Rahasia {index}", email=f"warga{index}@contoh.id",
+                                   address="Jl. Kenanga 7, Lumajang"))
+        tickets.append(result.complaint.ticket)
+        decide_nik(result.complaint.id, actor("validator"), valid=bool(index), remark=None if index else "Uji")
+    raw = _raw_database_bytes(app)
+    for ticket in tickets:
+        assert ticket.encode() in raw, "the dump must hold the complaints, or this test proves nothing"
+    assert b"Warga Rahasia 0" in raw  # (the name is stored in clear; only the NIK is encrypted)
+    for nik in NIKS:
+        assert nik.encode() not in raw
+        assert nik.encode("utf-16-le") not in raw
+
+
+# --------------------------------------------------------------------------- key rotation
+
+
+def test_rotate_key_re_encrypts_every_nik_in_batches_and_is_idempotent(app, runner, submission, monkeypatch):
+    from app.crypto import NikCipher
+    from app.extensions import db
+    from app.models import Complaint
+    from app.services import submit
+    from app.services.retention import run as retention_run  # noqa: F401  (erased rows are counted apart)
+    from app.services.security import ERASED
+
+    for index in range(5):
+        submit(submission(title=f"Rotasi {index}"))
+    erased = submit(submission(title="Sudah dihapus")).complaint.id
+    db.session.execute(sa.update(Complaint).where(Complaint.id == erased).values(nik_encrypted=ERASED))
+    db.session.commit()
+
+    old_key, new_key = app.config["NIK_ENCRYPTION_KEY"], Fernet.generate_key().decode()
+    monkeypatch.setitem(app.config, "NIK_ENCRYPTION_KEY", new_key)
+    monkeypatch.setitem(app.config, "NIK_ENCRYPTION_OLD_KEYS", (old_key,))
+    result = runner.invoke(args=["nik", "rotate-key", "--batch-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert "5 dienkripsi ulang, 0 sudah memakai kunci baru, 1 sudah dihapus" in result.output
+
+    only_new = NikCipher(new_key, app.config["NIK_HMAC_KEY"])
+    tokens = db.session.scalars(sa.select(Complaint.nik_encrypted).where(Complaint.id != erased)).all()
+    assert [only_new.decrypt(t) for t in tokens] == [VALID_NIK] * 5
+
+    again = runner.invoke(args=["nik", "rotate-key"])
+    assert "0 dienkripsi ulang, 5 sudah memakai kunci baru" in again.output
+
+    # A token no configured key opens is reported, not skipped silently.
+    stranger = Fernet(Fernet.generate_key()).encrypt(b"3508011203900001").decode()
+    db.session.execute(sa.update(Complaint).where(Complaint.id == erased).values(nik_encrypted=stranger))
+    db.session.commit()
+    failed = runner.invoke(args=["nik", "rotate-key"])
+    assert failed.exit_code != 0 and f"id pengaduan: {erased}" in failed.output
+
+
+# --------------------------------------------------------------------------- history log of personal-data views
+
+
+def _pii_rows(action):
+    from app.extensions import db
+    from app.models import AuditLog
+
+    return db.session.scalars(sa.select(AuditLog).where(AuditLog.kind == "pii", AuditLog.action == action)).all()
+
+
+def test_contact_views_are_logged_and_anonim_hides_the_identity_from_the_opd(submission, actor):
+    from app.services import decide_nik, submit
+    from app.services.personal_data import view_contact
+
+    anonim = submit(submission(visibility="anonim", email="ani@contoh.id")).complaint
+    publik = submit(submission(visibility="publik", title="Publik")).complaint
+    for complaint in (anonim, publik):
+        decide_nik(complaint.id, actor("validator"), valid=True)
+
+    contact = view_contact(publik.id, actor("opd.dinkes"), purpose="menghubungi pengadu")
+    assert contact.phone == "0812-3456-7890"
+    assert view_contact(anonim.id, actor("opd.dinkes")) is None
+    assert view_contact(anonim.id, actor("pimpinan")).email == "ani@contoh.id"
+    rows = _pii_rows("contact.view")
+    assert [(r.username, r.complaint_id) for r in rows] == [("opd.dinkes", publik.id), ("pimpinan", anonim.id)]
+    assert "menghubungi pengadu" in rows[0].detail
+
+    from app.services import NotFound
+
+    with pytest.raises(NotFound):  # another OPD's complaint: not found, and nothing logged
+        view_contact(publik.id, actor("opd.dputr"))
+    assert len(_pii_rows("contact.view")) == 2
+
+
+def test_a_full_nik_is_only_for_the_validator_and_each_view_is_logged(submission, actor):
+    from app.services import Forbidden, submit
+    from app.services.personal_data import masked_nik, view_nik
+
+    complaint = submit(submission()).complaint
+    assert view_nik(complaint.id, actor("validator")) == VALID_NIK
+    for username in ("admin", "pimpinan", "opd.dinkes"):
+        with pytest.raises(Forbidden):
+            view_nik(complaint.id, actor(username))
+    assert [r.username for r in _pii_rows("nik.view")] == ["validator"]
+    assert masked_nik(complaint) == "3508\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220001"
+
+
+def test_the_validator_desk_logs_the_full_nik_it_shows(app, submission, client, auth):
+    """The desk (issue 4) shows the full NIK; each display must leave a history row."""
+    from app.services import submit
+
+    complaint = submit(submission()).complaint
+    auth.login("validator")
+    page = client.get(f"/staf/validasi/{complaint.id}")
+    assert page.status_code == 200
+    assert VALID_NIK in page.get_data(as_text=True)
+    rows = [r for r in _pii_rows("nik.view") if r.complaint_id == complaint.id]
+    assert rows and rows[0].username == "validator"
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def _closed_complaint(submission, actor, *, months_ago, with_files=True, **changes):
+    from app.extensions import db
+    from app.models import Attachment, Complaint
+    from app.services import decide_nik, submit
+    from app.storage import get_storage
+    from app.timeutil import utcnow
+
+    complaint = submit(submission(email="lama@contoh.id", address="Dusun Krajan RT 1", **changes)).complaint
+    decide_nik(complaint.id, actor("validator"), valid=False, remark="NIK tidak terdaftar")
+    stored = []
+    if with_files:
+        for index, answer_id in enumerate((None, None)):
+            name = f"{complaint.id:04d}{index}aa.pdf"
+            get_storage().put(name, b"%PDF-1.4 ktp pengadu")
+            db.session.add(Attachment(complaint_id=complaint.id, answer_id=answer_id, original_name="ktp.pdf",
+                                      stored_name=name, content_type="application/pdf", size=20, sha256="0" * 64))
+            stored.append(name)
+    db.session.execute(sa.update(Complaint).where(Complaint.id == complaint.id)
+                       .values(closed_at=utcnow() - timedelta(days=int(months_ago * 30.5))))
+    db.session.commit()
+    return complaint.id, stored
+
+
+def test_retention_anonymises_old_closed_complaints_and_keeps_the_statistics(app, runner, submission, actor):
+    from app.extensions import db
+    from app.models import Attachment, Complaint, NikCheck, Outbox, StatusEvent
+
+    old_id, old_files = _closed_complaint(submission, actor, months_ago=25)
+    recent_id, recent_files = _closed_complaint(submission, actor, months_ago=23, title="Masih baru")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Outbox)
+                             .where(Outbox.complaint_id == old_id)) > 0
+
+    result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    assert "1 pengaduan dianonimkan, 2 berkas dihapus" in result.output
+
+    db.session.expire_all()
+    old = db.session.get(Complaint, old_id)
+    assert (old.name, old.phone, old.email, old.address) == ("Dihapus", None, None, None)
+    assert old.nik_encrypted == old.nik_hash == "dihapus" and old.anonymised_at is not None
+    # What the statistics count is kept.
+    assert old.state.value == "tidak_valid" and old.opd.code == "DINKESP2KB" and old.submitted_at
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StatusEvent)
+                             .where(StatusEvent.complaint_id == old_id)) >= 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(NikCheck)
+                             .where(NikCheck.complaint_id == old_id)) == 1
+    # The files are gone from storage, the notices with the e-mail address too.
+    upload_dir = app.config["UPLOAD_DIR"]
+    assert not any(os.path.exists(os.path.join(upload_dir, n)) for n in old_files)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)
+                             .where(Attachment.complaint_id == old_id)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Outbox)
+                             .where(Outbox.complaint_id == old_id)) == 0
+
+    recent = db.session.get(Complaint, recent_id)
+    assert recent.name == "Budi Santoso" and recent.email == "lama@contoh.id"
+    assert all(os.path.exists(os.path.join(upload_dir, n)) for n in recent_files)
+
+    again = runner.invoke(args=["retention", "run"])
+    assert "0 pengaduan dianonimkan" in again.output
+
+
+def test_retention_period_is_configurable_and_open_complaints_are_never_touched(app, submission, actor,
+                                                                                 monkeypatch):
+    from app.extensions import db
+    from app.models import Complaint
+    from app.services import submit
+    from app.services.retention import run
+
+    old_id, _ = _closed_complaint(submission, actor, months_ago=7, with_files=False)
+    open_id = submit(submission(title="Masih menunggu")).complaint.id
+    from app.timeutil import utcnow
+
+    db.session.execute(sa.update(Complaint).where(Complaint.id == open_id)
+                       .values(submitted_at=utcnow() - timedelta(days=3000)))
+    db.session.commit()
+    monkeypatch.setitem(app.config, "RETENTION_MONTHS", 6)
+    report = run()
+    assert report.complaint_ids == [old_id]
+    assert db.session.get(Complaint, open_id).name == "Budi Santoso"
+
+
+def test_retention_is_a_daily_scheduled_job():
+    from app.jobs import JOBS
+
+    job = next(j for j in JOBS if j.id == "retention")
+    assert job.func == "app.services.retention:retention_job" and job.trigger == "cron"
