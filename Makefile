@@ -47,7 +47,6 @@ browser-deps:
 clean:
 	rm -rf $(VENV) instance/pengaduan.db
 
-# Re-extract marked strings into the catalogues (then translate the new entries in the .po files).
+# Re-extract marked strings, merge FAB's, build the id catalogue, compile (then translate new entries in en).
 extract-messages: $(VENV)/.runtime
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations
+	$(PY) scripts/i18n.py all
