@@ -1,67 +1,16 @@
-"""The whole SOP in a real browser (Playwright driving Debian's Chromium against a live server):
-a citizen submits → `validator` validates → `opd.dinkes` answers → the citizen sees the answer on the
-public page and on the tracking page. CSRF protection is on, as in production."""
+"""The whole SOP in a real browser (Playwright driving Debian's Chromium against the live server of
+tests/browser/conftest.py, CSRF on as in production): a citizen submits → `validator` validates →
+`opd.dinkes` answers → the citizen sees the answer on the public page and on the tracking page."""
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, VALID_NIK, build_app
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update"]
-SHOTS = os.environ.get("JOURNEY_SCREENSHOTS")  # a folder: keep a PNG of each step for a human to look at
+from tests.conftest import PASSWORD, VALID_NIK
 
 pytestmark = pytest.mark.browser
-
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """A migrated database with the OPD list and the three accounts of the journey, served over HTTP."""
-    from flask_migrate import upgrade
-
-    from app.services.accounts import create_staff, import_opds, sync_permissions
-
-    folder = tmp_path_factory.mktemp("journey")
-    app = build_app(f"sqlite:///{folder / 'journey.db'}", WTF_CSRF_ENABLED=True,
-                    UPLOAD_DIR=str(folder / "uploads"), PUBLIC_BASE_URL="http://127.0.0.1")
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-        sync_permissions()
-        import_opds(None)
-        for username, role, opd in (("validator", "Validator", None), ("opd.dinkes", "Admin OPD", "DINKESP2KB")):
-            create_staff(username=username, email=f"{username}@uji.go.id", first_name=username.split(".")[-1].title(),
-                         last_name="Uji", role=role, password=PASSWORD, opd_code=opd)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def _shot(page, name):
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def _sign_in(browser, base, username):
@@ -76,7 +25,7 @@ def _sign_in(browser, base, username):
     return context, page
 
 
-def test_citizen_validator_opd_and_back_to_the_citizen(live_server, browser):
+def test_citizen_validator_opd_and_back_to_the_citizen(live_server, browser, shot):
     base = live_server
     answer_text = "Loket pendaftaran tambahan dibuka setiap Senin pukul 07.00 mulai pekan depan."
 
@@ -93,20 +42,20 @@ def test_citizen_validator_opd_and_back_to_the_citizen(live_server, browser):
     page.fill("#f-text", "Antrean pendaftaran di puskesmas sampai tiga jam setiap pagi.")
     page.check("#f-visibility-publik")
     page.check("#f-consent")
-    _shot(page, "1-form")
+    shot(page, "journey-1-form")
     page.get_by_role("button", name="Kirim pengaduan").click()
     page.wait_for_url(re.compile(r".*/pengaduan/terkirim$"))
     ticket = page.inner_text("#ticket").strip()
     pin = page.inner_text("#pin").strip()
     assert re.fullmatch(r"LMJ-\d{4}-\d{6}", ticket) and pin
-    _shot(page, "2-receipt")
+    shot(page, "journey-2-receipt")
 
     # 2. The validator opens it from the queue and decides: valid → routed to Dinkes, published.
     context, staff = _sign_in(browser, base, "validator")
     staff.goto(f"{base}/staf/validasi/")
     staff.locator("tr", has_text=ticket).get_by_role("link", name="Buka").click()
     staff.check("input[name=decision][value=valid]")
-    _shot(staff, "3-validator")
+    shot(staff, "journey-3-validator")
     staff.get_by_role("button", name="Simpan keputusan").click()
     staff.wait_for_load_state()
     context.close()
@@ -117,7 +66,7 @@ def test_citizen_validator_opd_and_back_to_the_citizen(live_server, browser):
     opd.get_by_role("link", name=ticket).click()
     assert "Siti Journey" in opd.inner_text("#identity")  # publik: the OPD may contact the complainant
     opd.fill("#answer-text-input", answer_text)
-    _shot(opd, "4-opd-desk")
+    shot(opd, "journey-4-opd-desk")
     opd.get_by_role("button", name="Kirim jawaban").click()
     opd.wait_for_load_state()
     assert answer_text in opd.inner_text("#answer-text")
@@ -129,7 +78,7 @@ def test_citizen_validator_opd_and_back_to_the_citizen(live_server, browser):
     body = page.inner_text("body")
     assert "Antrean puskesmas terlalu panjang" in body and answer_text in body
     assert VALID_NIK not in body and "0812-3456-7890" not in body
-    _shot(page, "5-public")
+    shot(page, "journey-5-public")
     # …and on the tracking page with ticket + PIN.
     page.goto(f"{base}/lacak")
     page.fill("#f-ticket", ticket)
@@ -137,5 +86,5 @@ def test_citizen_validator_opd_and_back_to_the_citizen(live_server, browser):
     page.get_by_role("button", name="Lacak").click()
     page.wait_for_url(re.compile(r".*/lacak/hasil$"))
     assert answer_text in page.inner_text("body")
-    _shot(page, "6-tracking")
+    shot(page, "journey-6-tracking")
     citizen.close()
