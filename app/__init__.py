@@ -84,6 +84,7 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     from .filters import register_filters
 
     register_filters(app)
+    from .public import register_public; register_public(app)  # citizens' portal (issue 3)
     from .cli import register_cli
 
     register_cli(app)

@@ -351,3 +351,26 @@ sa.Index("ix_routing_routed_at", Routing.routed_at)
 # per-OPD figures use the desk's ix_complaint_desk_deadline, ix_complaint_answered, ix_routing_routed_at.)
 sa.Index("ix_complaint_validated", Complaint.validated_at)
 sa.Index("ix_outbox_status_id", Outbox.status, Outbox.id)
+
+
+# Citizens' portal (app/services/portal.py, migration 0002_portal): text search of the public list.
+# A trigram GIN index on PostgreSQL (pg_trgm) serves `ILIKE '%word%'` on the public title + text;
+# SQLite has no such index and scans (fine for one regency). The expression is grouped the way
+# PostgreSQL reflects it, so the drift check in tests/integration/test_migrations.py can compare it;
+# the portal's query uses this very expression, which is what lets the planner pick the index. The
+# constants are rendered inline (literal_execute) so the query's expression equals the index's.
+
+
+def _inline(value: str):
+    return sa.literal(value, sa.Text, literal_execute=True)
+
+
+PUBLIC_SEARCH_TEXT = (
+    sa.func.coalesce(Complaint.__table__.c.public_title, _inline(""))
+    .op("||")(_inline(" "))
+    .op("||")(sa.func.coalesce(Complaint.__table__.c.public_text, _inline("")))
+)
+# Not partial on purpose: PostgreSQL uses an expression index's statistics only when it is not partial,
+# and without them it cannot tell a common word (walk the newest-first index) from a rare one (use this).
+sa.Index("ix_complaint_public_search", PUBLIC_SEARCH_TEXT.label("public_search"), postgresql_using="gin",
+         postgresql_ops={"public_search": "gin_trgm_ops"}).ddl_if(dialect="postgresql")

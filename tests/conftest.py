@@ -234,3 +234,33 @@ def fresh_g(app):
     yield
     request_started.disconnect(clear, app)
 
+
+@pytest.fixture
+def complaint_form():
+    """complaint_form(**changes) → the fields of the public form (/pengaduan/baru) for a valid complaint;
+    a change of None leaves that field out."""
+    counter = iter(range(1, 10_000))
+
+    def make(**changes) -> dict:
+        n = next(counter)
+        data = {"name": "Budi Santoso", "nik": VALID_NIK, "phone": "0812-3456-7890", "email": "", "address": "",
+                "opd": "DINKESP2KB", "title": f"Jalan berlubang {n}",
+                "text": f"Jalan di depan pasar berlubang, mohon segera diperbaiki ({n}).", "location": "",
+                "visibility": "anonim", "consent": "ya"}
+        data.update(changes)
+        return {k: v for k, v in data.items() if v is not None}
+
+    return make
+
+
+@pytest.fixture
+def published(submission, actor):
+    """published(**changes) → a complaint submitted and validated through the services (so published,
+    unless rahasia)."""
+    from app.services import decide_nik, submit
+
+    def make(**changes):
+        done = submit(submission(**changes))
+        return decide_nik(done.complaint.id, actor("validator"), valid=True)
+
+    return make

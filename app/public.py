@@ -1,0 +1,309 @@
+"""The citizens' portal (public, no login): home, the complaint form, the receipt, tracking by ticket
++ PIN, the published list and detail, and the statistics. Templates in app/templates/public/.
+
+Views only read the request, call services and render; the rules live in `services.complaints`
+(submit, track), `services.portal` (public read side) and `storage` (attachments).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import get_locale, lazy_gettext as _l, refresh
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+
+from . import storage
+from .extensions import limiter
+from .services import complaints
+from .services import portal
+from .services.common import Conflict, Invalid, ServiceError
+from .workflow import State, Visibility
+
+bp = Blueprint("public", __name__)
+
+TRACK_GRANT_SECONDS = 30 * 60  # how long a correct ticket + PIN opens the tracking page
+
+STATE_LABELS = {
+    State.MENUNGGU_VERIFIKASI.value: _l("Menunggu verifikasi NIK"),
+    State.TIDAK_VALID.value: _l("NIK tidak valid"),
+    State.DITERUSKAN.value: _l("Diteruskan ke OPD"),
+    State.PERLU_DISPOSISI.value: _l("Menunggu disposisi ulang"),
+    State.DIJAWAB.value: _l("Dijawab"),
+    State.SELESAI.value: _l("Selesai"),
+}
+ACTION_LABELS = {
+    "submit": _l("Pengaduan diterima"),
+    "claim": _l("NIK sedang diverifikasi"),
+    "validate": _l("NIK terverifikasi; diteruskan ke %(opd)s"),
+    "invalidate": _l("NIK tidak valid"),
+    "return": _l("Dikembalikan oleh %(opd)s: bukan wewenang"),
+    "reroute": _l("Diteruskan ke %(opd)s"),
+    "answer": _l("Dijawab oleh %(opd)s"),
+    "close": _l("Selesai"),
+}
+# Steps whose note tells the complainant something the label does not (the OPD's reason).
+NOTE_ACTIONS = {"return", "reroute"}
+VISIBILITY_CHOICES = [
+    (Visibility.PUBLIK.value, _l("Publik"),
+     _l("Pengaduan tampil di daftar publik dengan nama Anda; NIK, telepon, e-mail dan alamat tidak pernah tampil.")),
+    (Visibility.ANONIM.value, _l("Anonim"),
+     _l("Pengaduan tampil di daftar publik sebagai “Anonim”; OPD juga tidak melihat identitas Anda.")),
+    (Visibility.RAHASIA.value, _l("Rahasia"),
+     _l("Pengaduan tidak tampil di daftar publik; hanya Anda (dengan tiket dan PIN) dan petugas yang melihatnya.")),
+]
+FORM_FIELDS = ("name", "nik", "phone", "email", "address", "opd", "title", "text", "location", "visibility")
+LIMITS = {**complaints.LIMITS, "nik": 24}
+HONEYPOT = "website"
+
+
+def timeline_label(entry) -> str:
+    label = ACTION_LABELS.get(entry.action)
+    if label is None:
+        return str(STATE_LABELS.get(entry.state.value, entry.state.value))
+    return str(label) % {"opd": entry.opd_name or "OPD"}
+
+
+@bp.context_processor
+def _portal_context():
+    return {"state_labels": STATE_LABELS, "current_locale": str(get_locale() or "id"),
+            "timeline_label": timeline_label}
+
+
+def _no_store(response):
+    # Pages with a PIN or a complainant's own data must not stay in caches or the back-button history.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- home and language
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html", latest=portal.latest_answered())
+
+
+@bp.get("/bahasa/<code>")
+def language(code: str):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["locale"] = code
+    refresh()
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    # Only a path on this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or parts.scheme or parts.netloc:
+        target = url_for(".home")
+    return redirect(target)
+
+
+# --------------------------------------------------------------------------- the complaint form
+
+
+def _submit_limit() -> str:
+    return current_app.config["SUBMIT_RATE_LIMIT"]
+
+
+def _counts_as_submission(response) -> bool:
+    # A form sent back with field errors is a citizen fixing typos, not a submission; everything else
+    # (stored, duplicate, honeypot) counts against the address.
+    return response.status_code != 400 or g.get("portal_count_submission", False)
+
+
+def _render_form(values: dict, errors: dict | None = None, message: str | None = None, status: int = 200):
+    errors = errors or {}
+    html = render_template("public/form.html", values=values, errors=errors, message=message,
+                           opds=portal.public_opds(), visibility_choices=VISIBILITY_CHOICES, limits=LIMITS,
+                           max_files=current_app.config.get("UPLOAD_MAX_FILES", 3),
+                           max_mb=current_app.config["UPLOAD_MAX_BYTES"] / (1024 * 1024),
+                           honeypot=HONEYPOT)
+    return html, status
+
+
+@bp.route("/pengaduan/baru", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, methods=["POST"], deduct_when=_counts_as_submission)
+def new_complaint():
+    if request.method == "GET":
+        return _render_form({"visibility": Visibility.ANONIM.value, "opd": request.args.get("opd", "")})
+    form = request.form
+    values = {name: form.get(name, "") for name in FORM_FIELDS}
+    values["consent"] = form.get("consent") == "ya"
+    if form.get(HONEYPOT):
+        g.portal_count_submission = True
+        return render_template("public/error.html", title=_l("Pengiriman ditolak"),
+                               message=_l("Formulir ini terisi oleh program otomatis. Jika Anda manusia, "
+                                          "kosongkan kolom tersembunyi lalu kirim lagi.")), 400
+    data = complaints.SubmitInput(
+        name=values["name"], nik=values["nik"], phone=values["phone"], email=values["email"],
+        address=values["address"], opd_code=values["opd"], title=values["title"],
+        # Browsers send line breaks as CRLF; count them as one character, as the counter does.
+        text=values["text"].replace("\r\n", "\n"), location=values["location"],
+        visibility=values["visibility"] or Visibility.ANONIM.value, consent=values["consent"],
+        channel="web", locale=str(get_locale() or "id"))
+    try:
+        uploads = storage.prepare(request.files.getlist("attachments"))
+    except Invalid as exc:
+        field_errors, _, _ = complaints.validate_submission(data)
+        return _render_form(values, {**field_errors, **exc.errors}, status=400)
+    try:
+        submitted = complaints.submit(data, files=uploads)
+    except Invalid as exc:
+        return _render_form(values, exc.errors, message=exc.message, status=400)
+    except Conflict as exc:
+        return _render_form(values, message=exc.message, status=409)
+    complaint = submitted.complaint
+    # Post-redirect-get: the PIN waits in the (signed) session for exactly one display, never in a URL.
+    session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin, "opd": complaint.opd.name,
+                          "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email)}
+    return redirect(url_for(".receipt"), code=303)
+
+
+@bp.get("/pengaduan/terkirim")
+def receipt():
+    data = session.pop("receipt", None)
+    if not data:
+        return _no_store(make_response(render_template("public/receipt_gone.html")))
+    data["deadline"] = datetime.fromisoformat(data["deadline"])
+    return _no_store(make_response(render_template("public/receipt.html", receipt=data)))
+
+
+# --------------------------------------------------------------------------- tracking
+
+
+def _track_limit() -> str:
+    return current_app.config["TRACK_RATE_LIMIT"]
+
+
+def _granted_id() -> int | None:
+    grant = session.get("track")
+    if not grant or grant.get("until", 0) < time.time():
+        session.pop("track", None)
+        return None
+    return int(grant["id"])
+
+
+@bp.route("/lacak", methods=["GET", "POST"])
+@limiter.limit(_track_limit, methods=["POST"])
+def track():
+    if request.method == "GET":
+        return render_template("public/track.html", ticket=request.args.get("tiket", "")[:24], errors={})
+    ticket = (request.form.get("ticket") or "").strip()[:40]
+    pin = (request.form.get("pin") or "").strip()[:40]
+    errors = {}
+    if not ticket:
+        errors["ticket"] = _l("Wajib diisi.")
+    if not pin:
+        errors["pin"] = _l("Wajib diisi.")
+    if errors:
+        return render_template("public/track.html", ticket=ticket, errors=errors), 400
+    complaint = complaints.track(ticket, pin)
+    if complaint is None:
+        # One message for a wrong ticket and a wrong PIN: the page must not tell which one exists.
+        return render_template("public/track.html", ticket=ticket, errors={},
+                               message=_l("Nomor tiket atau PIN tidak cocok. Periksa kembali tanda terima Anda.")), 400
+    session["track"] = {"id": complaint.id, "until": int(time.time()) + TRACK_GRANT_SECONDS}
+    return redirect(url_for(".tracked"), code=303)
+
+
+@bp.get("/lacak/hasil")
+def tracked():
+    complaint_id = _granted_id()
+    view = portal.tracked_view(complaint_id) if complaint_id is not None else None
+    if view is None:
+        return redirect(url_for(".track"))
+    return _no_store(make_response(render_template("public/tracked.html", view=view, note_actions=NOTE_ACTIONS)))
+
+
+@bp.post("/lacak/keluar")
+def track_logout():
+    session.pop("track", None)
+    return redirect(url_for(".track"), code=303)
+
+
+@bp.get("/lacak/lampiran/<int:attachment_id>")
+def track_attachment(attachment_id: int):
+    complaint_id = _granted_id()
+    attachment = portal.own_attachment(complaint_id, attachment_id) if complaint_id is not None else None
+    if attachment is None:
+        abort(404)
+    return storage.send_attachment(attachment)
+
+
+# --------------------------------------------------------------------------- published complaints
+
+
+@bp.get("/pengaduan/")
+def published_list():
+    args = request.args
+    raw = {"opd": args.get("opd", ""), "state": args.get("status", ""), "q": args.get("q", "")}
+    opds = portal.public_opds()
+    try:
+        flt = portal.check_filter(raw["opd"], raw["state"], raw["q"])
+        page = portal.published_page(flt, cursor=args.get("setelah") or None, size=portal.PAGE_SIZE)
+    except Invalid as exc:
+        return render_template("public/list.html", page=None, raw=raw, errors=exc.errors, message=exc.message,
+                               opds=opds, cursor=None, public_states=portal.PUBLIC_STATES), 400
+    return render_template("public/list.html", page=page, raw=raw, errors={}, message=None, opds=opds,
+                           cursor=args.get("setelah"), public_states=portal.PUBLIC_STATES)
+
+
+@bp.get("/pengaduan/<ticket>")
+def published_detail(ticket: str):
+    detail = portal.published_detail(ticket)
+    if detail is None:
+        abort(404)
+    return render_template("public/detail.html", c=detail)
+
+
+@bp.get("/statistik")
+def statistics():
+    stats = portal.cached_statistics(current_app.config.get("PUBLIC_STATS_CACHE_SECONDS", 60))
+    return render_template("public/statistics.html", stats=stats, state_order=list(State))
+
+
+# --------------------------------------------------------------------------- errors on public pages
+
+
+def _error(title, message, status: int):
+    return render_template("public/error.html", title=title, message=message), status
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    return _error(_l("Permintaan tidak dapat diproses"), exc.message, exc.status)
+
+
+@bp.errorhandler(404)
+def _not_found(exc):
+    return _error(_l("Halaman tidak ditemukan"),
+                  _l("Pengaduan atau halaman ini tidak ada, atau tidak dipublikasikan."), 404)
+
+
+@bp.errorhandler(TooManyRequests)
+def _too_many(exc):
+    return _error(_l("Terlalu banyak percobaan"),
+                  _l("Terlalu banyak permintaan dari alamat Anda. Tunggu sebentar, lalu coba lagi."), 429)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    megabytes = "%g" % ((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024))
+    return _error(_l("Kiriman terlalu besar"),
+                  _l("Ukuran seluruh kiriman melebihi %(mb)s MB. Kurangi atau perkecil lampiran, lalu kirim lagi.",
+                     mb=megabytes), 413)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf(exc):
+    return _error(_l("Formulir kedaluwarsa"),
+                  _l("Halaman formulir sudah terlalu lama terbuka atau tidak berasal dari situs ini. "
+                     "Muat ulang halaman, lalu kirim lagi."), 400)
+
+
+def register_public(app) -> None:
+    app.register_blueprint(bp)

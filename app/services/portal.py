@@ -1,0 +1,437 @@
+"""Read-side queries of the citizens' portal: published list, one published complaint, the latest
+answers for the home page, public statistics, and the complainant's own view after ticket + PIN.
+
+Privacy by construction: public pages receive the small dataclasses below, never a Complaint row, so a
+template cannot reach a name, NIK, phone, e-mail or address by accident. "Published" means
+`published_at IS NOT NULL` (set when the NIK is validated, never for rahasia) AND not rahasia, checked
+both ways so one forgotten flag cannot publish a rahasia complaint.
+
+Lists are keyset-paginated on (published_at, id) newest first with an opaque cursor: a deep page costs
+the same as the first (bench/bench_public_list.py measures it), and no page counts the whole table.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, Complaint, NikCheck, Opd, StatusEvent
+from ..timeutil import from_wib, to_wib, utcnow
+from ..workflow import VALIDATED_STATES, State, Visibility
+from .common import Invalid
+
+PAGE_SIZE = 20
+SEARCH_MIN, SEARCH_MAX = 3, 100
+EXCERPT = 180
+PUBLIC_STATES = (State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI)
+ANSWERED_STATES = (State.DIJAWAB, State.SELESAI)
+
+
+def _published():
+    """The one definition of "the public may see this complaint"."""
+    return sa.and_(Complaint.published_at.is_not(None), Complaint.visibility != Visibility.RAHASIA,
+                   Complaint.state.in_(VALIDATED_STATES))
+
+
+NAME_LABEL = "[nama disembunyikan]"
+
+
+def _hide_name(text: str | None, name: str | None, visibility: Visibility) -> str:
+    """For anonim complaints, the complainant's own name typed into the title, text or answer.
+
+    Masking of NIK/phone/e-mail happens when the public rendering is made (services.mask_text), but
+    names cannot be recognised in general; this one name the system knows. Whole words only, the full
+    name and each part of three letters or more, any case: over-masking a word beats naming the person.
+    """
+    text = text or ""
+    if visibility is Visibility.PUBLIK or not name or not text:
+        return text
+    parts = sorted({name.strip(), *(p for p in re.split(r"[\s.,]+", name) if len(p) >= 3)}, key=len, reverse=True)
+    pattern = r"(?<!\w)(?:" + "|".join(re.escape(p) for p in parts if p) + r")(?!\w)"
+    return re.sub(pattern, NAME_LABEL, text, flags=re.IGNORECASE)
+
+
+def _is_overdue(answer_overdue: bool, validation_overdue: bool, answer_deadline, answered_at, now) -> bool:
+    # The SLA sweep sets the flags; the deadline test keeps the badge right between two sweeps.
+    late_now = answer_deadline is not None and answered_at is None and answer_deadline < now
+    return bool(answer_overdue or validation_overdue or late_now)
+
+
+# --------------------------------------------------------------------------- list
+
+
+@dataclass(frozen=True)
+class PublicItem:
+    ticket: str
+    title: str
+    excerpt: str
+    opd_code: str
+    opd_name: str
+    published_at: datetime
+    state: State
+    overdue: bool
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PublicFilter:
+    opd_code: str | None = None
+    state: str | None = None
+    q: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.opd_code or self.state or self.q)
+
+
+@dataclass
+class Page:
+    items: list[PublicItem]
+    next_cursor: str | None
+    filters: PublicFilter = field(default_factory=PublicFilter)
+
+
+def encode_cursor(published_at: datetime, ident: int) -> str:
+    raw = f"{published_at.isoformat()}|{ident}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        when, _, ident = raw.partition("|")
+        return datetime.fromisoformat(when), int(ident)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid("Tautan halaman tidak valid. Mulai lagi dari halaman pertama.", code="cursor") from exc
+
+
+def check_filter(opd_code: str | None, state: str | None, q: str | None) -> PublicFilter:
+    """Normalise the list's query parameters; a bad one is refused with a message, never a 500."""
+    opd_code = (opd_code or "").strip() or None
+    state = (state or "").strip() or None
+    q = " ".join((q or "").split()) or None
+    errors = {}
+    if state is not None and state not in {s.value for s in PUBLIC_STATES}:
+        errors["state"] = "Status tidak dikenal."
+    if q is not None and not (SEARCH_MIN <= len(q) <= SEARCH_MAX):
+        errors["q"] = f"Kata kunci {SEARCH_MIN}–{SEARCH_MAX} karakter."
+    if opd_code is not None and len(opd_code) > 32:
+        errors["opd"] = "OPD tidak dikenal."
+    if errors:
+        raise Invalid("Periksa kembali saringan.", errors=errors)
+    return PublicFilter(opd_code, state, q)
+
+
+def _like_pattern(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def published_page(flt: PublicFilter = PublicFilter(), cursor: str | None = None,
+                   size: int = PAGE_SIZE) -> Page:
+    """One page of published complaints, newest first; `next_cursor` is None on the last page."""
+    query = _item_query()
+    if flt.opd_code:
+        query = query.where(Opd.code == flt.opd_code)
+    if flt.state:
+        query = query.where(Complaint.state == State(flt.state))
+    if flt.q:
+        query = query.where(PUBLIC_SEARCH_TEXT.ilike(_like_pattern(flt.q), escape="\\"))
+    if cursor:
+        at, ident = decode_cursor(cursor)
+        query = query.where(sa.tuple_(Complaint.published_at, Complaint.id) < sa.tuple_(at, ident))
+    query = query.order_by(Complaint.published_at.desc(), Complaint.id.desc()).limit(size + 1)
+    rows = db.session.execute(query).all()
+    now = utcnow()
+    items = [_item(r, now) for r in rows[:size]]
+    next_cursor = encode_cursor(rows[size - 1].published_at, rows[size - 1].id) if len(rows) > size else None
+    return Page(items, next_cursor, flt)
+
+
+def _item_query():
+    # Only the columns a list entry shows (the name only to hide it in anonim texts).
+    return (sa.select(Complaint.id, Complaint.ticket, Complaint.public_title, Complaint.public_text,
+                      Complaint.published_at, Complaint.state, Complaint.answer_overdue,
+                      Complaint.validation_overdue, Complaint.answer_deadline, Complaint.answered_at,
+                      Complaint.visibility, Complaint.name.label("complainant"), Opd.code, Opd.name)
+            .join(Opd, Opd.id == Complaint.opd_id)
+            .where(_published()))
+
+
+def _item(r, now) -> PublicItem:
+    return PublicItem(ticket=r.ticket, title=_hide_name(r.public_title, r.complainant, r.visibility),
+                      excerpt=_excerpt(_hide_name(r.public_text, r.complainant, r.visibility)),
+                      opd_code=r.code, opd_name=r.name, published_at=r.published_at, state=r.state,
+                      overdue=_is_overdue(r.answer_overdue, r.validation_overdue, r.answer_deadline,
+                                          r.answered_at, now),
+                      answered_at=r.answered_at)
+
+
+def _excerpt(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= EXCERPT else text[:EXCERPT].rsplit(" ", 1)[0] + " …"
+
+
+def latest_answered(limit: int = 5) -> list[PublicItem]:
+    """Newest answers first (index ix_complaint_answered on answered_at, id)."""
+    query = (_item_query()
+             .where(Complaint.answered_at.is_not(None), Complaint.state.in_(ANSWERED_STATES))
+             .order_by(Complaint.answered_at.desc(), Complaint.id.desc()).limit(limit))
+    now = utcnow()
+    return [_item(r, now) for r in db.session.execute(query).all()]
+
+
+def public_opds() -> list[Opd]:
+    """Active OPDs by name: the form's target list and the list's filter."""
+    return list(db.session.scalars(sa.select(Opd).where(Opd.active.is_(True)).order_by(Opd.name)))
+
+
+# --------------------------------------------------------------------------- one published complaint
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str
+    opd_name: str | None
+    state: State
+    note: str | None = None  # only on the complainant's own view
+
+
+@dataclass(frozen=True)
+class PublicAnswer:
+    text: str
+    opd_name: str
+    created_at: datetime
+    edited_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PublicDetail:
+    ticket: str
+    title: str
+    text: str
+    author: str | None  # the name for publik, None for anonim (the page says "Anonim")
+    opd_name: str
+    state: State
+    submitted_at: datetime
+    published_at: datetime
+    answer_deadline: datetime | None
+    answered_at: datetime | None
+    overdue: bool
+    timeline: list[TimelineEntry]
+    answer: PublicAnswer | None
+
+
+# Internal steps that mean nothing to a reader of the public page.
+_HIDDEN_ACTIONS = {"claim"}
+
+
+def published_detail(ticket: str) -> PublicDetail | None:
+    """One published complaint with its current answer (SOP row 8), or None (the page answers 404)."""
+    ticket = (ticket or "").strip().upper()
+    if not ticket or len(ticket) > 24:
+        return None
+    complaint = db.session.scalar(
+        sa.select(Complaint).where(Complaint.ticket == ticket, _published())
+        .options(selectinload(Complaint.answers).selectinload(Answer.opd),
+                 selectinload(Complaint.events).selectinload(StatusEvent.opd)))
+    if complaint is None:
+        return None
+    reply = complaint.current_answer
+    # Event notes are free text written by staff (reasons, remarks): the public timeline shows the
+    # step and the OPD only, never a note.
+    timeline = [TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None, state=e.to_state)
+                for e in complaint.events if e.public and e.action not in _HIDDEN_ACTIONS]
+    def public(text: str | None) -> str:
+        return _hide_name(text, complaint.name, complaint.visibility)
+
+    return PublicDetail(
+        ticket=complaint.ticket, title=public(complaint.public_title), text=public(complaint.public_text),
+        author=complaint.name if complaint.visibility is Visibility.PUBLIK else None,
+        opd_name=complaint.opd.name, state=complaint.state, submitted_at=complaint.submitted_at,
+        published_at=complaint.published_at, answer_deadline=complaint.answer_deadline,
+        answered_at=complaint.answered_at,
+        overdue=_is_overdue(complaint.answer_overdue, complaint.validation_overdue, complaint.answer_deadline,
+                            complaint.answered_at, utcnow()),
+        timeline=timeline,
+        answer=PublicAnswer(text=public(reply.public_text), opd_name=reply.opd.name, created_at=reply.created_at,
+                            edited_at=reply.edited_at) if reply is not None else None,
+    )
+
+
+# --------------------------------------------------------------------------- the complainant's own view
+
+
+@dataclass(frozen=True)
+class OwnAttachment:
+    id: int
+    name: str
+    size: int
+    from_opd: bool
+
+
+@dataclass(frozen=True)
+class TrackedView:
+    id: int
+    ticket: str
+    title: str
+    text: str
+    location: str | None
+    visibility: Visibility
+    opd_name: str
+    state: State
+    submitted_at: datetime
+    validation_deadline: datetime
+    answer_deadline: datetime | None
+    published: bool
+    remark: str | None  # the validator's remark when the NIK was found invalid
+    timeline: list[TimelineEntry]
+    answer: PublicAnswer | None
+    attachments: list[OwnAttachment]
+
+
+def tracked_view(complaint_id: int) -> TrackedView | None:
+    """What the complainant sees after ticket + PIN (the caller has checked them): their own text,
+    the whole public timeline with its notes, the remark, the answer and the files."""
+    complaint = db.session.scalar(
+        sa.select(Complaint).where(Complaint.id == complaint_id)
+        .options(selectinload(Complaint.answers).selectinload(Answer.opd),
+                 selectinload(Complaint.events).selectinload(StatusEvent.opd),
+                 selectinload(Complaint.attachments)))
+    if complaint is None:
+        return None
+    remark = None
+    if complaint.state is State.TIDAK_VALID:
+        remark = db.session.scalar(sa.select(NikCheck.remark).where(
+            NikCheck.complaint_id == complaint.id, NikCheck.result == "tidak_valid")
+            .order_by(NikCheck.id.desc()).limit(1))
+    reply = complaint.current_answer
+    return TrackedView(
+        id=complaint.id, ticket=complaint.ticket, title=complaint.title, text=complaint.text,
+        location=complaint.location, visibility=complaint.visibility, opd_name=complaint.opd.name,
+        state=complaint.state, submitted_at=complaint.submitted_at,
+        validation_deadline=complaint.validation_deadline, answer_deadline=complaint.answer_deadline,
+        published=complaint.published_at is not None and complaint.visibility is not Visibility.RAHASIA,
+        remark=remark,
+        timeline=[TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None,
+                                state=e.to_state, note=e.note) for e in complaint.events if e.public],
+        answer=PublicAnswer(text=reply.text, opd_name=reply.opd.name, created_at=reply.created_at,
+                            edited_at=reply.edited_at) if reply is not None else None,
+        attachments=[OwnAttachment(a.id, a.original_name, a.size, a.answer_id is not None)
+                     for a in complaint.attachments],
+    )
+
+
+def own_attachment(complaint_id: int, attachment_id: int) -> Attachment | None:
+    return db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
+                                                         Attachment.complaint_id == complaint_id))
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass
+class OpdStats:
+    code: str
+    name: str
+    by_state: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    checked_on_time: int = 0
+    check_due: int = 0  # checked, or past the 24-hour deadline without a check
+    answered_on_time: int = 0
+    answer_due: int = 0  # answered, or past the answer deadline without an answer
+
+    @staticmethod
+    def _share(part: int, whole: int) -> float | None:
+        return None if whole == 0 else round(100.0 * part / whole, 1)
+
+    @property
+    def checked_share(self) -> float | None:
+        return self._share(self.checked_on_time, self.check_due)
+
+    @property
+    def answered_share(self) -> float | None:
+        return self._share(self.answered_on_time, self.answer_due)
+
+
+@dataclass
+class Statistics:
+    year: int
+    rows: list[OpdStats]
+    totals: OpdStats
+
+
+def current_year() -> int:
+    return to_wib(utcnow()).year
+
+
+def statistics(year: int | None = None) -> Statistics:
+    """Counts by OPD and state and time-standard shares, for complaints submitted in `year` (WIB):
+    one GROUP BY over the year's rows (index ix_complaint_submitted). Counts include every complaint,
+    rahasia and invalid ones too: a number reveals no complaint."""
+    year = year or current_year()
+    start, end = from_wib(datetime(year, 1, 1)), from_wib(datetime(year + 1, 1, 1))
+    now = utcnow()
+
+    def flag(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    query = (sa.select(
+        Complaint.opd_id, Complaint.state, sa.func.count().label("n"),
+        flag(sa.and_(Complaint.validated_at.is_not(None),
+                     Complaint.validated_at <= Complaint.validation_deadline)).label("checked_on_time"),
+        flag(sa.or_(Complaint.validated_at.is_not(None), Complaint.validation_deadline < now)).label("check_due"),
+        flag(sa.and_(Complaint.answered_at.is_not(None),
+                     Complaint.answered_at <= Complaint.answer_deadline)).label("answered_on_time"),
+        flag(sa.or_(Complaint.answered_at.is_not(None), Complaint.answer_deadline < now)).label("answer_due"))
+        .where(Complaint.submitted_at >= start, Complaint.submitted_at < end)
+        .group_by(Complaint.opd_id, Complaint.state))
+    rows = db.session.execute(query).all()
+    opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_({r.opd_id for r in rows})))}
+    per_opd: dict[int, OpdStats] = {}
+    totals = OpdStats(code="", name="")
+    for r in rows:
+        opd = opds[r.opd_id]
+        stats = per_opd.setdefault(r.opd_id, OpdStats(code=opd.code, name=opd.name))
+        for target in (stats, totals):
+            target.by_state[r.state.value] = target.by_state.get(r.state.value, 0) + r.n
+            target.total += r.n
+            target.checked_on_time += r.checked_on_time or 0
+            target.check_due += r.check_due or 0
+            target.answered_on_time += r.answered_on_time or 0
+            target.answer_due += r.answer_due or 0
+    ordered = sorted(per_opd.values(), key=lambda s: (-s.total, s.name))
+    return Statistics(year=year, rows=ordered, totals=totals)
+
+
+# One GROUP BY over a year of complaints is cheap for a page view but not for a crowd of them: each web
+# process keeps the result for a short while (PUBLIC_STATS_CACHE_SECONDS; statistics need not be live).
+_stats_cache: dict[tuple[str, int], tuple[float, Statistics]] = {}
+_stats_lock = threading.Lock()
+
+
+def cached_statistics(max_age: float) -> Statistics:
+    key = (db.engine.url.render_as_string(hide_password=True), current_year())
+    now = time.monotonic()
+    with _stats_lock:
+        hit = _stats_cache.get(key)
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1]
+    result = statistics(key[1])
+    with _stats_lock:
+        _stats_cache[key] = (now, result)
+    return result
+
+
+def clear_statistics_cache() -> None:
+    with _stats_lock:
+        _stats_cache.clear()
