@@ -167,8 +167,19 @@ def test_session_cookie_flags(app, client):
     assert app.permanent_session_lifetime.total_seconds() == 8 * 3600
 
 
-def test_secure_cookies_and_https_redirect_when_configured(database_url):
-    https_app = build_app(database_url, HTTPS=True, SESSION_COOKIE_SECURE=True)
+@pytest.fixture
+def https_app(database_url):
+    # The Talisman object is shared by every app (app/extensions.py) and keeps the options of the last
+    # init_app: give the session app its own options back afterwards.
+    from app.extensions import talisman
+
+    saved = dict(vars(talisman))
+    yield build_app(database_url, HTTPS=True, SESSION_COOKIE_SECURE=True)
+    vars(talisman).clear()
+    vars(talisman).update(saved)
+
+
+def test_secure_cookies_and_https_redirect_when_configured(https_app, app):
     client = https_app.test_client()
     response = client.get("/login/")
     assert response.status_code == 302 and response.headers["Location"].startswith("https://")
