@@ -76,6 +76,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
         from .views import register_views
 
         register_views(appbuilder)
+        from .api import register_apis
+
+        register_apis(appbuilder)
 
     _register_health(app)
     from .audit import init_app as init_history_log

@@ -261,6 +261,8 @@ class SchedulerProcess:
 JOBS: list[JobSpec] = []
 JOBS.append(JobSpec(id="retention", func="app.services.retention:retention_job", trigger="cron",
                     trigger_args={"hour": 2, "minute": 30}, description="Anonymise complaints closed > RETENTION_MONTHS"))
+JOBS.append(JobSpec(id="siak_precheck", func="app.services.validation:precheck_job", trigger="interval",
+                    trigger_args={"minutes": 1}, description="SIAK verdict for complaints awaiting the NIK check"))
 JOBS.append(JobSpec(id="sla_sweep", func="app.services.sla:sweep", interval_setting="SWEEP_MINUTES",
                     trigger_args={"minutes": 5}, description="Flag overdue complaints; tell the Pimpinan"))
 JOBS.append(JobSpec(id="sla_reminders", func="app.services.sla:send_reminders", interval_setting="SWEEP_MINUTES",

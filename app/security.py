@@ -56,6 +56,18 @@ ROLE_PERMISSIONS[Role.VALIDATOR] += [
     ("can_reroute", "ComplaintDeskApi")]
 ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk")]
 
+# The validator's desk and statistics (app/desks/validator.py) and the complaint API (app/api/complaints.py).
+# Admin OPD and Pimpinan never reach the desk (403); the API's row scope is services.scope.
+VALIDATOR_STATS = [("can_stats", "ValidatorStats"), ("menu_access", "Statistik Validasi"),
+                   ("menu_access", "Validasi")]
+COMPLAINT_API_READ = [("can_read", "Complaint")]
+ROLE_PERMISSIONS[Role.VALIDATOR] += [
+    ("can_queue", "ValidatorDesk"), ("can_check", "ValidatorDesk"), ("can_decide", "ValidatorDesk"),
+    ("can_attachment", "ValidatorDesk"), ("menu_access", "Antrean NIK"), *VALIDATOR_STATS, *COMPLAINT_API_READ,
+    ("can_decide", "Complaint")]
+ROLE_PERMISSIONS[Role.ADMIN_OPD] += [*COMPLAINT_API_READ]
+ROLE_PERMISSIONS[Role.PIMPINAN] += [*VALIDATOR_STATS, *COMPLAINT_API_READ]
+
 # Records (app/desks/records.py): history log with per-record history and versions, and the recap.
 ROLE_PERMISSIONS[Role.PIMPINAN] += [
     ("can_read", "HistoryLog"), ("can_export", "HistoryLog"), ("can_read", "Recap"), ("can_export", "Recap"),

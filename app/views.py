@@ -53,6 +53,9 @@ def register_views(appbuilder) -> None:
     from .desks.opd import register as register_opd_desk
 
     register_opd_desk(appbuilder)
+    from .desks.validator import register as register_validator_desk
+
+    register_validator_desk(appbuilder)
     from .desks.records import register as register_records
 
     register_records(appbuilder)

@@ -110,6 +110,8 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     # An empty decision re-renders the check page (with the full NIK) and its error.
     ("POST", "ValidatorDeskView.decide"): row(validator=(REDIR, 400), params={"complaint_id": "waiting"},
                                               full_nik=True),
+    # The seeded attachment belongs to the routed complaint, which this validator decided (in their scope).
+    ("GET", "ValidatorDeskView.attachment"): row(validator=OK, admin=OK),
     ("GET", "ValidatorStatsView.stats"): row(validator=OK, pimpinan=OK, admin=OK),
     ("GET", "DispatchView.queue"): row(validator=OK, admin=OK),
     ("POST", "DispatchView.reroute"): row(validator=REDIR, admin=REDIR, params={"complaint_id": "returned"}),

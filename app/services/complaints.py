@@ -232,6 +232,8 @@ def claim(complaint_id: int, actor: Actor) -> Complaint:
                 note="NIK sedang diperiksa oleh validator.", public=True))
         complaint.claim_expires_at = now + timedelta(minutes=setting("CLAIM_MINUTES"))
         audit.record("action", "complaint.claim", actor=actor, complaint_id=complaint.id)
+        # Opening is what shows the full NIK on the desk: the view is logged with the claim.
+        audit.record("pii", "nik.view", actor=actor, complaint_id=complaint.id)
     return complaint
 
 

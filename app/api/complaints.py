@@ -1,0 +1,239 @@
+"""REST for integrations (JWT from POST /api/v1/security/login): list and read complaints within the
+caller's scope, and the validator's decision. Documented in /api/v1/_openapi.
+
+Handlers parse and answer; what each role may read is decided by services.disclosure, deciding by
+services.validation.decide (complaints.decide_nik with one clear answer when two decide at once).
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, make_response, request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..services import Actor, ServiceError, disclosure, validation
+
+
+class DecisionSchema(Schema):
+    __component_name__ = "Decision"
+
+    valid = fields.Boolean(required=True, metadata={"description": "true: NIK valid (routed and published "
+                                                                   "unless rahasia); false: tidak valid"})
+    remark = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                           metadata={"description": "Catatan validator; wajib untuk tidak valid"})
+    version = fields.Integer(load_default=None, allow_none=True,
+                             metadata={"description": "The complaint's version as read (optimistic locking)"})
+    public_title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    public_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    public_edit_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class OpdSchema(Schema):
+    __component_name__ = "ComplaintOpd"
+
+    code = fields.String()
+    name = fields.String()
+
+
+class ComplaintSummarySchema(Schema):
+    __component_name__ = "ComplaintSummary"
+
+    id = fields.Integer()
+    ticket = fields.String()
+    state = fields.String()
+    visibility = fields.String()
+    opd = fields.Nested(OpdSchema)
+    title = fields.String(metadata={"description": "Masked for an Admin OPD when the complaint is anonim"})
+    submitted_at = fields.String()
+    validation_deadline = fields.String()
+    validation_overdue = fields.Boolean()
+    routed_at = fields.String(allow_none=True)
+    answer_deadline = fields.String(allow_none=True)
+    answer_overdue = fields.Boolean()
+    answered_at = fields.String(allow_none=True)
+    published = fields.Boolean()
+    version = fields.Integer()
+
+
+class ComplaintListSchema(Schema):
+    __component_name__ = "ComplaintList"
+
+    result = fields.List(fields.Nested(ComplaintSummarySchema))
+    next_before = fields.Integer(allow_none=True, metadata={"description": "Pass as ?before= for the next page"})
+
+
+class ComplaintDetailSchema(ComplaintSummarySchema):
+    __component_name__ = "ComplaintDetail"
+
+    text = fields.String()
+    location = fields.String(allow_none=True)
+    public_title = fields.String(allow_none=True)
+    public_text = fields.String(allow_none=True)
+    complainant = fields.Dict(allow_none=True, metadata={
+        "description": "Validator: name only; Pimpinan/Admin Sistem and the OPD of a publik or rahasia "
+                       "complaint: name and contact; otherwise null"})
+    nik_masked = fields.String(metadata={"description": "Validator only, while the check is open; the full "
+                                                        "NIK is shown only on the validator's desk"})
+    nik_check = fields.Dict(metadata={"description": "Validator, Pimpinan, Admin Sistem: structural result and "
+                                                     "SIAK verdict"})
+    claim = fields.Dict(allow_none=True)
+    answer = fields.Dict(allow_none=True)
+
+
+def _actor() -> Actor:
+    from flask import current_app
+
+    return Actor.from_user(current_app.appbuilder.sm.current_user)
+
+
+class ComplaintApi(BaseApi):
+    resource_name = "complaint"
+    class_permission_name = "Complaint"
+    method_permission_name = {"get_list": "read", "get": "read", "decision": "decide"}
+    openapi_spec_tag = "Pengaduan"
+    openapi_spec_component_schemas = (DecisionSchema, OpdSchema, ComplaintSummarySchema, ComplaintListSchema,
+                                      ComplaintDetailSchema)
+
+    @staticmethod
+    def _refuse(status: int, message: str, code: str = "invalid", errors: dict | None = None):
+        # FAB's self.response(code, **body) cannot carry a body field named "code".
+        response = make_response(jsonify(message=message, code=code, errors=errors or {}), status)
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    def _error(self, exc: ServiceError):
+        return self._refuse(exc.status, exc.message, exc.code, exc.errors)
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def get_list(self):
+        """Complaints within the caller's scope, newest first.
+        ---
+        get:
+          summary: Complaints the caller may see (scoped by role), keyset-paginated
+          parameters:
+          - in: query
+            name: state
+            schema: {type: string, enum: [menunggu_verifikasi, tidak_valid, diteruskan, perlu_disposisi,
+                                          dijawab, selesai]}
+          - in: query
+            name: before
+            description: Only complaints with a smaller id (the previous page's next_before)
+            schema: {type: integer}
+          - in: query
+            name: limit
+            schema: {type: integer, minimum: 1, maximum: 100, default: 50}
+          responses:
+            200:
+              description: One page
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/ComplaintList'}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+        """
+        try:
+            before = request.args.get("before", type=int)
+            limit = request.args.get("limit", default=disclosure.API_PAGE, type=int)
+            rows, next_before = disclosure.api_list(_actor(), state=request.args.get("state") or None,
+                                                    before=before, limit=limit)
+        except ServiceError as exc:
+            return self._error(exc)
+        return self.response(200, result=rows, next_before=next_before)
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    def get(self, pk: int):
+        """One complaint, with the fields the caller's role may read.
+        ---
+        get:
+          summary: One complaint (404 when outside the caller's scope)
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema: {type: integer}
+          responses:
+            200:
+              description: The complaint
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result: {$ref: '#/components/schemas/ComplaintDetail'}
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        try:
+            return self.response(200, result=disclosure.api_detail(pk, _actor()))
+        except ServiceError as exc:
+            return self._error(exc)
+
+    @expose("/<int:pk>/decision", methods=["POST"])
+    @protect()
+    @safe
+    def decision(self, pk: int):
+        """The validator's decision on the NIK (SOP rows 4-5).
+        ---
+        post:
+          summary: Decide Valid / Tidak valid (Validator only)
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema: {type: integer}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/Decision'}
+          responses:
+            200:
+              description: Decided; the complaint as the caller now sees it
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result: {$ref: '#/components/schemas/ComplaintSummary'}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: Decided or claimed by another validator meanwhile; reload and check again
+        """
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self._refuse(400, "Kirim JSON: {\"valid\": true|false, \"remark\": \"…\"}.")
+        try:
+            data = DecisionSchema().load(payload)
+        except ValidationError as exc:
+            return self._refuse(400, "Periksa kembali isian.",
+                                errors={k: " ".join(map(str, v)) if isinstance(v, list) else str(v)
+                                        for k, v in exc.messages.items()})
+        actor = _actor()
+        try:
+            complaint = validation.decide(pk, actor, valid=data["valid"], remark=data["remark"],
+                                   expected_version=data["version"], public_title=data["public_title"],
+                                   public_text=data["public_text"], public_edit_reason=data["public_edit_reason"])
+            return self.response(200, result=disclosure.summary(complaint, actor))
+        except ServiceError as exc:
+            return self._error(exc)
+
+
+def register(appbuilder) -> None:
+    appbuilder.add_api(ComplaintApi)
