@@ -139,6 +139,9 @@ def build_config() -> dict:
         "WEBHOOK_URL": _env("WEBHOOK_URL"),
         "WEBHOOK_TOKEN": _env("WEBHOOK_TOKEN"),
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 6),
+        "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", 60),  # first retry; doubles each time
+        "OUTBOX_BACKOFF_MAX_SECONDS": _int("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600),
+        "PUBLIC_STATS_CACHE_SECONDS": _int("PUBLIC_STATS_CACHE_SECONDS", 60),
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
         # --- scheduler ---
         "SCHEDULER_LOCK_FILE": _env("SCHEDULER_LOCK_FILE", str(INSTANCE_DIR / "scheduler.lock")),

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import Complaint, RegistryEntry, Staff
+from .models import Complaint, NikCheck, RegistryEntry, Routing, Staff
 from .services import Actor, SubmitInput, answer, decide_nik, return_to_dispatch, submit
 from .services.accounts import create_staff
 from .services.common import unit_of_work
-from .services.complaints import cipher
+from .services.complaints import cipher, compute_answer_deadline
 from .timeutil import utcnow
 from .workflow import Role
 
@@ -102,16 +102,48 @@ def _seed_complaints(users: dict[str, Staff]) -> None:
            "Mulai bulan depan Puskesmas Senduro membuka loket pendaftaran tambahan pada pukul 07.00-10.00.")
     return_to_dispatch(created["sampah"].id, Actor.from_user(users["opd.dinkes"]),
                        "Saluran air adalah kewenangan DPUTR / DLH.")
-    # Back-date two complaints so the time standards show as missed on the dashboards.
+    # Back-date the story so the dashboards and recaps have a past: one answered last month within the
+    # standard, one answered last month too late, one routed 12 days ago and still unanswered (answer
+    # overdue), one never checked for 30 hours (validation overdue).
     now = utcnow()
+    first_of_month = now.replace(day=1, hour=2, minute=0, second=0, microsecond=0)
+    last_month = (first_of_month - timedelta(days=1)).replace(day=6)
     with unit_of_work():
-        old = db.session.get(Complaint, created["lama"].id)
-        old.submitted_at = now - timedelta(hours=30)
-        old.validation_deadline = now - timedelta(hours=6)
-        for event in old.events:
-            event.at = old.submitted_at
-        late = db.session.get(Complaint, created["lampu"].id)
-        late.submitted_at = now - timedelta(days=12)
-        late.validation_deadline = late.submitted_at + timedelta(hours=24)
-        late.validated_at = late.routed_at = late.published_at = late.submitted_at + timedelta(hours=3)
-        late.answer_deadline = late.routed_at + timedelta(days=7)
+        _shift(created["jalan"].id, now - last_month)
+        _shift(created["puskesmas"].id, now - (last_month + timedelta(days=2)), answer_delay=timedelta(days=12))
+        _shift(created["lampu"].id, timedelta(days=12))
+        _shift(created["lama"].id, timedelta(hours=30))
+        for minutes, key in zip((4, 7, 12, 6, 9, 3), ("jalan", "puskesmas", "lampu", "vaksin", "sampah", "palsu")):
+            # Seeded decisions are instant; give them a believable time from opening to decision.
+            for check in db.session.scalars(sa.select(NikCheck).where(NikCheck.complaint_id == created[key].id)):
+                check.opened_at = check.decided_at - timedelta(minutes=minutes)
+
+
+def _shift(complaint_id: int, delta: timedelta, answer_delay: timedelta | None = None) -> None:
+    """Move a seeded complaint and everything about it `delta` into the past (demo data only)."""
+    c = db.session.get(Complaint, complaint_id)
+    for name in ("submitted_at", "validation_deadline", "validated_at", "routed_at", "answered_at", "closed_at",
+                 "published_at"):
+        if getattr(c, name) is not None:
+            setattr(c, name, getattr(c, name) - delta)
+    rows = [*c.events, *c.answers,
+            *db.session.scalars(sa.select(NikCheck).where(NikCheck.complaint_id == c.id)),
+            *db.session.scalars(sa.select(Routing).where(Routing.complaint_id == c.id))]
+    for row in rows:
+        for name in ("at", "created_at", "opened_at", "decided_at", "routed_at", "ended_at", "deadline"):
+            if getattr(row, name, None) is not None:
+                setattr(row, name, getattr(row, name) - delta)
+    if c.routed_at is not None:
+        c.answer_deadline = compute_answer_deadline(c.routed_at)
+    if answer_delay is not None and c.answered_at is not None:
+        answered = c.routed_at + answer_delay
+        c.answered_at = c.closed_at = answered
+        c.answer_overdue = answered > c.answer_deadline
+        for row in c.answers:
+            row.created_at = answered
+        for event in c.events:
+            if event.action == "answer":
+                event.at = answered
+        for hop in db.session.scalars(sa.select(Routing).where(Routing.complaint_id == c.id,
+                                                               Routing.outcome == "answered")):
+            hop.ended_at = answered

@@ -132,7 +132,8 @@ class StaffUserView(UserDBModelView):
     show_fieldsets = UserDBModelView.show_fieldsets + [("OPD", {"fields": ["opd", "locked_until"]})]
     validators_columns = {"roles": [OpdRequiredForAdminOpd()]}
     formatters_columns = {"locked_until": lambda v: format_wib(v) if v else ""}
-    label_columns = {"opd": _l("OPD"), "locked_until": _l("Terkunci sampai")}
+    # Extends FAB's labels (which the catalogue translates) rather than replacing them.
+    label_columns = {**UserDBModelView.label_columns, "opd": _l("OPD"), "locked_until": _l("Terkunci sampai")}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

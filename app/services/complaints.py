@@ -185,11 +185,7 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
             incoming.save_for(complaint)
         audit.record("action", "complaint.submit", actor=actor, complaint_id=complaint.id,
                      detail={"ticket": complaint.ticket, "channel": data.channel})
-        if complaint.email:
-            notify.queue("email", complaint.email, "submitted",
-                         {"ticket": complaint.ticket, "track_url": track_url(complaint.ticket),
-                          "validation_deadline": format_wib(complaint.validation_deadline)},
-                         locale=data.locale, complaint_id=complaint.id)
+        _notify_complainant(complaint, "submitted", locale=data.locale)
     return Submitted(complaint, pin)
 
 
@@ -302,12 +298,13 @@ def _close_routing(complaint: Complaint, now, outcome: str, reason: str | None =
         hop.ended_at, hop.outcome, hop.reason = now, outcome, reason
 
 
-def _notify_complainant(complaint: Complaint, template: str, **extra) -> None:
-    if not complaint.email:
-        return
+def _notify_complainant(complaint: Complaint, template: str, locale: str = "id", **extra) -> None:
+    """By e-mail when given, and to the phone when a WhatsApp/SMS gateway (WEBHOOK_URL) is configured."""
     context = {"ticket": complaint.ticket, "track_url": track_url(complaint.ticket), "opd": complaint.opd.name,
-               "answer_deadline": format_wib(complaint.answer_deadline), **extra}
-    notify.queue("email", complaint.email, template, context, complaint_id=complaint.id)
+               "answer_deadline": format_wib(complaint.answer_deadline),
+               "validation_deadline": format_wib(complaint.validation_deadline), **extra}
+    notify.queue_complainant(complaint, template, context, locale=locale,
+                             webhook_enabled=bool(setting("WEBHOOK_URL")))
 
 
 # --------------------------------------------------------------------------- OPD desk (rows 6-8)
