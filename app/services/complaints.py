@@ -10,6 +10,7 @@ from typing import Sequence
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit, notify, redact
@@ -107,40 +108,40 @@ def validate_submission(data: SubmitInput) -> tuple[dict[str, str], object, Opd 
     errors: dict[str, str] = {}
     for name in ("name", "phone", "title", "text"):
         if not _clean(getattr(data, name)):
-            errors[name] = "Wajib diisi."
+            errors[name] = _("Wajib diisi.")
     for name in ("name", "phone", "email", "address", "title", "text", "location"):
         value = _clean(getattr(data, name))
         if value and len(value) > LIMITS[name]:
-            errors[name] = f"Maksimal {LIMITS[name]} karakter (saat ini {len(value)})."
+            errors[name] = _("Maksimal %(max)d karakter (saat ini %(n)d).", max=LIMITS[name], n=len(value))
     phone = _clean(data.phone)
     if phone and "phone" not in errors:
         digits = "".join(ch for ch in phone if ch.isdigit())
         if not (8 <= len(digits) <= 15) or any(ch not in "0123456789+-() " for ch in phone):
-            errors["phone"] = "Nomor telepon tidak valid (contoh: 0812-3456-7890)."
+            errors["phone"] = _("Nomor telepon tidak valid (contoh: 0812-3456-7890).")
     email = _clean(data.email)
     if email and "email" not in errors:
-        local, _, domain = email.partition("@")
+        local, _at, domain = email.partition("@")
         if not local or "." not in domain or " " in email:
-            errors["email"] = "Alamat e-mail tidak valid (contoh: nama@contoh.id)."
+            errors["email"] = _("Alamat e-mail tidak valid (contoh: nama@contoh.id).")
     result = None
     if not _clean(data.nik):
-        errors["nik"] = "Wajib diisi."
+        errors["nik"] = _("Wajib diisi.")
     else:
         result = check_nik(data.nik, allowed_prefixes=tuple(setting("NIK_ALLOWED_PREFIXES")),
                            refuse_outside=setting("NIK_REFUSE_OUTSIDE"))
         if not result.valid:
             errors["nik"] = " ".join(r.message for r in result.errors)
     if data.visibility not in {v.value for v in Visibility}:
-        errors["visibility"] = "Pilih salah satu: publik, anonim atau rahasia."
+        errors["visibility"] = _("Pilih salah satu: publik, anonim atau rahasia.")
     if not data.consent:
-        errors["consent"] = "Persetujuan pemrosesan data pribadi (UU 27/2022) diperlukan."
+        errors["consent"] = _("Persetujuan pemrosesan data pribadi (UU 27/2022) diperlukan.")
     opd = None
     if not _clean(data.opd_code):
-        errors["opd"] = "Pilih OPD tujuan."
+        errors["opd"] = _("Pilih OPD tujuan.")
     else:
         opd = db.session.scalar(sa.select(Opd).where(Opd.code == data.opd_code.strip(), Opd.active.is_(True)))
         if opd is None:
-            errors["opd"] = "OPD tujuan tidak dikenal atau tidak aktif."
+            errors["opd"] = _("OPD tujuan tidak dikenal atau tidak aktif.")
     return errors, result, opd
 
 
@@ -152,7 +153,7 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
     actor = actor or Actor.public()
     errors, nik_result, opd = validate_submission(data)
     if errors:
-        raise Invalid("Periksa kembali isian yang ditandai.", errors=errors)
+        raise Invalid(_("Periksa kembali isian yang ditandai."), errors=errors)
     crypt = cipher()
     nik_hash = crypt.digest(nik_result.nik)
     now = utcnow()
@@ -162,7 +163,7 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
             Complaint.nik_hash == nik_hash, Complaint.submitted_at >= window,
             Complaint.text == data.text.strip()).limit(1))
         if duplicate is not None:
-            raise Conflict("Pengaduan yang sama dari NIK ini baru saja diterima; tidak perlu mengirim ulang.",
+            raise Conflict(_("Pengaduan yang sama dari NIK ini baru saja diterima; tidak perlu mengirim ulang."),
                            code="duplicate")
         move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
         pin = new_pin()
@@ -207,17 +208,18 @@ def track(ticket: str, pin: str) -> Complaint | None:
 def claim(complaint_id: int, actor: Actor) -> Complaint:
     """Open a complaint for checking: it is held for this validator for CLAIM_MINUTES."""
     if not actor.has(Role.VALIDATOR):
-        raise Forbidden("Hanya validator yang dapat memeriksa NIK.")
+        raise Forbidden(_("Hanya validator yang dapat memeriksa NIK."))
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         if complaint.state is not State.MENUNGGU_VERIFIKASI:
-            raise Conflict("Pengaduan ini sudah diputuskan.", code="decided")
+            raise Conflict(_("Pengaduan ini sudah diputuskan."), code="decided")
         held = complaint.claim_expires_at is not None and complaint.claim_expires_at > now
         if held and complaint.claimed_by_id != actor.user_id:
             holder = complaint.claimed_by
-            name = f"{holder.first_name} {holder.last_name}".strip() if holder else "validator lain"
-            raise Conflict(f"Sedang diperiksa oleh {name} sampai {format_wib(complaint.claim_expires_at)}.",
+            name = f"{holder.first_name} {holder.last_name}".strip() if holder else _("validator lain")
+            raise Conflict(_("Sedang diperiksa oleh %(name)s sampai %(until)s.", name=name,
+                             until=format_wib(complaint.claim_expires_at)),
                            code="claimed")
         if not held:
             complaint.claimed_by_id = actor.user_id
@@ -240,22 +242,22 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
     unless rahasia. Optional edits of the public rendering need a reason (the original stays)."""
     remark = _clean(remark)
     if not valid and not remark:
-        raise Invalid("Catatan wajib diisi untuk keputusan Tidak valid.", errors={"remark": "Wajib diisi."})
+        raise Invalid(_("Catatan wajib diisi untuk keputusan Tidak valid."), errors={"remark": _("Wajib diisi.")})
     if remark and len(remark) > LIMITS["remark"]:
-        raise Invalid("Catatan terlalu panjang.", errors={"remark": f"Maksimal {LIMITS['remark']} karakter."})
+        raise Invalid(_("Catatan terlalu panjang."), errors={"remark": _("Maksimal %(max)d karakter.", max=LIMITS["remark"])})
     edits = {k: v for k, v in (("public_title", public_title), ("public_text", public_text)) if v is not None}
     if edits and valid and not _clean(public_edit_reason):
-        raise Invalid("Alasan perubahan versi publik wajib diisi.", errors={"public_edit_reason": "Wajib diisi."})
+        raise Invalid(_("Alasan perubahan versi publik wajib diisi."), errors={"public_edit_reason": _("Wajib diisi.")})
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         if expected_version is not None and complaint.version != expected_version:
-            raise Conflict("Pengaduan ini baru saja diputuskan oleh validator lain.", code="stale")
+            raise Conflict(_("Pengaduan ini baru saja diputuskan oleh validator lain."), code="stale")
         action = Action.VALIDATE if valid else Action.INVALIDATE
         move = apply_transition(action, complaint.state, actor.roles)
         if (complaint.claim_expires_at and complaint.claim_expires_at > now
                 and complaint.claimed_by_id not in (None, actor.user_id)):
-            raise Conflict("Pengaduan ini sedang diperiksa oleh validator lain.", code="claimed")
+            raise Conflict(_("Pengaduan ini sedang diperiksa oleh validator lain."), code="claimed")
         opened_at = complaint.claimed_at if complaint.claimed_by_id == actor.user_id and complaint.claimed_at else now
         db.session.add(NikCheck(complaint_id=complaint.id, validator_id=actor.user_id, opened_at=opened_at,
                                 decided_at=now, structural_ok=complaint.nik_structural_ok,
@@ -314,9 +316,9 @@ def answer(complaint_id: int, actor: Actor, text: str, files: Sequence = ()) -> 
     """SOP rows 7-8: store the answer; it is shown with the complaint at once."""
     text = _clean(text)
     if not text:
-        raise Invalid("Jawaban wajib diisi.", errors={"text": "Wajib diisi."})
+        raise Invalid(_("Jawaban wajib diisi."), errors={"text": _("Wajib diisi.")})
     if len(text) > LIMITS["answer"]:
-        raise Invalid("Jawaban terlalu panjang.", errors={"text": f"Maksimal {LIMITS['answer']} karakter."})
+        raise Invalid(_("Jawaban terlalu panjang."), errors={"text": _("Maksimal %(max)d karakter.", max=LIMITS["answer"])})
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
@@ -341,17 +343,17 @@ def edit_answer(complaint_id: int, actor: Actor, text: str, reason: str) -> Answ
     text, reason = _clean(text), _clean(reason)
     errors = {}
     if not text:
-        errors["text"] = "Wajib diisi."
+        errors["text"] = _("Wajib diisi.")
     elif len(text) > LIMITS["answer"]:
-        errors["text"] = f"Maksimal {LIMITS['answer']} karakter."
+        errors["text"] = _("Maksimal %(max)d karakter.", max=LIMITS["answer"])
     if not reason:
-        errors["reason"] = "Alasan perubahan wajib diisi."
+        errors["reason"] = _("Alasan perubahan wajib diisi.")
     if errors:
-        raise Invalid("Periksa kembali isian.", errors=errors)
+        raise Invalid(_("Periksa kembali isian."), errors=errors)
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         if not actor.has(Role.ADMIN_OPD) or complaint.current_answer is None:
-            raise Forbidden("Hanya OPD yang menjawab yang dapat mengubah jawaban.")
+            raise Forbidden(_("Hanya OPD yang menjawab yang dapat mengubah jawaban."))
         reply = complaint.current_answer
         reply.text, reply.public_text = text, mask_text(text)
         reply.edited_at, reply.edit_reason = utcnow(), reason
@@ -363,9 +365,9 @@ def return_to_dispatch(complaint_id: int, actor: Actor, reason: str) -> Complain
     """"Bukan wewenang": the OPD hands the complaint back for re-routing."""
     reason = _clean(reason)
     if not reason:
-        raise Invalid("Alasan wajib diisi.", errors={"reason": "Wajib diisi."})
+        raise Invalid(_("Alasan wajib diisi."), errors={"reason": _("Wajib diisi.")})
     if len(reason) > LIMITS["reason"]:
-        raise Invalid("Alasan terlalu panjang.", errors={"reason": f"Maksimal {LIMITS['reason']} karakter."})
+        raise Invalid(_("Alasan terlalu panjang."), errors={"reason": _("Maksimal %(max)d karakter.", max=LIMITS["reason"])})
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
@@ -385,9 +387,9 @@ def reroute(complaint_id: int, actor: Actor, opd_code: str, note: str | None = N
         complaint = get_visible(complaint_id, actor)
         target = db.session.scalar(sa.select(Opd).where(Opd.code == (opd_code or "").strip(), Opd.active.is_(True)))
         if target is None:
-            raise Invalid("OPD tujuan tidak dikenal atau tidak aktif.", errors={"opd": "OPD tidak dikenal."})
+            raise Invalid(_("OPD tujuan tidak dikenal atau tidak aktif."), errors={"opd": _("OPD tidak dikenal.")})
         if target.id == complaint.opd_id and complaint.state is State.DITERUSKAN:
-            raise Invalid("Pengaduan sudah berada di OPD tersebut.", errors={"opd": "Pilih OPD lain."})
+            raise Invalid(_("Pengaduan sudah berada di OPD tersebut."), errors={"opd": _("Pilih OPD lain.")})
         move = apply_transition(Action.REROUTE, complaint.state, actor.roles)
         if complaint.state is State.DITERUSKAN:
             _close_routing(complaint, now, "rerouted", _clean(note))
@@ -406,7 +408,7 @@ def close_answered(complaint_id: int, actor: Actor) -> Complaint:
     with unit_of_work():
         complaint = db.session.get(Complaint, complaint_id)
         if complaint is None:
-            raise NotFound("Pengaduan tidak ditemukan.")
+            raise NotFound(_("Pengaduan tidak ditemukan."))
         move = apply_transition(Action.CLOSE, complaint.state, actor.roles)
         complaint.closed_at = now
         _event(complaint, move, actor, note="Pengaduan selesai.", at=now)

@@ -192,3 +192,15 @@ def test_personal_data_typed_in_text_is_masked_for_the_public(submission, actor)
     assert "3508011203900001" not in c.public_text and "0812-3456-7890" not in c.public_text
     assert "budi@contoh.id" not in c.public_text
     assert "3508011203900001" in c.text  # the original is kept for staff
+
+
+def test_refusals_speak_the_users_language(submission):
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        with pytest.raises(Invalid) as err:
+            services.submit(submission(consent=False, title=""))
+    assert err.value.errors["consent"].startswith("Consent to the processing")
+    with pytest.raises(Invalid) as err:
+        services.submit(submission(consent=False))
+    assert err.value.errors["consent"].startswith("Persetujuan pemrosesan data pribadi")
