@@ -18,6 +18,7 @@ from wtforms.validators import Optional as OptionalValue
 from .. import redact
 from ..services import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..services import validation
+from ..services.complaints import original_text
 from ..timeutil import utcnow
 
 DESK_MENU = "Validasi"
@@ -108,7 +109,7 @@ class ValidatorDeskView(BaseView):
         return self.render_template(
             "validator/check.html", view=view, c=complaint, form=form, errors=errors or {}, message=message,
             title_segments=redact.highlight(complaint.title, plates=plates),
-            text_segments=redact.highlight(complaint.text, plates=plates),
+            text_segments=redact.highlight(original_text(complaint), plates=plates),
             labels=redact.LABELS, seconds_left=int((complaint.validation_deadline - now).total_seconds()),
             overdue=complaint.validation_deadline < now, duration_text=duration_text,
             decision_standard=current_app.config["DECISION_MINUTES_STANDARD"],

@@ -58,6 +58,18 @@ def _event(complaint: Complaint, move, actor: Actor, note: str | None = None, pu
     return event
 
 
+def _title_without_nik(title: str) -> str:
+    # A title has no room for a sealed token (200 characters); a NIK typed there is dropped for everyone.
+    for span in reversed([s for s in redact.find(title) if s.kind == "nik"]):
+        title = f"{title[:span.start]}[NIK]{title[span.end:]}"
+    return title
+
+
+def original_text(complaint: Complaint) -> str:
+    """The complaint text as typed, NIKs included: only for the validator's desk and the complainant."""
+    return cipher().unseal_niks(complaint.text)
+
+
 def _next_ticket(now) -> str:
     """`LMJ-2026-000123`: a per-year counter bumped with UPDATE … RETURNING, which holds a row lock
     until commit, so concurrent submissions on PostgreSQL queue up instead of colliding."""
@@ -159,9 +171,10 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
     now = utcnow()
     with unit_of_work():
         window = now - timedelta(minutes=setting("DUPLICATE_WINDOW_MINUTES"))
+        # Compared on the masked rendering: the stored original has its NIKs sealed (randomised tokens).
         duplicate = db.session.scalar(sa.select(Complaint.id).where(
             Complaint.nik_hash == nik_hash, Complaint.submitted_at >= window,
-            Complaint.text == data.text.strip()).limit(1))
+            Complaint.public_text == mask_text(data.text.strip())).limit(1))
         if duplicate is not None:
             raise Conflict(_("Pengaduan yang sama dari NIK ini baru saja diterima; tidak perlu mengirim ulang."),
                            code="duplicate")
@@ -171,7 +184,8 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
             ticket=_next_ticket(now), pin_hash=generate_password_hash(pin), channel=data.channel,
             name=data.name.strip(), nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
             phone=data.phone.strip(), email=_clean(data.email), address=_clean(data.address),
-            opd_id=opd.id, opd=opd, title=data.title.strip(), text=data.text.strip(),
+            opd_id=opd.id, opd=opd, title=_title_without_nik(data.title.strip()),
+            text=crypt.seal_niks(data.text.strip()),
             location=_clean(data.location), visibility=Visibility(data.visibility),
             public_title=mask_text(data.title.strip()), public_text=mask_text(data.text.strip()),
             nik_structural_ok=nik_result.valid,

@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 import sqlalchemy as sa
 
 from .. import audit, redact
+from ..crypto import drop_sealed
 from ..extensions import db
 from ..models import Attachment, Complaint, InternalNote, Opd, Routing, StatusEvent
 from ..timeutil import format_wib, utcnow
@@ -273,7 +274,7 @@ def open_complaint(complaint_id: int, actor: Actor) -> DeskDetail:
             # The original may name the complainant; an OPD gets the masked public version only.
             original_title = original_text = None
         else:
-            original_title, original_text = _without_nik(complaint.title), _without_nik(complaint.text)
+            original_title, original_text = _without_nik(complaint.title), _without_nik(drop_sealed(complaint.text))
         files = list(complaint.attachments)
         state = complaint.state
         reply = complaint.current_answer

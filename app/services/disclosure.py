@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import audit
+from ..crypto import drop_sealed
 from ..extensions import db
 from ..models import Complaint
 from ..nik import mask as mask_nik
@@ -75,7 +76,7 @@ def api_detail(complaint_id: int, actor: Actor) -> dict:
     overseer = actor.has(Role.ADMIN_SISTEM, Role.PIMPINAN)
     opd_only = _opd_only(actor)
     anonim = complaint.visibility is Visibility.ANONIM
-    out["text"] = complaint.public_text if (opd_only and anonim) else complaint.text
+    out["text"] = complaint.public_text if (opd_only and anonim) else drop_sealed(complaint.text)
     out["location"] = complaint.location
     out["public_title"], out["public_text"] = complaint.public_title, complaint.public_text
     answer = complaint.current_answer

@@ -27,6 +27,7 @@ from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, Complaint, NikCheck
 from ..timeutil import from_wib, to_wib, utcnow
 from ..workflow import VALIDATED_STATES, State, Visibility
 from .common import Invalid
+from .complaints import original_text
 
 PAGE_SIZE = 20
 SEARCH_MIN, SEARCH_MAX = 3, 100
@@ -316,7 +317,7 @@ def tracked_view(complaint_id: int) -> TrackedView | None:
             .order_by(NikCheck.id.desc()).limit(1))
     reply = complaint.current_answer
     return TrackedView(
-        id=complaint.id, ticket=complaint.ticket, title=complaint.title, text=complaint.text,
+        id=complaint.id, ticket=complaint.ticket, title=complaint.title, text=original_text(complaint),
         location=complaint.location, visibility=complaint.visibility, opd_name=complaint.opd.name,
         state=complaint.state, submitted_at=complaint.submitted_at,
         validation_deadline=complaint.validation_deadline, answer_deadline=complaint.answer_deadline,

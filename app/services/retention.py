@@ -16,8 +16,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
+from sqlalchemy_continuum import version_class
 
 from .. import audit
+from ..crypto import drop_sealed
 from ..extensions import db
 from ..models import Attachment, Complaint, Outbox
 from ..timeutil import utcnow
@@ -82,6 +84,12 @@ def _anonymise(complaint: Complaint, now: datetime) -> int:
     complaint.nik_hash = ERASED
     complaint.phone = complaint.email = complaint.address = None
     complaint.anonymised_at = now
+    # NIKs typed into the text were sealed at submission; erase them here and in the kept versions.
+    complaint.text = drop_sealed(complaint.text)
+    versions = version_class(Complaint)
+    for version in db.session.scalars(sa.select(versions).where(versions.id == complaint.id)):
+        if version.text:
+            version.text = drop_sealed(version.text)
     deleted = 0
     # The complainant's own files (an answer's files belong to the OPD and stay with the answer).
     for attachment in db.session.scalars(sa.select(Attachment).where(

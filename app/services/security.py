@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from .. import audit
+from ..crypto import SEALED_NIK
 from ..extensions import db
 from ..models import Complaint, Staff
 from ..timeutil import format_wib, utcnow
@@ -92,9 +93,18 @@ def rotate_nik_key(batch_size: int = 500) -> RotationReport:
     while True:
         with unit_of_work():
             rows = db.session.execute(
-                sa.select(Complaint.id, Complaint.nik_encrypted).where(Complaint.id > last_id)
+                sa.select(Complaint.id, Complaint.nik_encrypted, Complaint.text).where(Complaint.id > last_id)
                 .order_by(Complaint.id).limit(batch_size)).all()
-            for complaint_id, token in rows:
+            for complaint_id, token, text in rows:
+                if SEALED_NIK.search(text or ""):
+                    # NIKs the complainant typed into the text are sealed with the same key.
+                    try:
+                        new_text = crypt.rotate_sealed(text)
+                    except ValueError:
+                        new_text = text
+                    if new_text != text:
+                        db.session.execute(sa.update(Complaint).where(Complaint.id == complaint_id)
+                                           .values(text=new_text).execution_options(synchronize_session=False))
                 if token == ERASED:
                     report.erased += 1
                 elif not crypt.needs_rotation(token):

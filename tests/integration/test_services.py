@@ -191,7 +191,9 @@ def test_personal_data_typed_in_text_is_masked_for_the_public(submission, actor)
     c = _submitted(submission, text="Saya Budi NIK 3508011203900001 HP 0812-3456-7890 budi@contoh.id")
     assert "3508011203900001" not in c.public_text and "0812-3456-7890" not in c.public_text
     assert "budi@contoh.id" not in c.public_text
-    assert "3508011203900001" in c.text  # the original is kept for staff
+    # The stored original keeps the NIK only sealed (encrypted); the validator and the complainant read it back.
+    assert "3508011203900001" not in c.text and "0812-3456-7890" in c.text
+    assert "3508011203900001" in services.complaints.original_text(c)
 
 
 def test_refusals_speak_the_users_language(submission):
@@ -204,3 +206,32 @@ def test_refusals_speak_the_users_language(submission):
     with pytest.raises(Invalid) as err:
         services.submit(submission(consent=False))
     assert err.value.errors["consent"].startswith("Persetujuan pemrosesan data pribadi")
+
+
+def test_nik_typed_in_the_text_is_never_stored_in_clear(submission, actor, app):
+    from app.crypto import drop_sealed
+
+    c = _submitted(submission, text="Data saya: NIK 3508 0112 0390 0001, mohon dibantu.",
+                   title="Bantuan NIK 3508011203900001")
+    raw = db.session.execute(sa.text("SELECT title, text FROM complaint WHERE id = :i"), {"i": c.id}).one()
+    assert "3508011203900001" not in raw.title and "3508011203900001" not in raw.text
+    assert "0112" not in raw.text  # not even a fragment of the separated form
+    assert services.complaints.original_text(c) == "Data saya: NIK 3508 0112 0390 0001, mohon dibantu."
+    assert "[NIK disembunyikan]" in drop_sealed(c.text)
+
+
+def test_retention_erases_sealed_niks_from_the_text_and_its_versions(submission, actor):
+    from sqlalchemy_continuum import version_class
+
+    from app.services import retention
+
+    c = _submitted(submission, text="NIK saya 3508011203900001, mohon diproses.")
+    services.decide_nik(c.id, actor("validator"), valid=False, remark="Tidak terdaftar.")
+    retention.run(now=db.session.get(Complaint, c.id).closed_at + timedelta(days=31 * 25))
+    db.session.expire_all()
+    c = db.session.get(Complaint, c.id)
+    assert c.anonymised_at is not None
+    assert c.text == "NIK saya [NIK disembunyikan], mohon diproses."
+    versions = version_class(Complaint)
+    texts = db.session.scalars(sa.select(versions.text).where(versions.id == c.id)).all()
+    assert texts and all("\u27e6NIK:" not in t for t in texts)
