@@ -141,7 +141,8 @@ class FileLeaderLock:
     def __init__(self, path: str):
         from filelock import FileLock
 
-        self._lock = FileLock(path)
+        # Not thread-local: the heartbeat checks the lock from a worker thread of the scheduler.
+        self._lock = FileLock(path, thread_local=False)
         self.path = path
 
     def try_acquire(self) -> bool:
