@@ -21,7 +21,7 @@ from ..reports import dashboard as report
 from ..services import Actor, ServiceError
 from ..services import outbox as outbox_service
 from ..timeutil import utcnow
-from .opd import STATE_LABELS  # one label per state across the staff desks
+from ..labels import STATE_LABELS
 
 MENU = "Pengendalian"
 MENU_DASHBOARD = "Dasbor Kendali"

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import services
+from ..labels import STATE_LABELS
 from ..services import desk
 from ..services.common import Actor, Invalid, NotFound, ServiceError
 from ..timeutil import utcnow
@@ -59,14 +60,6 @@ def duration(seconds: float) -> str:
     return _("%(h)s jam %(m)s menit", h=hours, m=rest // 60)
 
 
-STATE_LABELS = {
-    State.MENUNGGU_VERIFIKASI: _l("Menunggu verifikasi"),
-    State.TIDAK_VALID: _l("Tidak valid"),
-    State.DITERUSKAN: _l("Diteruskan ke OPD"),
-    State.PERLU_DISPOSISI: _l("Perlu disposisi"),
-    State.DIJAWAB: _l("Dijawab"),
-    State.SELESAI: _l("Selesai"),
-}
 VISIBILITY_LABELS = {"publik": _l("Publik"), "anonim": _l("Anonim"), "rahasia": _l("Rahasia")}
 OUTCOME_LABELS = {None: _l("masih di OPD"), "answered": _l("dijawab"), "returned": _l("dikembalikan"),
                   "rerouted": _l("dialihkan")}

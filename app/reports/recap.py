@@ -22,13 +22,11 @@ from ..extensions import db
 from ..models import Complaint, Opd
 from ..timeutil import from_wib, to_wib, utcnow
 from ..workflow import State, Visibility
+from ..labels import STATE_LABELS
 
 PERIODS = {"hari": _l("Harian"), "minggu": _l("Mingguan"), "bulan": _l("Bulanan"), "tahun": _l("Tahunan"),
            "rentang": _l("Rentang tanggal")}
 DIMENSIONS = {"opd": _l("OPD"), "state": _l("Status"), "visibility": _l("Sifat"), "channel": _l("Kanal")}
-STATE_LABELS = {State.MENUNGGU_VERIFIKASI: _l("Menunggu verifikasi"), State.TIDAK_VALID: _l("Tidak valid"),
-                State.DITERUSKAN: _l("Diteruskan"), State.PERLU_DISPOSISI: _l("Perlu disposisi"),
-                State.DIJAWAB: _l("Dijawab"), State.SELESAI: _l("Selesai")}
 VISIBILITY_LABELS = {Visibility.PUBLIK: _l("Publik"), Visibility.ANONIM: _l("Anonim"),
                      Visibility.RAHASIA: _l("Rahasia")}
 CHANNEL_LABELS = {"web": _l("Formulir web"), "api": _l("API"), "open311": _l("Open311")}
