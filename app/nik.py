@@ -51,8 +51,20 @@ class Reason:
     """One finding. `code` is stable (for code/tests), `message` is for the citizen or the validator."""
 
     code: str
-    message: str
+    message: str  # Indonesian, filled in
     severity: str = ERROR
+    # The untranslated template and its values, so an app layer can show the message in another language.
+    template: str = ""
+    params: tuple[tuple[str, object], ...] = ()
+
+
+def N_(template: str) -> str:
+    """Marks a message for extraction into the catalogues; translation happens in the app layer."""
+    return template
+
+
+def _reason(code: str, template: str, severity: str = ERROR, **params: object) -> Reason:
+    return Reason(code, template % params if params else template, severity, template, tuple(params.items()))
 
 
 @dataclass(frozen=True)
@@ -187,7 +199,7 @@ def check(
 
     # Rule 1. After this fails nothing else can be parsed, so return at once.
     if not _SIXTEEN_DIGITS.fullmatch(nik):
-        return NikResult(nik=nik, valid=False, reasons=(Reason("panjang", _length_message(nik)),))
+        return NikResult(nik=nik, valid=False, reasons=(_length_reason(nik),))
 
     reasons: list[Reason] = []
     fields: dict[str, object] = {}
@@ -200,24 +212,26 @@ def check(
         fields["province_code"] = pp
         fields["province"] = _current_regions().get(pp)
     else:
-        reasons.append(Reason(
+        reasons.append(_reason(
             "provinsi",
-            f"Dua angka pertama NIK ({pp}) bukan kode provinsi yang berlaku. Periksa kembali NIK Anda.",
+            N_("Dua angka pertama NIK (%(pp)s) bukan kode provinsi yang berlaku. Periksa kembali NIK Anda."),
+            pp=pp,
         ))
 
     # Rule 3: impossible regency / district codes.
     regency_ok = kk not in ("00", "70")
     district_ok = cc != "00"
     if not regency_ok:
-        reasons.append(Reason(
+        reasons.append(_reason(
             "kabupaten",
-            f"Angka ke-3 dan ke-4 NIK ({kk}) bukan kode kabupaten/kota yang mungkin. "
-            "Periksa kembali NIK Anda.",
+            N_("Angka ke-3 dan ke-4 NIK (%(kk)s) bukan kode kabupaten/kota yang mungkin. "
+               "Periksa kembali NIK Anda."),
+            kk=kk,
         ))
     if not district_ok:
-        reasons.append(Reason(
+        reasons.append(_reason(
             "kecamatan",
-            "Angka ke-5 dan ke-6 NIK (00) bukan kode kecamatan yang mungkin. Periksa kembali NIK Anda.",
+            N_("Angka ke-5 dan ke-6 NIK (00) bukan kode kecamatan yang mungkin. Periksa kembali NIK Anda."),
         ))
 
     # Rule 4: lookup. Only meaningful when the levels above are structurally fine.
@@ -229,7 +243,7 @@ def check(
 
     # Rule 8: serial.
     if serial == "0000":
-        reasons.append(Reason("nomor_urut", "Empat angka terakhir NIK (nomor urut) tidak boleh 0000."))
+        reasons.append(_reason("nomor_urut", N_("Empat angka terakhir NIK (nomor urut) tidak boleh 0000.")))
 
     # Service area (a product rule, not a NIK.md rule): checked last.
     if prefixes and not any(nik.startswith(p) for p in prefixes):
@@ -240,15 +254,14 @@ def check(
     return NikResult(nik=nik, valid=valid, reasons=tuple(reasons), **fields)  # type: ignore[arg-type]
 
 
-def _length_message(nik: str) -> str:
+def _length_reason(nik: str) -> Reason:
     if not nik:
-        return "NIK belum diisi. NIK terdiri dari 16 angka, tertera di KTP atau Kartu Keluarga."
+        return _reason("panjang", N_("NIK belum diisi. NIK terdiri dari 16 angka, tertera di KTP atau Kartu Keluarga."))
     if not _DIGITS.fullmatch(nik):
-        return (
+        return _reason("panjang", N_(
             "NIK hanya boleh berisi angka 0-9; yang Anda ketik mengandung huruf atau tanda lain. "
-            "NIK terdiri dari 16 angka."
-        )
-    return f"NIK harus terdiri dari 16 angka; yang Anda ketik {len(nik)} angka."
+            "NIK terdiri dari 16 angka."))
+    return _reason("panjang", N_("NIK harus terdiri dari 16 angka; yang Anda ketik %(n)d angka."), n=len(nik))
 
 
 def _region_lookup(regency_code: str, district_code: str | None, fields: dict[str, object]) -> list[Reason]:
@@ -276,18 +289,17 @@ def _region_lookup(regency_code: str, district_code: str | None, fields: dict[st
 
     if old_codes:
         fields["old_code"] = True
-        reasons.append(Reason(
+        reasons.append(_reason(
             "kode_lama",
-            "Kode wilayah " + ", ".join(old_codes) + " adalah kode lama (sebelum pemekaran/penomoran "
-            "ulang). NIK tetap berlaku.",
-            WARNING,
+            N_("Kode wilayah %(codes)s adalah kode lama (sebelum pemekaran/penomoran ulang). NIK tetap berlaku."),
+            WARNING, codes=", ".join(old_codes),
         ))
     if unknown is not None:
         fields["unknown_region"] = True
-        reasons.append(Reason(
+        reasons.append(_reason(
             "wilayah_tidak_dikenal",
-            f"Kode wilayah {unknown} tidak ditemukan dalam daftar Kemendagri; petugas akan memeriksanya.",
-            WARNING,
+            N_("Kode wilayah %(region)s tidak ditemukan dalam daftar Kemendagri; petugas akan memeriksanya."),
+            WARNING, region=unknown,
         ))
     return reasons
 
@@ -301,13 +313,15 @@ def _birth(dd: int, mm: int, yy: int, today: date, fields: dict[str, object]) ->
     elif 41 <= dd <= 71:
         day, fields["sex"] = dd - 40, "P"
     else:
-        reasons.append(Reason(
+        reasons.append(_reason(
             "tanggal",
-            f"Angka ke-7 dan ke-8 NIK ({dd:02d}) harus tanggal lahir: 01-31 untuk laki-laki, "
-            "atau 41-71 untuk perempuan (tanggal lahir ditambah 40).",
+            N_("Angka ke-7 dan ke-8 NIK (%(dd)s) harus tanggal lahir: 01-31 untuk laki-laki, "
+               "atau 41-71 untuk perempuan (tanggal lahir ditambah 40)."),
+            dd=f"{dd:02d}",
         ))
     if not 1 <= mm <= 12:
-        reasons.append(Reason("bulan", f"Angka ke-9 dan ke-10 NIK ({mm:02d}) harus bulan lahir 01-12."))
+        reasons.append(_reason("bulan", N_("Angka ke-9 dan ke-10 NIK (%(mm)s) harus bulan lahir 01-12."),
+                               mm=f"{mm:02d}"))
         return reasons
     if day is None:
         return reasons
@@ -316,16 +330,17 @@ def _birth(dd: int, mm: int, yy: int, today: date, fields: dict[str, object]) ->
     try:
         born = date(year, mm, day)
     except ValueError:
-        reasons.append(Reason(
+        reasons.append(_reason(
             "tanggal_lahir",
-            f"Tanggal lahir dalam NIK ({day:02d}-{mm:02d}-{year}) tidak ada di kalender. "
-            "Periksa kembali NIK Anda.",
+            N_("Tanggal lahir dalam NIK (%(date)s) tidak ada di kalender. Periksa kembali NIK Anda."),
+            date=f"{day:02d}-{mm:02d}-{year}",
         ))
         return reasons
     if born > today:
-        reasons.append(Reason(
+        reasons.append(_reason(
             "tanggal_masa_depan",
-            f"Tanggal lahir dalam NIK ({born:%d-%m-%Y}) belum terjadi. Periksa kembali NIK Anda.",
+            N_("Tanggal lahir dalam NIK (%(date)s) belum terjadi. Periksa kembali NIK Anda."),
+            date=f"{born:%d-%m-%Y}",
         ))
         return reasons
     fields["birth_date"] = born
@@ -335,12 +350,8 @@ def _birth(dd: int, mm: int, yy: int, today: date, fields: dict[str, object]) ->
 def _outside_reason(prefixes: tuple[str, ...], refuse: bool) -> Reason:
     names = ", ".join(region_name(p) or _dotted(p) or p for p in prefixes)
     if refuse:
-        return Reason(
-            "di_luar_wilayah",
-            f"Layanan ini hanya untuk penduduk dengan NIK terbitan {names}.",
-        )
-    return Reason(
-        "di_luar_wilayah",
-        f"NIK ini diterbitkan di luar wilayah layanan ({names}); petugas akan memeriksanya.",
-        WARNING,
-    )
+        return _reason("di_luar_wilayah", N_("Layanan ini hanya untuk penduduk dengan NIK terbitan %(names)s."),
+                       names=names)
+    return _reason("di_luar_wilayah",
+                   N_("NIK ini diterbitkan di luar wilayah layanan (%(names)s); petugas akan memeriksanya."),
+                   WARNING, names=names)

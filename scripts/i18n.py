@@ -43,7 +43,7 @@ TRANSLATIONS = ROOT / "app" / "translations"
 POT = TRANSLATIONS / "messages.pot"
 FAB_ID = TRANSLATIONS / "fab_id.po"
 PROJECT = "Layanan Pengaduan Online"
-KEYWORDS = ["_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2"]
+KEYWORDS = ["_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2", "N_"]  # N_: pure modules (app/nik.py)
 DATE_LINE = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"$', re.M)
 
 # %-style placeholders (python-format entries) and str.format fields (any entry).

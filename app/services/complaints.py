@@ -142,7 +142,7 @@ def validate_submission(data: SubmitInput) -> tuple[dict[str, str], object, Opd 
         result = check_nik(data.nik, allowed_prefixes=tuple(setting("NIK_ALLOWED_PREFIXES")),
                            refuse_outside=setting("NIK_REFUSE_OUTSIDE"))
         if not result.valid:
-            errors["nik"] = " ".join(r.message for r in result.errors)
+            errors["nik"] = " ".join(_(r.template, **dict(r.params)) for r in result.errors)
     if data.visibility not in {v.value for v in Visibility}:
         errors["visibility"] = _("Pilih salah satu: publik, anonim atau rahasia.")
     if not data.consent:

@@ -235,3 +235,15 @@ def test_retention_erases_sealed_niks_from_the_text_and_its_versions(submission,
     versions = version_class(Complaint)
     texts = db.session.scalars(sa.select(versions.text).where(versions.id == c.id)).all()
     assert texts and all("\u27e6NIK:" not in t for t in texts)
+
+
+def test_nik_refusal_is_translated_with_its_details(submission):
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        with pytest.raises(Invalid) as err:
+            services.submit(submission(nik="350801120390001"))  # 15 digits
+    assert err.value.errors["nik"] == "A NIK has 16 digits; you typed 15."
+    with pytest.raises(Invalid) as err:
+        services.submit(submission(nik="350801120390001"))
+    assert err.value.errors["nik"] == "NIK harus terdiri dari 16 angka; yang Anda ketik 15 angka."
