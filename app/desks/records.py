@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy_continuum import version_class
 
 from .. import audit
+from ..crypto import drop_sealed
 from ..exports import csv_response, set_cell, xlsx_response
 from ..extensions import db
 from ..models import Answer, AuditLog, Complaint, Staff
@@ -248,7 +249,7 @@ def _short(value: Any) -> str:
         return "–"
     if isinstance(value, datetime):
         return format_wib(value)
-    text = value.value if hasattr(value, "value") else str(value)
+    text = drop_sealed(value.value if hasattr(value, "value") else str(value))  # sealed NIKs as a label
     return text if len(text) <= 300 else text[:300] + "…"
 
 
