@@ -298,8 +298,8 @@ def sync_roles(sm) -> dict[str, int]:
     for role in SYNCED_ROLES:
         db_role = sm.find_role(role.value) or sm.add_role(role.value)
         wanted = set()
-        for action, resource in ROLE_PERMISSIONS[role]:
-            pvm = sm.add_permission_view_menu(action, resource)
+        for permission, resource in ROLE_PERMISSIONS[role]:
+            pvm = sm.add_permission_view_menu(permission, resource)
             wanted.add(pvm.id)
             if pvm not in db_role.permissions:
                 sm.add_permission_role(db_role, pvm)

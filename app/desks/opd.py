@@ -21,7 +21,6 @@ from ..labels import STATE_LABELS
 from ..services import desk
 from ..services.common import Actor, Invalid, NotFound, ServiceError
 from ..timeutil import utcnow
-from ..workflow import State
 
 MENU_DESK = "Meja OPD"
 MENU_DISPATCH = "Disposisi"

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Sequence
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 

@@ -8,7 +8,6 @@ Lists are keyset-paginated and counts are capped, so a page costs the same at a 
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator, Sequence
@@ -21,6 +20,7 @@ from ..extensions import db
 from ..models import Attachment, Complaint, InternalNote, Opd, Routing, StatusEvent
 from ..timeutil import format_wib, utcnow
 from ..workflow import Action, Role, State, Visibility, find_transition
+from . import cursor as cursor_codec
 from .common import Actor, Forbidden, Invalid, NotFound, setting, unit_of_work
 from .scope import get_visible, visible
 
@@ -37,23 +37,6 @@ STAFF_ROLES = frozenset({Role.ADMIN_SISTEM, Role.PIMPINAN, Role.VALIDATOR, Role.
 
 
 # --------------------------------------------------------------------------- keyset cursors
-
-
-def _encode_cursor(when: datetime | None, ident: int) -> str:
-    raw = f"{when.isoformat() if when else ''}|{ident}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(token: str | None) -> tuple[datetime | None, int] | None:
-    """A cursor from the URL; anything malformed is treated as "first page", never as an error."""
-    if not token:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        when, _, ident = raw.partition("|")
-        return (datetime.fromisoformat(when) if when else None), int(ident)
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 # --------------------------------------------------------------------------- queues
@@ -136,13 +119,13 @@ def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> P
     page_size = page_size or PAGE_SIZE
     base = _desk_query(actor, flt)
     count, capped = bounded_count(base)
-    query, _ = _ordered(base, flt, _decode_cursor(flt.after))
+    query, _ = _ordered(base, flt, cursor_codec.decode(flt.after))
     rows = list(db.session.scalars(query.limit(page_size + 1)))
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
         last = rows[-1]
-        next_cursor = _encode_cursor(last.answer_deadline if flt.tab == TAB_WAITING else last.answered_at, last.id)
+        next_cursor = cursor_codec.encode(last.answer_deadline if flt.tab == TAB_WAITING else last.answered_at, last.id)
     return Page(rows, next_cursor, count, capped)
 
 
@@ -168,7 +151,7 @@ def dispatch_page(actor: Actor, after: str | None = None, page_size: int | None 
     base = visible(actor, sa.select(Complaint)).where(Complaint.state == State.PERLU_DISPOSISI)
     count, capped = bounded_count(base)
     query = base
-    cursor = _decode_cursor(after)
+    cursor = cursor_codec.decode(after)
     key = Complaint.answer_deadline
     if cursor is not None:
         when, ident = cursor
@@ -177,7 +160,7 @@ def dispatch_page(actor: Actor, after: str | None = None, page_size: int | None 
     next_cursor = None
     if len(complaints) > page_size:
         complaints = complaints[:page_size]
-        next_cursor = _encode_cursor(complaints[-1].answer_deadline, complaints[-1].id)
+        next_cursor = cursor_codec.encode(complaints[-1].answer_deadline, complaints[-1].id)
     hops = _last_returns([c.id for c in complaints])
     rows = [DispatchRow(c, *(hops.get(c.id) or (None, None, None))) for c in complaints]
     return Page(rows, next_cursor, count, capped)

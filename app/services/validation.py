@@ -27,6 +27,7 @@ from ..reports import dashboard
 from ..reports.dashboard import ValidatorFigures
 from ..timeutil import to_wib, utcnow
 from ..workflow import Role, State
+from . import cursor as cursor_codec
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError, setting, unit_of_work
 from .complaints import cipher, claim, decide_nik
 from .scope import visible
@@ -74,21 +75,6 @@ def staff_name(user: Staff | None) -> str | None:
     return f"{user.first_name} {user.last_name}".strip() or user.username
 
 
-def encode_cursor(deadline: datetime, complaint_id: int) -> str:
-    return f"{deadline.strftime('%Y%m%d%H%M%S%f')}-{complaint_id}"
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    """A bad cursor is treated as "first page", never an error page."""
-    if not cursor:
-        return None
-    try:
-        stamp, _, ident = cursor.partition("-")
-        return datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
-    except ValueError:
-        return None
-
-
 def queue(actor: Actor, cursor: str | None = None, limit: int = QUEUE_PAGE) -> QueuePage:
     """Complaints awaiting the NIK check, oldest deadline first; keyset-paginated on
     (validation_deadline, id), which is what ix_complaint_queue_validation serves."""
@@ -98,8 +84,8 @@ def queue(actor: Actor, cursor: str | None = None, limit: int = QUEUE_PAGE) -> Q
     now = utcnow()
     base = visible(actor, sa.select(Complaint).where(Complaint.state == State.MENUNGGU_VERIFIKASI))
     query = base.order_by(Complaint.validation_deadline, Complaint.id).limit(limit + 1)
-    position = decode_cursor(cursor)
-    if position is not None:
+    position = cursor_codec.decode(cursor)  # a bad cursor means "first page"
+    if position is not None and position[0] is not None:
         deadline, ident = position
         query = query.where(sa.or_(Complaint.validation_deadline > deadline,
                                    sa.and_(Complaint.validation_deadline == deadline, Complaint.id > ident)))
@@ -118,7 +104,7 @@ def queue(actor: Actor, cursor: str | None = None, limit: int = QUEUE_PAGE) -> Q
     # Bounded count: the header says "1000+" rather than counting a huge backlog on every page.
     capped_ids = base.with_only_columns(Complaint.id).order_by(None).limit(QUEUE_COUNT_CAP + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(capped_ids)) or 0
-    next_cursor = encode_cursor(items[-1].validation_deadline, items[-1].id) if more and items else None
+    next_cursor = cursor_codec.encode(items[-1].validation_deadline, items[-1].id) if more and items else None
     return QueuePage(rows, next_cursor, min(total, QUEUE_COUNT_CAP), total > QUEUE_COUNT_CAP)
 
 

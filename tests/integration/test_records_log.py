@@ -313,7 +313,7 @@ def test_history_screen_filters_and_pages_newest_first(client, auth):
     assert first.count('data-action="login.failed"') == 50
     assert first.index("dicari") < first.index("tamu54")
     older = rows(username="tamu05")[0]
-    assert f"sebelum=" in first
+    assert "sebelum=" in first
     cursor = first.split("sebelum=")[1].split("&")[0].split('"')[0]
     second = client.get(f"/riwayat/?aksi=login.failed&sebelum={cursor}").get_data(as_text=True)
     assert second.count('data-action="login.failed"') == 6 and older.username in second

@@ -16,7 +16,6 @@ from app.extensions import db
 from app.models import Complaint, Opd
 from app.reports import recap
 from app.timeutil import from_wib
-from app.workflow import State
 
 MARCH = recap.make_period("bulan", date(2025, 3, 10))
 NOW = from_wib(datetime(2025, 4, 15, 12, 0))

@@ -13,7 +13,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from app.jobs import JOBS, JobSpec, SchedulerProcess, leader_lock, trigger_args
 

@@ -15,7 +15,7 @@ import time_machine
 
 from app.extensions import db
 from app.models import AuditLog, Complaint, Opd, Outbox
-from app.services import answer, claim, decide_nik, reroute, submit
+from app.services import answer, decide_nik, reroute, submit
 from app.services.sla import HISTORY_ANSWER, HISTORY_VALIDATION, send_reminders, sweep
 from app.timeutil import from_wib
 

@@ -7,7 +7,7 @@ import socket
 import ssl
 import threading
 import time
-from datetime import date, timezone
+from datetime import date
 
 import pytest
 from pytest_httpserver import HTTPServer
