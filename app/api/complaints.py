@@ -7,11 +7,12 @@ services.validation.decide (complaints.decide_nik with one clear answer when two
 
 from __future__ import annotations
 
-from flask import jsonify, make_response, request
+from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..services import Actor, ServiceError, disclosure, validation
+from . import current_actor, refusal
 
 
 class DecisionSchema(Schema):
@@ -81,9 +82,7 @@ class ComplaintDetailSchema(ComplaintSummarySchema):
 
 
 def _actor() -> Actor:
-    from flask import current_app
-
-    return Actor.from_user(current_app.appbuilder.sm.current_user)
+    return current_actor()
 
 
 class ComplaintApi(BaseApi):
@@ -94,12 +93,7 @@ class ComplaintApi(BaseApi):
     openapi_spec_component_schemas = (DecisionSchema, OpdSchema, ComplaintSummarySchema, ComplaintListSchema,
                                       ComplaintDetailSchema)
 
-    @staticmethod
-    def _refuse(status: int, message: str, code: str = "invalid", errors: dict | None = None):
-        # FAB's self.response(code, **body) cannot carry a body field named "code".
-        response = make_response(jsonify(message=message, code=code, errors=errors or {}), status)
-        response.headers["Content-Type"] = "application/json"
-        return response
+    _refuse = staticmethod(refusal)
 
     def _error(self, exc: ServiceError):
         return self._refuse(exc.status, exc.message, exc.code, exc.errors)

@@ -6,12 +6,13 @@ up with `services.scope`; another OPD's complaint is a 404 here too.
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, make_response, request
+from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from .. import services
-from ..services.common import Actor, ServiceError
+from ..services.common import ServiceError
+from . import current_actor, refusal
 
 
 
@@ -41,11 +42,9 @@ class ComplaintDeskApi(BaseApi):
 
     def _run(self, call):
         try:
-            return self.response(200, **call(Actor.from_user(current_app.appbuilder.sm.current_user)))
+            return self.response(200, **call(current_actor()))
         except ServiceError as exc:
-            # Not self.response(): its first parameter is named `code`, the field we want to send.
-            body = {"message": exc.message, "code": exc.code, "errors": exc.errors}
-            return make_response(jsonify(body), exc.status)
+            return refusal(exc.status, exc.message, exc.code, exc.errors)
 
     @expose("/<int:pk>/answer", methods=["POST"])
     @protect()
