@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import format_percent
 
 from .nik import mask as mask_nik
 from .timeutil import format_wib
 
 
+def percent(value: float | None, digits: int = 1) -> str:
+    """A share (a fraction 0-1, `reports.share`) as a percentage in the page's locale: "85,7%" in
+    Indonesian, "85.7%" in English; "–" when there is nothing to divide."""
+    if value is None:
+        return "–"
+    return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%")
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["wib"] = format_wib
     app.jinja_env.filters["wib_date"] = lambda v: format_wib(v, with_time=False)
+    # The one NIK mask ("3508••••••••0001"). Pages get a NIK already masked or withheld by the disclosure
+    # policy (services.disclosure); this filter is for a plain NIK a template holds, e.g. in a form echo.
     app.jinja_env.filters["mask_nik"] = mask_nik
-    # `{{ complaint|masked_nik }}`: decrypts and masks; the only NIK form staff pages show (issue 6).
-    from .services.personal_data import masked_nik
-
-    app.jinja_env.filters["masked_nik"] = masked_nik

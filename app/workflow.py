@@ -36,6 +36,18 @@ class Role(str, enum.Enum):
     SYSTEM = "Sistem"  # the scheduler acting on its own
 
 
+# The one order of roles, most privileged first: the role recorded for an actor holding several, the
+# role whose disclosure rule applies on a screen (services.disclosure), the role the history log shows.
+ROLE_PRECEDENCE: tuple[Role, ...] = (Role.ADMIN_SISTEM, Role.PIMPINAN, Role.VALIDATOR, Role.ADMIN_OPD,
+                                     Role.SYSTEM, Role.PUBLIK)
+
+
+def highest_role(roles: Iterable[Role]) -> Role | None:
+    """The most privileged of `roles` by ROLE_PRECEDENCE, or None for no role."""
+    held = set(roles)
+    return next((r for r in ROLE_PRECEDENCE if r in held), None)
+
+
 class Visibility(str, enum.Enum):
     PUBLIK = "publik"  # public, with the complainant's name
     ANONIM = "anonim"  # public as "Anonim"; identity hidden from the OPD too
@@ -125,9 +137,8 @@ def apply_transition(action: Action, source: State | None, roles: Iterable[Role]
         raise WorkflowError(
             "forbidden", f"Peran Anda tidak berwenang melakukan tindakan '{action.value}'."
         )
-    # The acting role recorded on the event: the most specific one the table allows.
-    role = sorted(allowed, key=lambda r: list(Role).index(r))[0]
-    return Move(action, source, transition.target, role)
+    # The acting role recorded on the event: the highest one (ROLE_PRECEDENCE) that the table allows.
+    return Move(action, source, transition.target, highest_role(allowed))
 
 
 # --------------------------------------------------------------------------- deadlines
@@ -191,3 +202,28 @@ def is_overdue(deadline: datetime | None, now: datetime, done_at: datetime | Non
     if deadline is None:
         return False
     return (done_at or now) > deadline
+
+
+# The one definition of "overdue" for the two time standards. `services.sql.validation_overdue` and
+# `services.sql.answer_overdue` are the same definitions as SQL (a test checks they agree row by row);
+# the flags the SLA sweep stores are these predicates, kept for fast queries and set once.
+
+
+def validation_overdue(deadline: datetime | None, validated_at: datetime | None, now: datetime) -> bool:
+    """SOP row 4: the NIK check was not decided by its deadline (still waiting, or decided late)."""
+    return is_overdue(deadline, now, validated_at)
+
+
+def answer_overdue(state: State, deadline: datetime | None, answered_at: datetime | None, now: datetime) -> bool:
+    """SOP row 6: the OPD did not answer by the deadline of its current routing. The clock runs only
+    while the complaint is at an OPD: a returned complaint waiting for re-routing is not the OPD's delay,
+    and re-routing starts a new deadline."""
+    waiting = state is State.DITERUSKAN and is_overdue(deadline, now)
+    return waiting or (answered_at is not None and is_overdue(deadline, now, answered_at))
+
+
+def overdue(state: State, validation_deadline: datetime | None, validated_at: datetime | None,
+            answer_deadline: datetime | None, answered_at: datetime | None, now: datetime) -> bool:
+    """Either standard missed: the public "Terlambat" badge."""
+    return (validation_overdue(validation_deadline, validated_at, now)
+            or answer_overdue(state, answer_deadline, answered_at, now))

@@ -1,8 +1,9 @@
 """REST for integrations (JWT from POST /api/v1/security/login): list and read complaints within the
 caller's scope, and the validator's decision. Documented in /api/v1/_openapi.
 
-Handlers parse and answer; what each role may read is decided by services.disclosure, deciding by
-services.validation.decide (complaints.decide_nik with one clear answer when two decide at once).
+Handlers parse and answer; what each role may read is decided by services.disclosure (serialised by
+services.complaint_api), deciding by services.validation.decide (complaints.decide_nik with one clear
+answer when two decide at once).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..services import Actor, ServiceError, disclosure, validation
+from ..services import Actor, ServiceError, validation
+from ..services import complaint_api
 from . import current_actor, refusal
 
 
@@ -133,8 +135,8 @@ class ComplaintApi(BaseApi):
         """
         try:
             before = request.args.get("before", type=int)
-            limit = request.args.get("limit", default=disclosure.API_PAGE, type=int)
-            rows, next_before = disclosure.api_list(_actor(), state=request.args.get("state") or None,
+            limit = request.args.get("limit", default=complaint_api.API_PAGE, type=int)
+            rows, next_before = complaint_api.api_list(_actor(), state=request.args.get("state") or None,
                                                     before=before, limit=limit)
         except ServiceError as exc:
             return self._error(exc)
@@ -168,7 +170,7 @@ class ComplaintApi(BaseApi):
               $ref: '#/components/responses/404'
         """
         try:
-            return self.response(200, result=disclosure.api_detail(pk, _actor()))
+            return self.response(200, result=complaint_api.api_detail(pk, _actor()))
         except ServiceError as exc:
             return self._error(exc)
 
@@ -224,7 +226,7 @@ class ComplaintApi(BaseApi):
             complaint = validation.decide(pk, actor, valid=data["valid"], remark=data["remark"],
                                    expected_version=data["version"], public_title=data["public_title"],
                                    public_text=data["public_text"], public_edit_reason=data["public_edit_reason"])
-            return self.response(200, result=disclosure.summary(complaint, actor))
+            return self.response(200, result=complaint_api.summary(complaint, actor))
         except ServiceError as exc:
             return self._error(exc)
 

@@ -21,6 +21,7 @@ from ..reports import dashboard as report
 from ..services import Actor, ServiceError
 from ..services import outbox as outbox_service
 from ..timeutil import utcnow
+from ..formatting import duration_text
 from ..labels import STATE_LABELS
 
 MENU = "Pengendalian"
@@ -75,24 +76,8 @@ def trend_chart(months: list) -> Markup:
 
 
 def late_text(delta: timedelta) -> str:
-    """How late, in the unit people read it: "2 hari 5 jam", "5 jam 20 menit", "12 menit"."""
-    seconds = max(0, round(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return _("%(d)s hari %(h)s jam", d=days, h=hours)
-    if hours:
-        return _("%(h)s jam %(m)s menit", h=hours, m=minutes)
-    return _("%(m)s menit", m=minutes)
-
-
-def duration_text(seconds: float | None) -> str:
-    return "–" if seconds is None else late_text(timedelta(seconds=seconds))
-
-
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.0f}%"
+    """How late, in the unit people read it (formatting.duration_text)."""
+    return duration_text(max(0.0, delta.total_seconds()))
 
 
 def _parse_date(name: str, default: date, errors: list[str]) -> date:
@@ -154,7 +139,7 @@ class ControlDashboardView(BaseView):
             overdue_answer=answer, overdue_answer_total=answer_total,
             per_opd=report.per_opd(filters, now), per_validator=report.per_validator(filters, standard),
             months=months, state_svg=state_chart(counts), trend_svg=trend_chart(months),
-            late_text=late_text, duration_text=duration_text, percent=percent, standard_minutes=standard,
+            late_text=late_text, duration_text=duration_text, standard_minutes=standard,
             validation_hours=current_app.config["VALIDATION_HOURS"], answer_days=current_app.config["ANSWER_DAYS"],
             answer_day_mode=current_app.config["ANSWER_DAY_MODE"], now=now)
 

@@ -20,6 +20,7 @@ from .. import services
 from ..labels import STATE_LABELS
 from ..services import desk
 from ..services.common import Actor, Invalid, NotFound, ServiceError
+from ..formatting import duration_text, time_left
 from ..timeutil import utcnow
 
 MENU_DESK = "Meja OPD"
@@ -28,35 +29,6 @@ MENU_DISPATCH = "Disposisi"
 
 def current_actor() -> Actor:
     return Actor.from_user(current_user)
-
-
-def time_left(deadline: datetime | None, now: datetime | None = None) -> tuple[str, bool]:
-    """("2 hari 3 jam lagi", False) or ("terlambat 1 hari 4 jam", True) for a deadline."""
-    if deadline is None:
-        return "–", False
-    now = now or utcnow()
-    seconds = int((deadline - now).total_seconds())
-    late = seconds < 0
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        span = _("%(d)s hari %(h)s jam", d=days, h=hours)
-    elif hours:
-        span = _("%(h)s jam %(m)s menit", h=hours, m=minutes)
-    else:
-        span = _("%(m)s menit", m=minutes)
-    return (_("terlambat %(span)s", span=span) if late else _("%(span)s lagi", span=span)), late
-
-
-def duration(seconds: float) -> str:
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    if days:
-        return _("%(d)s hari %(h)s jam", d=days, h=hours)
-    return _("%(h)s jam %(m)s menit", h=hours, m=rest // 60)
 
 
 VISIBILITY_LABELS = {"publik": _l("Publik"), "anonim": _l("Anonim"), "rahasia": _l("Rahasia")}
@@ -83,7 +55,7 @@ class OpdDeskView(BaseView):
     }
 
     def _helpers(self) -> dict:
-        return {"time_left": time_left, "duration": duration, "state_labels": STATE_LABELS,
+        return {"time_left": time_left, "duration": duration_text, "state_labels": STATE_LABELS,
                 "visibility_labels": VISIBILITY_LABELS, "outcome_labels": OUTCOME_LABELS, "now": utcnow()}
 
     @expose("/")

@@ -18,7 +18,8 @@ from wtforms.validators import Optional as OptionalValue
 from .. import redact
 from ..services import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..services import validation
-from ..services.complaints import original_text
+from ..services.disclosure import Screen
+from ..formatting import duration_text
 from ..timeutil import utcnow
 
 DESK_MENU = "Validasi"
@@ -30,25 +31,6 @@ def _actor() -> Actor:
 
 def _abort_for(exc: ServiceError):
     abort(404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else exc.status)
-
-
-def duration_text(seconds: float | int | None) -> str:
-    """"5 j 20 mnt" — hours and minutes, the unit the 24-hour standard is read in."""
-    if seconds is None:
-        return "–"
-    seconds = abs(int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes = rest // 60
-    if hours:
-        return _("%(h)d j %(m)d mnt", h=hours, m=minutes)
-    if minutes:
-        return _("%(m)d mnt", m=minutes)
-    return _("%(s)d dtk", s=seconds)
-
-
-def _normalize_lines(value: str | None) -> str | None:
-    # Browsers post CRLF; compare and store what the page showed.
-    return None if value is None else value.replace("\r\n", "\n").strip()
 
 
 class DecisionForm(FlaskForm):
@@ -101,7 +83,7 @@ class ValidatorDeskView(BaseView):
         complaint = view.complaint
         if form is None:
             form = DecisionForm(formdata=None, version=complaint.version, public_title=complaint.public_title,
-                                public_text=complaint.public_text)
+                                public_text=complaint.public_text or "")
         else:
             form.version.data = complaint.version  # the claim just renewed: decide against the fresh version
         plates = current_app.config["MASK_PLATES"]
@@ -109,7 +91,7 @@ class ValidatorDeskView(BaseView):
         return self.render_template(
             "validator/check.html", view=view, c=complaint, form=form, errors=errors or {}, message=message,
             title_segments=redact.highlight(complaint.title, plates=plates),
-            text_segments=redact.highlight(original_text(complaint), plates=plates),
+            text_segments=redact.highlight(complaint.text or "", plates=plates),
             labels=redact.LABELS, seconds_left=int((complaint.validation_deadline - now).total_seconds()),
             overdue=complaint.validation_deadline < now, duration_text=duration_text,
             decision_standard=current_app.config["DECISION_MINUTES_STANDARD"],
@@ -131,17 +113,12 @@ class ValidatorDeskView(BaseView):
         except (TypeError, ValueError):
             version = None
         valid = form.decision.data == "valid"
-        edits: dict[str, str | None] = {"public_title": None, "public_text": None, "public_edit_reason": None}
-        if valid:
-            current = validation.public_version(complaint_id, _actor())
-            for key in ("public_title", "public_text"):
-                submitted = _normalize_lines(getattr(form, key).data)
-                if submitted is not None and submitted != _normalize_lines(current.get(key)):
-                    edits[key] = submitted
-            edits["public_edit_reason"] = _normalize_lines(form.public_edit_reason.data) or None
         try:
+            # The form always sends the public version; decide_nik tells an edit from an unchanged field.
             complaint = validation.decide(complaint_id, _actor(), valid=valid, remark=form.remark.data,
-                                   expected_version=version, **edits)
+                                          expected_version=version, public_title=form.public_title.data,
+                                          public_text=form.public_text.data,
+                                          public_edit_reason=form.public_edit_reason.data)
         except Invalid as exc:
             return self._render_check(complaint_id, form, errors=exc.errors, message=exc.message, status=400)
         except Conflict as exc:
@@ -163,7 +140,8 @@ class ValidatorDeskView(BaseView):
         from ..services import desk
 
         try:
-            return storage.send_attachment(desk.attachment_for(complaint_id, attachment_id, _actor()))
+            return storage.send_attachment(desk.attachment_for(complaint_id, attachment_id, _actor(),
+                                                               Screen.VALIDATOR_DESK))
         except ServiceError as exc:
             _abort_for(exc)
 

@@ -25,8 +25,10 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Complaint, NikCheck, Opd, Routing, Staff
-from ..timeutil import WIB, from_wib, to_wib
+from ..services import sql
+from ..timeutil import from_wib, to_wib
 from ..workflow import State
+from . import share as _share
 
 
 @dataclass(frozen=True)
@@ -46,47 +48,6 @@ class Filters:
 
 def default_filters(today: date, days: int = 30) -> Filters:
     return Filters(today - timedelta(days=days - 1), today)
-
-
-# --------------------------------------------------------------------------- SQL helpers
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
-def _seconds(start, end):
-    """end - start in seconds, as SQL, on both databases."""
-    if _dialect() == "postgresql":
-        return sa.extract("epoch", end) - sa.extract("epoch", start)
-    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
-
-
-def _wib_month(column):
-    """'YYYY-MM' of a naive-UTC column in WIB (UTC+7 all year: Indonesia keeps no daylight saving)."""
-    hours = int(datetime(2000, 1, 1, tzinfo=WIB).utcoffset().total_seconds() // 3600)
-    if _dialect() == "postgresql":
-        return sa.func.to_char(column + sa.text(f"interval '{hours} hours'"), "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column, f"+{hours} hours")
-
-
-def _medians(pairs: sa.Select) -> dict:
-    """{group: median} from a SELECT of (grp, value), with window functions (SQLite has no median)."""
-    sub = pairs.subquery()
-    ranked = sa.select(
-        sub.c.grp, sub.c.value,
-        sa.func.row_number().over(partition_by=sub.c.grp, order_by=sub.c.value).label("rn"),
-        sa.func.count().over(partition_by=sub.c.grp).label("n"),
-    ).subquery()
-    middle = sa.or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-    rows = db.session.execute(sa.select(ranked.c.grp, sa.func.avg(ranked.c.value)).where(middle)
-                              .group_by(ranked.c.grp)).all()
-    # Milliseconds are plenty, and hide SQLite's julianday float noise (tens of microseconds).
-    return {grp: round(float(value), 3) for grp, value in rows if value is not None}
-
-
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 # --------------------------------------------------------------------------- counts by state
@@ -116,11 +77,8 @@ class OverdueRow:
 
 
 def _overdue(kind: str, now: datetime, opd_id: int | None, limit: int) -> tuple[list[OverdueRow], int]:
-    if kind == "validation":
-        state, deadline = State.MENUNGGU_VERIFIKASI, Complaint.validation_deadline
-    else:
-        state, deadline = State.DITERUSKAN, Complaint.answer_deadline
-    where = [Complaint.state == state, deadline < now]
+    deadline = Complaint.validation_deadline if kind == "validation" else Complaint.answer_deadline
+    where = [sql.waiting_overdue(kind, now)]
     if opd_id:
         where.append(Complaint.opd_id == opd_id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(*where)) or 0
@@ -171,11 +129,10 @@ def per_opd(f: Filters, now: datetime) -> list[OpdFigures]:
                   sa.func.count(sa.distinct(sa.case((sa.and_(answered, Routing.ended_at <= Routing.deadline),
                                                      Routing.complaint_id)))))
         .where(*in_period).group_by(Routing.opd_id)).all()
-    medians = _medians(sa.select(Routing.opd_id.label("grp"),
-                                 _seconds(Routing.routed_at, Routing.ended_at).label("value"))
-                       .where(*in_period, answered))
+    medians = sql.medians(Routing.opd_id, sql.seconds_between(Routing.routed_at, Routing.ended_at),
+                          sa.and_(*in_period, answered))
     overdue_q = (sa.select(Complaint.opd_id, sa.func.count())
-                 .where(Complaint.state == State.DITERUSKAN, Complaint.answer_deadline < now)
+                 .where(sql.waiting_overdue("answer", now))
                  .group_by(Complaint.opd_id))
     if f.opd_id:
         overdue_q = overdue_q.where(Complaint.opd_id == f.opd_id)
@@ -216,7 +173,7 @@ def per_validator(f: Filters, standard_minutes: int = 10) -> list[ValidatorFigur
     where = [NikCheck.decided_at >= f.start, NikCheck.decided_at < f.end]
     if f.opd_id:
         where.append(Complaint.opd_id == f.opd_id)
-    work = _seconds(NikCheck.opened_at, NikCheck.decided_at)
+    work = sql.seconds_between(NikCheck.opened_at, NikCheck.decided_at)
     rows = db.session.execute(
         sa.select(NikCheck.validator_id, sa.func.count(),
                   sa.func.sum(sa.case((NikCheck.decided_at <= Complaint.validation_deadline, 1), else_=0)),
@@ -225,8 +182,8 @@ def per_validator(f: Filters, standard_minutes: int = 10) -> list[ValidatorFigur
         .group_by(NikCheck.validator_id)).all()
     if not rows:
         return []
-    medians = _medians(sa.select(NikCheck.validator_id.label("grp"), work.label("value"))
-                       .join(Complaint, Complaint.id == NikCheck.complaint_id).where(*where))
+    medians = sql.medians(NikCheck.validator_id, work,
+                          sa.and_(Complaint.id == NikCheck.complaint_id, *where))
     people = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_([r[0] for r in rows])))}
     result = []
     for uid, checks, within, quick in rows:
@@ -267,7 +224,7 @@ def monthly_trend(f: Filters, months: int = 12) -> list[MonthFigures]:
     opd = [Complaint.opd_id == f.opd_id] if f.opd_id else []
 
     def grouped(column, *extra) -> dict[str, int]:
-        key = _wib_month(column).label("m")
+        key = sql.wib_month(column).label("m")
         query = (sa.select(key, sa.func.count()).where(column >= start, column < end, *opd, *extra)
                  .group_by(key))
         return dict(db.session.execute(query).all())

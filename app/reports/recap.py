@@ -20,6 +20,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Complaint, Opd
+from ..services import sql
+from . import share
 from ..timeutil import from_wib, to_wib, utcnow
 from ..workflow import State, Visibility
 from ..labels import STATE_LABELS
@@ -161,11 +163,11 @@ class RecapRow:
 
     @property
     def share_checked_24h(self) -> float | None:
-        return self.checked_24h / self.checked if self.checked else None
+        return share(self.checked_24h, self.checked)
 
     @property
     def share_answered_in_standard(self) -> float | None:
-        return self.answered_in_standard / self.answered if self.answered else None
+        return share(self.answered_in_standard, self.answered)
 
 
 @dataclass
@@ -197,16 +199,6 @@ SHARES = {"share_checked_24h", "share_answered_in_standard"}
 HOURS = {"check_hours_median", "check_hours_mean", "answer_hours_median", "answer_hours_mean"}
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
-def _seconds(later, earlier):
-    if _dialect() == "postgresql":
-        return sa.extract("epoch", later - earlier)
-    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
-
-
 def _group_expr(dimension: str | None):
     return {None: None, "opd": Complaint.opd_id, "state": Complaint.state, "visibility": Complaint.visibility,
             "channel": Complaint.channel}[dimension]
@@ -216,10 +208,6 @@ def _in(column, period: Period):
     return sa.and_(column >= period.start_utc, column < period.end_utc)
 
 
-def _count_if(condition):
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
 def _grouped(group, columns: list, where) -> dict[Any, tuple]:
     """{group key: (values…)}; without a group, one row keyed "total" (no GROUP BY on a constant)."""
     if group is None:
@@ -227,24 +215,6 @@ def _grouped(group, columns: list, where) -> dict[Any, tuple]:
         return {"total": tuple(row)}
     query = sa.select(group.label("g"), *columns).where(where).group_by(group)
     return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
-
-
-def _median(group, value, where) -> dict[Any, float | None]:
-    if _dialect() == "postgresql":
-        return {k: v[0] for k, v in _grouped(group, [sa.func.percentile_cont(0.5).within_group(value)],
-                                             where).items()}
-    # Portable median: the middle row (or the mean of the middle two) by row number within each group.
-    partition = {"partition_by": group} if group is not None else {}
-    ranked = sa.select(
-        (group if group is not None else sa.literal("total")).label("g"),
-        value.label("x"),
-        sa.func.row_number().over(order_by=value, **partition).label("rn"),
-        sa.func.count().over(**partition).label("n"),
-    ).where(where).subquery()
-    query = (sa.select(ranked.c.g, sa.func.avg(ranked.c.x))
-             .where(sa.or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2))
-             .group_by(ranked.c.g))
-    return {row[0]: row[1] for row in db.session.execute(query)}
 
 
 def _hours(value) -> float | None:
@@ -264,40 +234,33 @@ def _figures(period: Period, dimension: str | None, now: datetime) -> dict[Any, 
         row(key).received = int(n)
 
     checked = _in(Complaint.validated_at, period)
-    check_seconds = _seconds(Complaint.validated_at, Complaint.submitted_at)
+    check_seconds = sql.seconds_between(Complaint.submitted_at, Complaint.validated_at)
     for key, (n, valid, invalid, in_time, mean) in _grouped(group, [
-            sa.func.count(), _count_if(Complaint.state != State.TIDAK_VALID),
-            _count_if(Complaint.state == State.TIDAK_VALID),
-            _count_if(Complaint.validated_at <= Complaint.validation_deadline),
+            sa.func.count(), sql.count_if(Complaint.state != State.TIDAK_VALID),
+            sql.count_if(Complaint.state == State.TIDAK_VALID),
+            sql.count_if(Complaint.validated_at <= Complaint.validation_deadline),
             sa.func.avg(check_seconds)], checked).items():
         r = row(key)
         r.checked, r.validated, r.invalid, r.checked_24h = int(n), int(valid), int(invalid), int(in_time)
         r.check_hours_mean = _hours(mean)
-    for key, median in _median(group, check_seconds, checked).items():
+    for key, median in sql.medians(group, check_seconds, checked).items():
         row(key).check_hours_median = _hours(median)
 
     for key, (n,) in _grouped(group, [sa.func.count()], _in(Complaint.routed_at, period)).items():
         row(key).routed = int(n)
 
     answered = _in(Complaint.answered_at, period)
-    answer_seconds = _seconds(Complaint.answered_at, Complaint.routed_at)
+    answer_seconds = sql.seconds_between(Complaint.routed_at, Complaint.answered_at)
     for key, (n, in_time, mean) in _grouped(group, [
-            sa.func.count(), _count_if(Complaint.answered_at <= Complaint.answer_deadline),
+            sa.func.count(), sql.count_if(Complaint.answered_at <= Complaint.answer_deadline),
             sa.func.avg(answer_seconds)], answered).items():
         r = row(key)
         r.answered, r.answered_in_standard, r.answer_hours_mean = int(n), int(in_time), _hours(mean)
-    for key, median in _median(group, answer_seconds, answered).items():
+    for key, median in sql.medians(group, answer_seconds, answered).items():
         row(key).answer_hours_median = _hours(median)
 
-    missed_check = sa.and_(
-        _in(Complaint.validation_deadline, period),
-        sa.or_(Complaint.validated_at > Complaint.validation_deadline,
-               sa.and_(Complaint.validated_at.is_(None), Complaint.validation_deadline < now)))
-    missed_answer = sa.and_(
-        _in(Complaint.answer_deadline, period),
-        sa.or_(Complaint.answered_at > Complaint.answer_deadline,
-               sa.and_(Complaint.answered_at.is_(None), Complaint.state == State.DITERUSKAN,
-                       Complaint.answer_deadline < now)))
+    missed_check = sa.and_(_in(Complaint.validation_deadline, period), sql.validation_overdue(now))
+    missed_answer = sa.and_(_in(Complaint.answer_deadline, period), sql.answer_overdue(now))
     for key, (n,) in _grouped(group, [sa.func.count()], sa.or_(missed_check, missed_answer)).items():
         row(key).overdue = int(n)
     return rows

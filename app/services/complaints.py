@@ -20,6 +20,7 @@ from ..nik import check as check_nik
 from ..timeutil import format_wib, utcnow
 from ..workflow import Action, Role, State, Visibility, answer_deadline, apply_transition, validation_deadline
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, setting, unit_of_work
+from .disclosure import public_rendering
 from .scope import get_visible
 
 LIMITS = {"name": 120, "phone": 32, "email": 254, "address": 300, "title": 200, "text": 4000,
@@ -29,10 +30,6 @@ LIMITS = {"name": 120, "phone": 32, "email": 254, "address": 300, "title": 200, 
 def cipher() -> NikCipher:
     return NikCipher(setting("NIK_ENCRYPTION_KEY"), setting("NIK_HMAC_KEY"),
                      tuple(setting("NIK_ENCRYPTION_OLD_KEYS")))
-
-
-def mask_text(text: str | None) -> str | None:
-    return None if text is None else redact.mask(text, plates=setting("MASK_PLATES"))
 
 
 def track_url(ticket: str) -> str:
@@ -45,6 +42,10 @@ def _days_off() -> frozenset:
 
 def compute_answer_deadline(routed_at):
     return answer_deadline(routed_at, setting("ANSWER_DAYS"), setting("ANSWER_DAY_MODE"), _days_off())
+
+
+def _public_of(complaint: Complaint, text: str) -> str:
+    return public_rendering(text, name=complaint.name, visibility=complaint.visibility)
 
 
 def _event(complaint: Complaint, move, actor: Actor, note: str | None = None, public: bool = True,
@@ -62,11 +63,6 @@ def _title_without_nik(title: str) -> str:
     for span in reversed([s for s in redact.find(title) if s.kind == "nik"]):
         title = f"{title[:span.start]}[NIK]{title[span.end:]}"
     return title
-
-
-def original_text(complaint: Complaint) -> str:
-    """The complaint text as typed, NIKs included: only for the validator's desk and the complainant."""
-    return cipher().unseal_niks(complaint.text)
 
 
 def _next_ticket(now) -> str:
@@ -168,12 +164,17 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
     crypt = cipher()
     nik_hash = crypt.digest(nik_result.nik)
     now = utcnow()
+    name, visibility = data.name.strip(), Visibility(data.visibility)
+    title = _title_without_nik(data.title.strip())
+    public_title = public_rendering(data.title.strip(), name=name, visibility=visibility)
+    public_text = public_rendering(data.text.strip(), name=name, visibility=visibility)
     with unit_of_work():
         window = now - timedelta(minutes=setting("DUPLICATE_WINDOW_MINUTES"))
-        # Compared on the masked rendering: the stored original has its NIKs sealed (randomised tokens).
+        # Same NIK and name, same text: compared on the masked rendering, as the stored original has its NIKs
+        # sealed (randomised tokens); the name too, because an anonim rendering masks it.
         duplicate = db.session.scalar(sa.select(Complaint.id).where(
-            Complaint.nik_hash == nik_hash, Complaint.submitted_at >= window,
-            Complaint.public_text == mask_text(data.text.strip())).limit(1))
+            Complaint.nik_hash == nik_hash, Complaint.submitted_at >= window, Complaint.name == name,
+            Complaint.public_text == public_text).limit(1))
         if duplicate is not None:
             raise Conflict(_("Pengaduan yang sama dari NIK ini baru saja diterima; tidak perlu mengirim ulang."),
                            code="duplicate")
@@ -181,12 +182,12 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
         pin = new_pin()
         complaint = Complaint(
             ticket=_next_ticket(now), pin_hash=generate_password_hash(pin), channel=data.channel,
-            name=data.name.strip(), nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
+            name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
             phone=data.phone.strip(), email=_clean(data.email), address=_clean(data.address),
-            opd_id=opd.id, opd=opd, title=_title_without_nik(data.title.strip()),
+            opd_id=opd.id, opd=opd, title=title,
             text=crypt.seal_niks(data.text.strip()),
-            location=_clean(data.location), visibility=Visibility(data.visibility),
-            public_title=mask_text(data.title.strip()), public_text=mask_text(data.text.strip()),
+            location=_clean(data.location), visibility=visibility,
+            public_title=public_title, public_text=public_text,
             nik_structural_ok=nik_result.valid,
             nik_findings=json.dumps([{"code": r.code, "message": r.message, "severity": r.severity}
                                      for r in nik_result.reasons], ensure_ascii=False),
@@ -248,24 +249,45 @@ def claim(complaint_id: int, actor: Actor) -> Complaint:
     return complaint
 
 
+def _lines(value: str | None) -> str | None:
+    # Browsers post CRLF; compare and store what the page showed.
+    return None if value is None else value.replace("\r\n", "\n").strip()
+
+
 def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | None = None,
                expected_version: int | None = None, public_title: str | None = None,
                public_text: str | None = None, public_edit_reason: str | None = None) -> Complaint:
     """SOP rows 4-6: Tidak valid → kept with its remark, never published; Valid → routed and published
-    unless rahasia. Optional edits of the public rendering need a reason (the original stays)."""
+    unless rahasia.
+
+    The validator may edit the public rendering with a Valid decision. A field sent unchanged (the desk
+    always sends both) is not an edit; an edit needs a reason, is masked like every public rendering
+    (personal data, and for anonim the complainant's name) and the original stays."""
     remark = _clean(remark)
     if not valid and not remark:
         raise Invalid(_("Catatan wajib diisi untuk keputusan Tidak valid."), errors={"remark": _("Wajib diisi.")})
     if remark and len(remark) > LIMITS["remark"]:
         raise Invalid(_("Catatan terlalu panjang."), errors={"remark": _("Maksimal %(max)d karakter.", max=LIMITS["remark"])})
-    edits = {k: v for k, v in (("public_title", public_title), ("public_text", public_text)) if v is not None}
-    if edits and valid and not _clean(public_edit_reason):
-        raise Invalid(_("Alasan perubahan versi publik wajib diisi."), errors={"public_edit_reason": _("Wajib diisi.")})
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         if expected_version is not None and complaint.version != expected_version:
             raise Conflict(_("Pengaduan ini baru saja diputuskan oleh validator lain."), code="stale")
+        edits = {}
+        if valid:
+            for key, submitted in (("public_title", public_title), ("public_text", public_text)):
+                submitted = _lines(submitted)
+                if submitted is not None and submitted != _lines(getattr(complaint, key)):
+                    edits[key] = submitted
+            if edits and not _clean(public_edit_reason):
+                raise Invalid(_("Alasan perubahan versi publik wajib diisi."),
+                              errors={"public_edit_reason": _("Wajib diisi.")})
+            if "public_title" in edits and not edits["public_title"]:
+                raise Invalid(_("Judul versi publik wajib diisi."), errors={"public_title": _("Wajib diisi.")})
+            for key, limit in (("public_title", LIMITS["title"]), ("public_text", LIMITS["text"])):
+                if key in edits and len(edits[key]) > limit:
+                    raise Invalid(_("Periksa kembali isian."),
+                                  errors={key: _("Maksimal %(max)d karakter.", max=limit)})
         action = Action.VALIDATE if valid else Action.INVALIDATE
         move = apply_transition(action, complaint.state, actor.roles)
         if (complaint.claim_expires_at and complaint.claim_expires_at > now
@@ -280,7 +302,7 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
         complaint.claimed_by_id = complaint.claim_expires_at = complaint.claimed_at = None
         if valid:
             for key, value in edits.items():
-                setattr(complaint, key, value.strip())
+                setattr(complaint, key, public_rendering(value, name=complaint.name, visibility=complaint.visibility))
             if edits:
                 complaint.public_edit_reason = public_edit_reason.strip()
             _route(complaint, complaint.opd, now)
@@ -291,7 +313,7 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
             complaint.closed_at = now
             _event(complaint, move, actor, note=f"NIK tidak valid: {remark}", at=now)
         audit.record("action", "complaint.decide", actor=actor, complaint_id=complaint.id,
-                     detail={"result": "valid" if valid else "tidak_valid"})
+                     detail={"result": "valid" if valid else "tidak_valid", "public_edited": sorted(edits)})
         _notify_complainant(complaint, "routed" if valid else "invalid", remark=remark)
     return complaint
 
@@ -336,8 +358,8 @@ def answer(complaint_id: int, actor: Actor, text: str, files: Sequence = ()) -> 
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         move = apply_transition(Action.ANSWER, complaint.state, actor.roles)
-        reply = Answer(complaint=complaint, opd_id=complaint.opd_id, author_id=actor.user_id, text=text,
-                       public_text=mask_text(text), created_at=now)
+        reply = Answer(complaint=complaint, opd_id=complaint.opd_id, author_id=actor.user_id,
+                       text=cipher().seal_niks(text), public_text=_public_of(complaint, text), created_at=now)
         db.session.add(reply)
         complaint.answered_at = now
         complaint.closed_at = now  # answered is the end of the SOP; retention counts from here
@@ -368,7 +390,7 @@ def edit_answer(complaint_id: int, actor: Actor, text: str, reason: str) -> Answ
         if not actor.has(Role.ADMIN_OPD) or complaint.current_answer is None:
             raise Forbidden(_("Hanya OPD yang menjawab yang dapat mengubah jawaban."))
         reply = complaint.current_answer
-        reply.text, reply.public_text = text, mask_text(text)
+        reply.text, reply.public_text = cipher().seal_niks(text), _public_of(complaint, text)
         reply.edited_at, reply.edit_reason = utcnow(), reason
         audit.record("action", "answer.edit", actor=actor, complaint_id=complaint.id, detail={"reason": reason})
     return reply

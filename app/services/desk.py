@@ -14,18 +14,20 @@ from typing import Iterator, Sequence
 
 import sqlalchemy as sa
 
-from .. import audit, redact
+from .. import audit
 from ..crypto import drop_sealed
 from ..extensions import db
 from ..models import Attachment, Complaint, InternalNote, Opd, Routing, StatusEvent
 from ..timeutil import format_wib, utcnow
-from ..workflow import Action, Role, State, Visibility, find_transition
+from ..workflow import Action, Role, State, find_transition
 from . import cursor as cursor_codec
+from . import sql
 from .common import Actor, Forbidden, Invalid, NotFound, setting, unit_of_work
+from .disclosure import ComplaintView, Screen, complainant_label, present, title_column, viewer_for
 from .scope import get_visible, visible
 
 PAGE_SIZE = 25
-COUNT_CAP = 1000  # "1000+" is as precise as a queue badge needs to be (FAB-NOTES #15)
+COUNT_CAP = sql.COUNT_CAP
 EXPORT_BATCH = 500
 NOTE_MAX = 2000
 
@@ -65,7 +67,7 @@ class Page:
     count_capped: bool
 
 
-def _desk_query(actor: Actor, flt: QueueFilter):
+def _desk_query(actor: Actor, flt: QueueFilter, screen: Screen = Screen.OPD_DESK):
     """The desk's rows for `actor` and `flt`, ordered for keyset paging. Scope first, then filters."""
     query = visible(actor, sa.select(Complaint))
     if flt.tab == TAB_WAITING:
@@ -77,19 +79,16 @@ def _desk_query(actor: Actor, flt: QueueFilter):
         query = query.where(Complaint.opd_id == sa.select(Opd.id).where(Opd.code == flt.opd_code)
                             .scalar_subquery())
     if flt.overdue:
-        if flt.tab == TAB_WAITING:
-            query = query.where(sa.or_(Complaint.answer_overdue.is_(True), Complaint.answer_deadline < utcnow()))
-        else:
-            query = query.where(Complaint.answered_at > Complaint.answer_deadline)
+        query = query.where(sql.answer_overdue(utcnow()))
     if flt.q:
         ticket = flt.q.upper()
         if ticket.startswith(f"{setting('TICKET_PREFIX')}-"):
             query = query.where(Complaint.ticket == ticket)
         else:
-            # The public title only: searching the original would let a desk probe for names typed
-            # into an anonymous complaint.
+            # Only the title this viewer may read (disclosure policy): an OPD searching the original of an
+            # anonim complaint could probe for the complainant's name.
             pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            query = query.where(Complaint.public_title.ilike(pattern, escape="\\"))
+            query = query.where(title_column(viewer_for(actor, screen)).ilike(pattern, escape="\\"))
     return query
 
 
@@ -108,17 +107,11 @@ def _ordered(query, flt: QueueFilter, cursor):
     return query.order_by(key.desc(), Complaint.id.desc()), key
 
 
-def bounded_count(query, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """How many rows `query` has, counting at most `cap` (a LIMIT inside the count)."""
-    inner = query.order_by(None).with_only_columns(Complaint.id).limit(cap + 1).subquery()
-    n = db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
-    return min(n, cap), n > cap
-
-
 def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> Page:
+    """One page of the desk as `ComplaintView`s (the disclosure policy's OPD-desk view)."""
     page_size = page_size or PAGE_SIZE
     base = _desk_query(actor, flt)
-    count, capped = bounded_count(base)
+    count, capped = sql.capped_count(base)
     query, _ = _ordered(base, flt, cursor_codec.decode(flt.after))
     rows = list(db.session.scalars(query.limit(page_size + 1)))
     next_cursor = None
@@ -126,18 +119,19 @@ def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> P
         rows = rows[:page_size]
         last = rows[-1]
         next_cursor = cursor_codec.encode(last.answer_deadline if flt.tab == TAB_WAITING else last.answered_at, last.id)
-    return Page(rows, next_cursor, count, capped)
+    now = utcnow()
+    return Page([present(c, actor, Screen.OPD_DESK, log=False, now=now) for c in rows], next_cursor, count, capped)
 
 
 def tab_counts(actor: Actor, flt: QueueFilter) -> dict[str, tuple[int, bool]]:
-    return {tab: bounded_count(_desk_query(actor, QueueFilter(tab=tab, q=flt.q, opd_code=flt.opd_code,
-                                                              overdue=flt.overdue)))
+    return {tab: sql.capped_count(_desk_query(actor, QueueFilter(tab=tab, q=flt.q, opd_code=flt.opd_code,
+                                                                 overdue=flt.overdue)))
             for tab in TABS}
 
 
 @dataclass
 class DispatchRow:
-    complaint: Complaint
+    complaint: ComplaintView
     returned_by: Opd | None
     returned_at: datetime | None
     reason: str | None
@@ -149,7 +143,7 @@ def dispatch_page(actor: Actor, after: str | None = None, page_size: int | None 
     if not actor.has(Role.ADMIN_SISTEM, Role.VALIDATOR):
         raise Forbidden("Hanya Admin Sistem atau validator yang mendisposisi pengaduan.")
     base = visible(actor, sa.select(Complaint)).where(Complaint.state == State.PERLU_DISPOSISI)
-    count, capped = bounded_count(base)
+    count, capped = sql.capped_count(base)
     query = base
     cursor = cursor_codec.decode(after)
     key = Complaint.answer_deadline
@@ -162,7 +156,9 @@ def dispatch_page(actor: Actor, after: str | None = None, page_size: int | None 
         complaints = complaints[:page_size]
         next_cursor = cursor_codec.encode(complaints[-1].answer_deadline, complaints[-1].id)
     hops = _last_returns([c.id for c in complaints])
-    rows = [DispatchRow(c, *(hops.get(c.id) or (None, None, None))) for c in complaints]
+    now = utcnow()
+    rows = [DispatchRow(present(c, actor, Screen.DISPATCH, log=False, now=now), *(hops.get(c.id) or (None, None, None)))
+            for c in complaints]
     return Page(rows, next_cursor, count, capped)
 
 
@@ -192,16 +188,28 @@ class Hop:
     seconds: float
 
 
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    action: str
+    to_state: State
+    actor_role: str
+    note: str | None
+    public: bool
+
+
+@dataclass(frozen=True)
+class NoteView:
+    author: str
+    created_at: datetime
+    text: str
+
+
 @dataclass
 class DeskDetail:
-    complaint: Complaint
-    identity: dict[str, str | None] | None  # None: hidden (anonim, for an OPD)
-    original_title: str | None  # None: withheld, only the public version is shown
-    original_text: str | None
-    citizen_files: list[Attachment]
-    answer_files: list[Attachment]
-    events: list[StatusEvent]
-    notes: list[InternalNote]
+    complaint: ComplaintView
+    events: list[TimelineItem]
+    notes: list[NoteView]
     hops: list[Hop]
     can_answer: bool
     can_edit_answer: bool
@@ -211,30 +219,19 @@ class DeskDetail:
     can_see_versions: bool
     return_reason: str | None = None
 
+    @property
+    def identity(self):
+        """The complainant as the policy shows them here, or None (anonim, for an OPD)."""
+        return self.complaint.complainant
+
+    @property
+    def shows_original(self) -> bool:
+        return self.complaint.disclosure.text.value != "public"
+
 
 def _may(action: Action, state: State, actor: Actor) -> bool:
     transition = find_transition(action, state)
     return transition is not None and bool(transition.roles & actor.roles)
-
-
-def shows_identity(complaint: Complaint, actor: Actor) -> bool:
-    """DESIGN.md "Visibility": supervisors see who complained; an OPD not when the complainant chose
-    anonim. (A NIK is never on a desk: it stays on the validator's.)"""
-    if actor.has(Role.ADMIN_SISTEM, Role.PIMPINAN):
-        return True
-    if actor.has(Role.ADMIN_OPD):
-        return complaint.visibility is not Visibility.ANONIM
-    return False
-
-
-def _without_nik(text: str) -> str:
-    """The original text with any NIK the citizen typed into it replaced by a label."""
-    out, pos = [], 0
-    for span in redact.find(text):
-        if span.kind == "nik":
-            out += [text[pos:span.start], redact.LABELS["nik"]]
-            pos = span.end
-    return "".join(out) + text[pos:]
 
 
 def hops_of(complaint_id: int, now: datetime | None = None) -> list[Hop]:
@@ -245,29 +242,18 @@ def hops_of(complaint_id: int, now: datetime | None = None) -> list[Hop]:
 
 
 def open_complaint(complaint_id: int, actor: Actor) -> DeskDetail:
-    """What a desk shows of one complaint; a view of personal data goes to the history log."""
+    """What the OPD desk shows of one complaint (the disclosure policy's OPD-desk view); a view of
+    personal data goes to the history log in the same transaction."""
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
-        identity = None
-        if shows_identity(complaint, actor):
-            identity = {"name": complaint.name, "phone": complaint.phone, "email": complaint.email,
-                        "address": complaint.address}
-            audit.record("pii", "complaint.identity_view", actor=actor, complaint_id=complaint.id)
-        if identity is None and complaint.visibility is Visibility.ANONIM:
-            # The original may name the complainant; an OPD gets the masked public version only.
-            original_title = original_text = None
-        else:
-            original_title, original_text = _without_nik(complaint.title), _without_nik(drop_sealed(complaint.text))
-        files = list(complaint.attachments)
+        view = present(complaint, actor, Screen.OPD_DESK)
         state = complaint.state
         reply = complaint.current_answer
         hops = hops_of(complaint.id)
         returned = [h for h in hops if h.outcome == "returned"]
+        events = [TimelineItem(e.at, e.action, e.to_state, e.actor_role, e.note, e.public) for e in complaint.events]
         detail = DeskDetail(
-            complaint=complaint, identity=identity, original_title=original_title, original_text=original_text,
-            citizen_files=[f for f in files if f.answer_id is None],
-            answer_files=[f for f in files if f.answer_id is not None],
-            events=list(complaint.events), notes=notes_of(complaint.id), hops=hops,
+            complaint=view, events=events, notes=notes_of(complaint.id) if view.disclosure.notes else [], hops=hops,
             can_answer=_may(Action.ANSWER, state, actor),
             can_edit_answer=reply is not None and actor.has(Role.ADMIN_OPD),
             can_return=_may(Action.RETURN, state, actor),
@@ -279,10 +265,12 @@ def open_complaint(complaint_id: int, actor: Actor) -> DeskDetail:
     return detail
 
 
-def notes_of(complaint_id: int) -> list[InternalNote]:
-    """Callers have checked the complaint is visible (open_complaint, add_note)."""
-    return list(db.session.scalars(sa.select(InternalNote).where(InternalNote.complaint_id == complaint_id)
-                                   .order_by(InternalNote.id)))
+def notes_of(complaint_id: int) -> list[NoteView]:
+    """Callers have checked the complaint is visible and the policy shows notes (open_complaint)."""
+    notes = db.session.scalars(sa.select(InternalNote).where(InternalNote.complaint_id == complaint_id)
+                               .options(sa.orm.selectinload(InternalNote.author)).order_by(InternalNote.id))
+    return [NoteView(f"{n.author.first_name} {n.author.last_name}".strip() if n.author else "–", n.created_at, n.text)
+            for n in notes]
 
 
 def add_note(complaint_id: int, actor: Actor, text: str) -> InternalNote:
@@ -302,10 +290,14 @@ def add_note(complaint_id: int, actor: Actor, text: str) -> InternalNote:
     return note
 
 
-def attachment_for(complaint_id: int, attachment_id: int, actor: Actor) -> Attachment:
-    """The file, if the complaint is visible to `actor` and the file belongs to it; else NotFound."""
+def attachment_for(complaint_id: int, attachment_id: int, actor: Actor,
+                   screen: Screen = Screen.OPD_DESK) -> Attachment:
+    """The file, if the complaint is visible to `actor`, the policy shows its files on `screen` and the file
+    belongs to it; else NotFound."""
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
+        if not present(complaint, actor, screen, log=False).disclosure.attachments:
+            raise NotFound("Lampiran tidak ditemukan.")
         found = db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
                                                               Attachment.complaint_id == complaint.id))
         if found is None:
@@ -325,26 +317,28 @@ class AnswerVersion:
     recorded_by: str | None
 
 
-def answer_versions(complaint_id: int, actor: Actor) -> tuple[Complaint, list[AnswerVersion]]:
+def answer_versions(complaint_id: int, actor: Actor) -> tuple[ComplaintView, list[AnswerVersion]]:
     """Every version of the answer (SQLAlchemy-Continuum), oldest first: for supervisors."""
     if not actor.has(Role.PIMPINAN, Role.ADMIN_SISTEM):
         raise Forbidden("Riwayat versi jawaban hanya untuk Pimpinan dan Admin Sistem.")
     complaint = get_visible(complaint_id, actor)
+    view = present(complaint, actor, Screen.RECORDS, log=False)
     versions: list[AnswerVersion] = []
     for reply in complaint.answers:
         for v in reply.versions:
             tx = v.transaction
             user = getattr(tx, "user", None)
             versions.append(AnswerVersion(
-                number=len(versions) + 1, text=v.text, edited_at=v.edited_at, edit_reason=v.edit_reason,
+                number=len(versions) + 1, text=drop_sealed(v.text or ""), edited_at=v.edited_at,
+                edit_reason=v.edit_reason,
                 recorded_at=getattr(tx, "issued_at", None),
                 recorded_by=(f"{user.first_name} {user.last_name}".strip() if user else None)))
-    return complaint, versions
+    return view, versions
 
 
 # --------------------------------------------------------------------------- export
 
-EXPORT_HEADER = ("Tiket", "Masuk (WIB)", "OPD", "Status", "Visibilitas", "Judul (publik)", "Pengadu",
+EXPORT_HEADER = ("Tiket", "Masuk (WIB)", "OPD", "Status", "Visibilitas", "Judul", "Pengadu",
                  "Diteruskan (WIB)", "Tenggat jawaban (WIB)", "Dijawab (WIB)", "Terlambat")
 
 
@@ -364,15 +358,10 @@ def export_rows(actor: Actor, flt: QueueFilter | None = None) -> Iterator[tuple]
             batch = list(db.session.scalars(base.where(Complaint.id > last_id).order_by(None)
                                             .order_by(Complaint.id).limit(EXPORT_BATCH)))
             for c in batch:
-                if c.anonymised_at is not None:
-                    name = "–"
-                else:
-                    name = c.name if shows_identity(c, actor) else "Anonim"
-                late = c.answer_overdue or (c.answer_deadline is not None
-                                            and (c.answered_at or now) > c.answer_deadline)
-                yield (c.ticket, format_wib(c.submitted_at), c.opd.code, c.state.value, c.visibility.value,
-                       c.public_title or "", name, format_wib(c.routed_at), format_wib(c.answer_deadline),
-                       format_wib(c.answered_at), "ya" if late else "tidak")
+                v = present(c, actor, Screen.EXPORT, log=False, now=now)
+                yield (v.ticket, format_wib(v.submitted_at), v.opd_code, v.state.value, v.visibility.value,
+                       v.title, complainant_label(v), format_wib(v.routed_at), format_wib(v.answer_deadline),
+                       format_wib(v.answered_at), "ya" if v.answer_overdue else "tidak")
             if len(batch) < EXPORT_BATCH:
                 return
             last_id = batch[-1].id
@@ -383,18 +372,12 @@ def export_rows(actor: Actor, flt: QueueFilter | None = None) -> Iterator[tuple]
 # --------------------------------------------------------------------------- time per OPD (recap)
 
 
-def _seconds_between(start, end):
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.func.extract("epoch", end - start)
-    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
-
-
 def opd_time_recap(actor: Actor, start: datetime | None = None, end: datetime | None = None) -> list[dict]:
     """Per OPD: hops received, answered, returned, re-routed away, still open, and the time held
     (total and mean, seconds) from the Routing table. An Admin OPD sees its own OPD's line only."""
     now = utcnow()
     ended = sa.func.coalesce(Routing.ended_at, sa.literal(now, sa.DateTime))
-    held = _seconds_between(Routing.routed_at, ended)
+    held = sql.seconds_between(Routing.routed_at, ended)
     query = (sa.select(Opd.code, Opd.name, sa.func.count(Routing.id),
                        sa.func.sum(sa.case((Routing.outcome == "answered", 1), else_=0)),
                        sa.func.sum(sa.case((Routing.outcome == "returned", 1), else_=0)),

@@ -1,119 +1,421 @@
-"""What each role may read of a complaint through the REST API.
+"""The one disclosure policy: what a viewer may see of a complaint and of the person who made it.
 
-A privacy rule, so it lives in the services and not in the API handler: the NIK is never sent whole
-(the validator's desk is the only place for that; a validator gets it masked), never to an OPD; an OPD
-gets no identity and only the masked title/text of an anonim complaint; contact data only to roles
-that may see it (Pimpinan, Admin Sistem, the OPD of a publik or rahasia complaint). Every read that
-returns personal data writes a history row.
+Every page, desk, REST serializer, export, staff notice, search and history screen asks this module;
+nothing else decides it. The rule is a table (`RULES`) of viewer × visibility → `Disclosure`, and
+`present()` turns a complaint row into a `ComplaintView` that carries only what the rule allows, so a
+template or serializer never holds a `Complaint` row (tests/integration/test_disclosure_policy.py checks
+both: the table, and that no template context carries a row).
+
+Viewer. Anonymous readers are `PUBLIC`; a complainant who gave ticket + PIN is `COMPLAINANT`; staff are
+their role. A screen belongs to some roles (`Screen.roles`); someone holding several roles gets the rule of
+the most privileged of them that the screen belongs to (`workflow.ROLE_PRECEDENCE`). So a Validator who is
+also Admin OPD reads the OPD desk as an Admin OPD and the NIK queue as a Validator.
+
+Visibility (DESIGN.md): publik shows the complainant's name publicly; anonim hides the identity from the
+public and from the OPD, which works on the masked public version of the text; rahasia hides the complaint
+from the public. A NIK is never public and never shown to an OPD; in full only on the validator's check
+page. Contact data (phone, e-mail, address) is never public.
+
+Public renderings. `public_title`, `public_text` and `Answer.public_text` are made once, when the text is
+written, by `public_rendering()`: personal data found by `redact` masked, and for anonim complaints the
+complainant's own name (and each part of it) masked too. Search runs on these columns, so a public search
+can never find an anonim complainant by name.
 """
 
 from __future__ import annotations
 
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Sequence
 
-from .. import audit
+import sqlalchemy as sa
+
+from .. import audit, redact
 from ..crypto import drop_sealed
-from ..extensions import db
-from ..models import Complaint
 from ..nik import mask as mask_nik
 from ..timeutil import utcnow
-from ..workflow import Role, State, Visibility
-from .common import Actor, Invalid, unit_of_work
-from .complaints import cipher
-from .scope import get_visible, visible
-from .validation import siak_label, structural_findings, staff_name
+from ..workflow import Role, State, Visibility, answer_overdue, highest_role, validation_overdue
+from .common import Actor, Forbidden, setting
 
-API_PAGE = 50
+NAME_LABEL = "[nama disembunyikan]"
+ANONYMOUS = "Anonim"
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+# --------------------------------------------------------------------------- the table
 
 
-def _opd_only(actor: Actor) -> bool:
-    return actor.has(Role.ADMIN_OPD) and not actor.has(Role.ADMIN_SISTEM, Role.PIMPINAN, Role.VALIDATOR)
+class Viewer(str, enum.Enum):
+    PUBLIC = "publik"  # anyone, without signing in
+    COMPLAINANT = "pengadu"  # the complainant, after ticket + PIN
+    VALIDATOR = Role.VALIDATOR.value
+    ADMIN_OPD = Role.ADMIN_OPD.value  # of the complaint's OPD (another OPD never reaches it: services.scope)
+    PIMPINAN = Role.PIMPINAN.value
+    ADMIN_SISTEM = Role.ADMIN_SISTEM.value
 
 
-def _summary(c: Complaint, actor: Actor, now: datetime) -> dict:
-    hide_identity = _opd_only(actor) and c.visibility is Visibility.ANONIM
-    return {
-        "id": c.id, "ticket": c.ticket, "state": c.state.value, "visibility": c.visibility.value,
-        "opd": {"code": c.opd.code, "name": c.opd.name},
-        "title": c.public_title if hide_identity else c.title,
-        "submitted_at": _iso(c.submitted_at), "validation_deadline": _iso(c.validation_deadline),
-        "validation_overdue": bool(c.validation_overdue or (c.state is State.MENUNGGU_VERIFIKASI
-                                                            and c.validation_deadline < now)),
-        "routed_at": _iso(c.routed_at), "answer_deadline": _iso(c.answer_deadline),
-        "answer_overdue": bool(c.answer_overdue), "answered_at": _iso(c.answered_at),
-        "published": c.published_at is not None, "version": c.version,
-    }
+class NikShown(str, enum.Enum):
+    NONE = "none"
+    MASKED = "masked"  # 3508••••••••0001
+    FULL = "full"  # the validator's check page only
 
 
-def api_list(actor: Actor, *, state: str | None = None, before: int | None = None,
-             limit: int = API_PAGE) -> tuple[list[dict], int | None]:
-    """Complaints the actor may see, newest first, keyset-paginated on id (no count, no OFFSET)."""
-    limit = max(1, min(int(limit), 100))
-    query = visible(actor).order_by(Complaint.id.desc()).limit(limit + 1)
-    if state:
-        try:
-            query = query.where(Complaint.state == State(state))
-        except ValueError:
-            raise Invalid("Status tidak dikenal.", errors={"state": ", ".join(s.value for s in State)}) from None
-    if before is not None:
-        query = query.where(Complaint.id < before)
-    items = list(db.session.scalars(query))
-    now = utcnow()
-    more = len(items) > limit
-    items = items[:limit]
-    return [_summary(c, actor, now) for c in items], (items[-1].id if more and items else None)
+class TextShown(str, enum.Enum):
+    NONE = "none"
+    PUBLIC = "public"  # the masked public rendering (title, text, answer)
+    ORIGINAL = "original"  # as typed, except NIKs typed inside it, shown as a label
+    AS_TYPED = "as_typed"  # exactly as typed, NIKs included: the complainant, and the validator's check page
 
 
-def api_detail(complaint_id: int, actor: Actor) -> dict:
-    """One complaint with the fields the actor's role may read; a read of personal data is logged."""
-    complaint = get_visible(complaint_id, actor)
-    now = utcnow()
-    out = _summary(complaint, actor, now)
-    overseer = actor.has(Role.ADMIN_SISTEM, Role.PIMPINAN)
-    opd_only = _opd_only(actor)
-    anonim = complaint.visibility is Visibility.ANONIM
-    out["text"] = complaint.public_text if (opd_only and anonim) else drop_sealed(complaint.text)
-    out["location"] = complaint.location
-    out["public_title"], out["public_text"] = complaint.public_title, complaint.public_text
-    answer = complaint.current_answer
-    out["answer"] = None if answer is None else {"text": answer.text, "created_at": _iso(answer.created_at),
-                                                 "edited_at": _iso(answer.edited_at)}
-    personal: list[str] = []
-    if actor.has(Role.VALIDATOR) and complaint.state is State.MENUNGGU_VERIFIKASI:
-        try:
-            out["nik_masked"] = mask_nik(cipher().decrypt(complaint.nik_encrypted))
-        except ValueError:
-            out["nik_masked"] = None
-        out["complainant"] = {"name": complaint.name}
-        personal = ["name", "nik_masked"]
-    elif overseer or (opd_only and not anonim):
-        out["complainant"] = {"name": complaint.name, "phone": complaint.phone, "email": complaint.email,
-                              "address": complaint.address}
-        personal = ["name", "phone", "email", "address"]
-    else:
-        out["complainant"] = None
-    if actor.has(Role.VALIDATOR) or overseer:
-        out["nik_check"] = {
-            "structural_ok": complaint.nik_structural_ok,
-            "findings": [f.__dict__ for f in structural_findings(complaint)],
-            "siak": {"verdict": complaint.siak_verdict, "label": siak_label(complaint.siak_verdict),
-                     "score": complaint.siak_score, "reason": complaint.siak_reason,
-                     "checked_at": _iso(complaint.siak_checked_at)},
-        }
-        held = complaint.claim_expires_at is not None and complaint.claim_expires_at > now
-        out["claim"] = {"holder": staff_name(complaint.claimed_by), "until": _iso(complaint.claim_expires_at)} \
-            if held else None
-    if personal:
-        with unit_of_work():
-            audit.record("pii", "complaint.personal.view", actor=actor, complaint_id=complaint.id,
-                         detail={"fields": personal, "via": "api"})
-    return out
+@dataclass(frozen=True)
+class Disclosure:
+    """What one viewer may see of one complaint. `visible` False: the complaint does not exist for them."""
+
+    visible: bool = True
+    name: bool = False
+    contact: bool = False  # phone and e-mail
+    address: bool = False
+    nik: NikShown = NikShown.NONE
+    text: TextShown = TextShown.PUBLIC
+    location: bool = False
+    attachments: bool = False
+    notes: bool = False  # internal notes and staff remarks on the timeline
+    nik_check: bool = False  # structural findings and the SIAK verdict
+
+    @property
+    def identity(self) -> bool:
+        return self.name or self.contact or self.address
+
+    def personal_fields(self) -> list[str]:
+        """The personal fields this disclosure shows (what a history row lists)."""
+        out = [name for name in ("name", "contact", "address") if getattr(self, name)]
+        if self.nik is not NikShown.NONE:
+            out.append("nik_" + self.nik.value)
+        return out
 
 
-def summary(complaint: Complaint, actor: Actor) -> dict:
-    """The list fields of one complaint (used after a decision)."""
-    return _summary(complaint, actor, utcnow())
+HIDDEN = Disclosure(visible=False, text=TextShown.NONE)
+_PUBLIC_NAMED = Disclosure(name=True)
+_PUBLIC_ANONYMOUS = Disclosure()
+_OWN = Disclosure(name=True, contact=True, address=True, nik=NikShown.MASKED, text=TextShown.AS_TYPED,
+                  location=True, attachments=True)
+_VALIDATOR = Disclosure(name=True, nik=NikShown.MASKED, text=TextShown.ORIGINAL, location=True, attachments=True,
+                        notes=True, nik_check=True)
+_OVERSEER = Disclosure(name=True, contact=True, address=True, text=TextShown.ORIGINAL,
+                       location=True, attachments=True, notes=True, nik_check=True)
+_OPD_NAMED = Disclosure(name=True, contact=True, address=True, text=TextShown.ORIGINAL, location=True,
+                        attachments=True, notes=True)
+_OPD_ANONYMOUS = Disclosure(text=TextShown.PUBLIC, location=True, attachments=True, notes=True)
+
+RULES: dict[tuple[Viewer, Visibility], Disclosure] = {
+    (Viewer.PUBLIC, Visibility.PUBLIK): _PUBLIC_NAMED,
+    (Viewer.PUBLIC, Visibility.ANONIM): _PUBLIC_ANONYMOUS,
+    (Viewer.PUBLIC, Visibility.RAHASIA): HIDDEN,
+    **{(Viewer.COMPLAINANT, v): _OWN for v in Visibility},
+    **{(Viewer.VALIDATOR, v): _VALIDATOR for v in Visibility},
+    (Viewer.ADMIN_OPD, Visibility.PUBLIK): _OPD_NAMED,
+    (Viewer.ADMIN_OPD, Visibility.ANONIM): _OPD_ANONYMOUS,
+    (Viewer.ADMIN_OPD, Visibility.RAHASIA): _OPD_NAMED,
+    **{(Viewer.PIMPINAN, v): _OVERSEER for v in Visibility},
+    **{(Viewer.ADMIN_SISTEM, v): _OVERSEER for v in Visibility},
+}
+
+
+class Screen(enum.Enum):
+    """Where a complaint is shown, and the roles that screen belongs to."""
+
+    PORTAL = ("portal", frozenset({Role.PUBLIK}))
+    TRACKING = ("tracking", frozenset({Role.PUBLIK}))
+    VALIDATOR_DESK = ("validator_desk", frozenset({Role.VALIDATOR, Role.ADMIN_SISTEM}))
+    VALIDATOR_CHECK = ("validator_check", frozenset({Role.VALIDATOR}))  # the one page with a full NIK
+    OPD_DESK = ("opd_desk", frozenset({Role.ADMIN_OPD, Role.PIMPINAN, Role.ADMIN_SISTEM, Role.VALIDATOR}))
+    DISPATCH = ("dispatch", frozenset({Role.ADMIN_SISTEM, Role.VALIDATOR}))
+    RECORDS = ("records", frozenset({Role.PIMPINAN, Role.ADMIN_SISTEM}))
+    DASHBOARD = ("dashboard", frozenset({Role.PIMPINAN, Role.ADMIN_SISTEM}))
+    API = ("api", frozenset({Role.VALIDATOR, Role.ADMIN_OPD, Role.PIMPINAN, Role.ADMIN_SISTEM}))
+    EXPORT = ("export", frozenset({Role.ADMIN_OPD, Role.PIMPINAN, Role.ADMIN_SISTEM}))
+
+    @property
+    def key(self) -> str:
+        return self.value[0]
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return self.value[1]
+
+
+def viewer_for(actor: Actor | None, screen: Screen) -> Viewer:
+    """The viewer whose rule applies: the most privileged of the actor's roles that `screen` belongs to."""
+    if screen is Screen.PORTAL:
+        return Viewer.PUBLIC
+    if screen is Screen.TRACKING:
+        return Viewer.COMPLAINANT
+    role = highest_role((actor.roles if actor else frozenset()) & screen.roles)
+    if role is None:
+        raise Forbidden("Halaman ini bukan untuk peran Anda.")
+    return Viewer(role.value)
+
+
+def rule(visibility: Visibility, viewer: Viewer, screen: Screen | None = None) -> Disclosure:
+    """The table's answer; the full NIK (and the text with its NIKs) only on the validator's check page."""
+    found = RULES[(viewer, Visibility(visibility))]
+    if screen is Screen.VALIDATOR_CHECK and viewer is Viewer.VALIDATOR:
+        return replace(found, nik=NikShown.FULL, text=TextShown.AS_TYPED)
+    return found
+
+
+# Staff notices leave the system (e-mail, WhatsApp): whoever receives one, it carries the public rendering
+# of the title and nothing about the complainant (services.sla builds them from `public_title`).
+NOTICE = _PUBLIC_ANONYMOUS
+
+
+# --------------------------------------------------------------------------- public renderings
+
+
+def name_parts(name: str | None) -> list[str]:
+    """The full name and each part of 3+ letters, longest first (what an anonim rendering hides)."""
+    name = unicodedata.normalize("NFKC", name or "").strip()
+    if not name:
+        return []
+    parts = {name, *(p for p in re.split(r"[\s.,'’\-]+", name) if len(p) >= 3)}
+    return sorted((p for p in parts if p), key=len, reverse=True)
+
+
+def mask_name(text: str | None, name: str | None) -> str:
+    """`text` with the complainant's name and each part of it replaced by NAME_LABEL: whole words, any
+    case, on the NFKC form of the text (full-width letters too). Over-masking a word beats naming a person."""
+    text = text or ""
+    parts = name_parts(name)
+    if not parts or not text:
+        return text
+    normalised = unicodedata.normalize("NFKC", text)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in parts) + r")(?!\w)", re.IGNORECASE)
+    if normalised == text:
+        return pattern.sub(NAME_LABEL, text)
+    # NFKC may change lengths: mask on the normalised text, which then is what we keep.
+    return pattern.sub(NAME_LABEL, normalised)
+
+
+def public_rendering(text: str | None, *, name: str | None, visibility: Visibility) -> str | None:
+    """The public version of a title, text or answer: personal data masked; the complainant's own name too
+    when the complaint is anonim. Made when the text is written (submission, the validator's edit, an
+    answer and its edits) and by the rescan command."""
+    if text is None:
+        return None
+    masked = redact.mask(drop_sealed(text), plates=setting("MASK_PLATES"))
+    if Visibility(visibility) is Visibility.ANONIM:
+        masked = mask_name(masked, name)
+    return masked
+
+
+# --------------------------------------------------------------------------- what a screen receives
+
+
+@dataclass(frozen=True)
+class ComplainantView:
+    name: str | None  # None: not shown to this viewer
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    anonymised: bool = False  # retention erased the personal data
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: int
+    name: str
+    size: int
+    content_type: str
+    from_opd: bool
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    text: str
+    opd_name: str
+    created_at: datetime
+    edited_at: datetime | None
+    edit_reason: str | None
+
+
+@dataclass(frozen=True)
+class ComplaintView:
+    """A complaint as one viewer may see it. Personal fields the rule excludes are None."""
+
+    disclosure: Disclosure
+    viewer: Viewer
+    id: int
+    ticket: str
+    state: State
+    visibility: Visibility
+    channel: str
+    opd_id: int
+    opd_code: str
+    opd_name: str
+    title: str  # original or public, as the rule says
+    text: str | None
+    public_title: str
+    public_text: str | None
+    public_edit_reason: str | None
+    submitted_at: datetime
+    validation_deadline: datetime
+    validated_at: datetime | None
+    routed_at: datetime | None
+    answer_deadline: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+    published: bool
+    validation_overdue: bool
+    answer_overdue: bool
+    version: int
+    complainant: ComplainantView | None = None
+    nik: str | None = None  # masked, or in full on the validator's check page
+    location: str | None = None
+    attachments: tuple[AttachmentView, ...] = ()
+    answer: AnswerView | None = None
+    nik_structural_ok: bool | None = None
+    siak_verdict: str | None = None
+    siak_score: int | None = None
+    siak_reason: str | None = None
+    siak_checked_at: datetime | None = None
+    claim_holder_id: int | None = None
+    claim_expires_at: datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.validation_overdue or self.answer_overdue
+
+    @property
+    def citizen_files(self) -> list[AttachmentView]:
+        return [a for a in self.attachments if not a.from_opd]
+
+    @property
+    def answer_files(self) -> list[AttachmentView]:
+        return [a for a in self.attachments if a.from_opd]
+
+
+def _nik_for(complaint, shown: NikShown) -> str | None:
+    from .complaints import cipher
+    from .security import ERASED
+
+    if shown is NikShown.NONE:
+        return None
+    token = complaint.nik_encrypted
+    if not token or token == ERASED:
+        return "–"
+    try:
+        nik = cipher().decrypt(token)
+    except ValueError:
+        return "\u2022" * 16
+    return nik if shown is NikShown.FULL else mask_nik(nik)
+
+
+def _texts(complaint, d: Disclosure) -> tuple[str, str | None]:
+    if d.text is TextShown.AS_TYPED:
+        from .complaints import cipher
+
+        return complaint.title, cipher().unseal_niks(complaint.text)
+    if d.text is TextShown.ORIGINAL:
+        return complaint.title, drop_sealed(complaint.text)
+    if d.text is TextShown.PUBLIC:
+        return complaint.public_title or "", complaint.public_text
+    return "", None
+
+
+def _answer_for(complaint, d: Disclosure) -> AnswerView | None:
+    reply = complaint.current_answer
+    if reply is None or d.text is TextShown.NONE:
+        return None
+    text = reply.public_text if d.text is TextShown.PUBLIC else drop_sealed(reply.text)
+    return AnswerView(text=text, opd_name=reply.opd.name, created_at=reply.created_at, edited_at=reply.edited_at,
+                      edit_reason=reply.edit_reason if d.notes else None)
+
+
+def present(complaint, actor: Actor | None, screen: Screen, *, log: bool = True,
+            now: datetime | None = None) -> ComplaintView:
+    """`complaint` as `actor` may see it on `screen`. A view that shows personal data (name, contact,
+    address, NIK) writes a history row ("pii", "complaint.personal.view") in the caller's transaction, unless
+    `log` is False (a list or export that logs once for the whole; the full NIK's own "nik.view" row is
+    written by the claim that opens the check page)."""
+    now = now or utcnow()
+    viewer = viewer_for(actor, screen)
+    d = rule(complaint.visibility, viewer, screen)
+    if not d.visible:
+        from .common import NotFound
+
+        raise NotFound("Pengaduan tidak ditemukan.")
+    anonymised = complaint.anonymised_at is not None
+    complainant = None
+    if d.identity:
+        complainant = ComplainantView(
+            name=complaint.name if d.name else None,
+            phone=complaint.phone if d.contact else None, email=complaint.email if d.contact else None,
+            address=complaint.address if d.address else None, anonymised=anonymised)
+    title, text = _texts(complaint, d)
+    attachments: tuple[AttachmentView, ...] = ()
+    if d.attachments:
+        attachments = tuple(AttachmentView(a.id, a.original_name, a.size, a.content_type, a.answer_id is not None)
+                            for a in complaint.attachments)
+    view = ComplaintView(
+        disclosure=d, viewer=viewer, id=complaint.id, ticket=complaint.ticket, state=complaint.state,
+        visibility=complaint.visibility, channel=complaint.channel, opd_id=complaint.opd_id,
+        opd_code=complaint.opd.code, opd_name=complaint.opd.name, title=title, text=text,
+        public_title=complaint.public_title or "", public_text=complaint.public_text,
+        public_edit_reason=complaint.public_edit_reason if viewer is not Viewer.PUBLIC else None,
+        submitted_at=complaint.submitted_at, validation_deadline=complaint.validation_deadline,
+        validated_at=complaint.validated_at, routed_at=complaint.routed_at,
+        answer_deadline=complaint.answer_deadline, answered_at=complaint.answered_at,
+        closed_at=complaint.closed_at, published=complaint.published_at is not None,
+        validation_overdue=validation_overdue(complaint.validation_deadline, complaint.validated_at, now),
+        answer_overdue=answer_overdue(complaint.state, complaint.answer_deadline, complaint.answered_at, now),
+        version=complaint.version, complainant=complainant, nik=_nik_for(complaint, d.nik),
+        location=complaint.location if d.location else None, attachments=attachments,
+        answer=_answer_for(complaint, d),
+        nik_structural_ok=complaint.nik_structural_ok if d.nik_check else None,
+        siak_verdict=complaint.siak_verdict if d.nik_check else None,
+        siak_score=complaint.siak_score if d.nik_check else None,
+        siak_reason=complaint.siak_reason if d.nik_check else None,
+        siak_checked_at=complaint.siak_checked_at if d.nik_check else None,
+        claim_holder_id=complaint.claimed_by_id if viewer is not Viewer.PUBLIC else None,
+        claim_expires_at=complaint.claim_expires_at if viewer is not Viewer.PUBLIC else None,
+    )
+    shown = d.personal_fields() if not anonymised else [f for f in d.personal_fields() if f.startswith("nik")]
+    if log and shown and actor is not None and viewer not in (Viewer.PUBLIC, Viewer.COMPLAINANT):
+        audit.record("pii", "complaint.personal.view", actor=actor, complaint_id=complaint.id,
+                     detail={"fields": shown, "screen": screen.key})
+    return view
+
+
+def complainant_label(view: ComplaintView) -> str:
+    """How a list or export names the complainant: the name, "Anonim", or "–" once erased."""
+    if view.complainant is not None and view.complainant.anonymised:
+        return "–"
+    if view.complainant is not None and view.complainant.name:
+        return view.complainant.name
+    return ANONYMOUS
+
+
+# --------------------------------------------------------------------------- search
+
+
+def title_column(viewer: Viewer):
+    """The title a viewer may read, as SQL, row by row: what a staff search matches, so a search never
+    finds a complaint by words the viewer could not read (an anonim complainant's name, for an OPD)."""
+    from ..models import Complaint
+
+    original = {v for v in Visibility if RULES[(viewer, v)].text in (TextShown.ORIGINAL, TextShown.AS_TYPED)}
+    if original == set(Visibility):
+        return Complaint.title
+    if not original:
+        return Complaint.public_title
+    return sa.case((Complaint.visibility.in_(sorted(original, key=str)), Complaint.title),
+                   else_=Complaint.public_title)
+
+
+__all__: Sequence[str] = (
+    "ANONYMOUS", "NAME_LABEL", "NOTICE", "RULES", "AnswerView", "AttachmentView", "ComplainantView",
+    "ComplaintView", "Disclosure", "NikShown", "Screen", "TextShown", "Viewer", "complainant_label", "mask_name",
+    "name_parts", "present", "public_rendering", "rule", "title_column", "viewer_for",
+)

@@ -12,7 +12,6 @@ the same as the first (bench/bench_public_list.py measures it), and no page coun
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,12 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..reports import share
 from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, Complaint, NikCheck, Opd, StatusEvent
 from ..timeutil import from_wib, to_wib, utcnow
-from ..workflow import VALIDATED_STATES, State, Visibility
+from ..workflow import VALIDATED_STATES, State, Visibility, overdue
 from . import cursor as cursor_codec
 from .common import Invalid
-from .complaints import original_text
+from .disclosure import Screen, Viewer, present, rule
 
 PAGE_SIZE = 20
 SEARCH_MIN, SEARCH_MAX = 3, 100
@@ -40,30 +40,6 @@ def _published():
     """The one definition of "the public may see this complaint"."""
     return sa.and_(Complaint.published_at.is_not(None), Complaint.visibility != Visibility.RAHASIA,
                    Complaint.state.in_(VALIDATED_STATES))
-
-
-NAME_LABEL = "[nama disembunyikan]"
-
-
-def _hide_name(text: str | None, name: str | None, visibility: Visibility) -> str:
-    """For anonim complaints, the complainant's own name typed into the title, text or answer.
-
-    Masking of NIK/phone/e-mail happens when the public rendering is made (services.mask_text), but
-    names cannot be recognised in general; this one name the system knows. Whole words only, the full
-    name and each part of three letters or more, any case: over-masking a word beats naming the person.
-    """
-    text = text or ""
-    if visibility is Visibility.PUBLIK or not name or not text:
-        return text
-    parts = sorted({name.strip(), *(p for p in re.split(r"[\s.,]+", name) if len(p) >= 3)}, key=len, reverse=True)
-    pattern = r"(?<!\w)(?:" + "|".join(re.escape(p) for p in parts if p) + r")(?!\w)"
-    return re.sub(pattern, NAME_LABEL, text, flags=re.IGNORECASE)
-
-
-def _is_overdue(answer_overdue: bool, validation_overdue: bool, answer_deadline, answered_at, now) -> bool:
-    # The SLA sweep sets the flags; the deadline test keeps the badge right between two sweeps.
-    late_now = answer_deadline is not None and answered_at is None and answer_deadline < now
-    return bool(answer_overdue or validation_overdue or late_now)
 
 
 # --------------------------------------------------------------------------- list
@@ -152,21 +128,20 @@ def published_page(flt: PublicFilter = PublicFilter(), cursor: str | None = None
 
 
 def _item_query():
-    # Only the columns a list entry shows (the name only to hide it in anonim texts).
+    # Only the columns a list entry shows: the public renderings (the disclosure policy's public view;
+    # anonim names were masked when they were written), never a personal column.
     return (sa.select(Complaint.id, Complaint.ticket, Complaint.public_title, Complaint.public_text,
-                      Complaint.published_at, Complaint.state, Complaint.answer_overdue,
-                      Complaint.validation_overdue, Complaint.answer_deadline, Complaint.answered_at,
-                      Complaint.visibility, Complaint.name.label("complainant"), Opd.code, Opd.name)
+                      Complaint.published_at, Complaint.state, Complaint.validation_deadline,
+                      Complaint.validated_at, Complaint.answer_deadline, Complaint.answered_at, Opd.code, Opd.name)
             .join(Opd, Opd.id == Complaint.opd_id)
             .where(_published()))
 
 
 def _item(r, now) -> PublicItem:
-    return PublicItem(ticket=r.ticket, title=_hide_name(r.public_title, r.complainant, r.visibility),
-                      excerpt=_excerpt(_hide_name(r.public_text, r.complainant, r.visibility)),
+    return PublicItem(ticket=r.ticket, title=r.public_title or "", excerpt=_excerpt(r.public_text),
                       opd_code=r.code, opd_name=r.name, published_at=r.published_at, state=r.state,
-                      overdue=_is_overdue(r.answer_overdue, r.validation_overdue, r.answer_deadline,
-                                          r.answered_at, now),
+                      overdue=overdue(r.state, r.validation_deadline, r.validated_at, r.answer_deadline,
+                                      r.answered_at, now),
                       answered_at=r.answered_at)
 
 
@@ -241,24 +216,19 @@ def published_detail(ticket: str) -> PublicDetail | None:
                  selectinload(Complaint.events).selectinload(StatusEvent.opd)))
     if complaint is None:
         return None
-    reply = complaint.current_answer
+    view = present(complaint, None, Screen.PORTAL)
     # Event notes are free text written by staff (reasons, remarks): the public timeline shows the
     # step and the OPD only, never a note.
     timeline = [TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None, state=e.to_state)
                 for e in complaint.events if e.public and e.action not in _HIDDEN_ACTIONS]
-    def public(text: str | None) -> str:
-        return _hide_name(text, complaint.name, complaint.visibility)
-
+    reply = view.answer
     return PublicDetail(
-        ticket=complaint.ticket, title=public(complaint.public_title), text=public(complaint.public_text),
-        author=complaint.name if complaint.visibility is Visibility.PUBLIK else None,
-        opd_name=complaint.opd.name, state=complaint.state, submitted_at=complaint.submitted_at,
-        published_at=complaint.published_at, answer_deadline=complaint.answer_deadline,
-        answered_at=complaint.answered_at,
-        overdue=_is_overdue(complaint.answer_overdue, complaint.validation_overdue, complaint.answer_deadline,
-                            complaint.answered_at, utcnow()),
-        timeline=timeline,
-        answer=PublicAnswer(text=public(reply.public_text), opd_name=reply.opd.name, created_at=reply.created_at,
+        ticket=view.ticket, title=view.title, text=view.text or "",
+        author=view.complainant.name if view.complainant and not view.complainant.anonymised else None,
+        opd_name=view.opd_name, state=view.state, submitted_at=view.submitted_at,
+        published_at=complaint.published_at, answer_deadline=view.answer_deadline,
+        answered_at=view.answered_at, overdue=view.overdue, timeline=timeline,
+        answer=PublicAnswer(text=reply.text, opd_name=reply.opd_name, created_at=reply.created_at,
                             edited_at=reply.edited_at) if reply is not None else None,
     )
 
@@ -309,20 +279,20 @@ def tracked_view(complaint_id: int) -> TrackedView | None:
         remark = db.session.scalar(sa.select(NikCheck.remark).where(
             NikCheck.complaint_id == complaint.id, NikCheck.result == "tidak_valid")
             .order_by(NikCheck.id.desc()).limit(1))
-    reply = complaint.current_answer
+    view = present(complaint, None, Screen.TRACKING)
+    reply = view.answer
     return TrackedView(
-        id=complaint.id, ticket=complaint.ticket, title=complaint.title, text=original_text(complaint),
-        location=complaint.location, visibility=complaint.visibility, opd_name=complaint.opd.name,
-        state=complaint.state, submitted_at=complaint.submitted_at,
-        validation_deadline=complaint.validation_deadline, answer_deadline=complaint.answer_deadline,
-        published=complaint.published_at is not None and complaint.visibility is not Visibility.RAHASIA,
+        id=view.id, ticket=view.ticket, title=view.title, text=view.text or "",
+        location=view.location, visibility=view.visibility, opd_name=view.opd_name,
+        state=view.state, submitted_at=view.submitted_at,
+        validation_deadline=view.validation_deadline, answer_deadline=view.answer_deadline,
+        published=view.published and rule(view.visibility, Viewer.PUBLIC).visible,
         remark=remark,
         timeline=[TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None,
                                 state=e.to_state, note=e.note) for e in complaint.events if e.public],
-        answer=PublicAnswer(text=reply.text, opd_name=reply.opd.name, created_at=reply.created_at,
+        answer=PublicAnswer(text=reply.text, opd_name=reply.opd_name, created_at=reply.created_at,
                             edited_at=reply.edited_at) if reply is not None else None,
-        attachments=[OwnAttachment(a.id, a.original_name, a.size, a.answer_id is not None)
-                     for a in complaint.attachments],
+        attachments=[OwnAttachment(a.id, a.name, a.size, a.from_opd) for a in view.attachments],
     )
 
 
@@ -345,17 +315,13 @@ class OpdStats:
     answered_on_time: int = 0
     answer_due: int = 0  # answered, or past the answer deadline without an answer
 
-    @staticmethod
-    def _share(part: int, whole: int) -> float | None:
-        return None if whole == 0 else round(100.0 * part / whole, 1)
-
     @property
     def checked_share(self) -> float | None:
-        return self._share(self.checked_on_time, self.check_due)
+        return share(self.checked_on_time, self.check_due)
 
     @property
     def answered_share(self) -> float | None:
-        return self._share(self.answered_on_time, self.answer_due)
+        return share(self.answered_on_time, self.answer_due)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import AuditLog, Complaint, Opd, Staff
 from ..timeutil import format_wib, utcnow
 from ..workflow import Role, State
+from . import sql
 from .common import setting, unit_of_work
 
 # A decision or answer made after its deadline but before the next sweep is still flagged; the sweep
@@ -50,17 +51,6 @@ class ReminderReport:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _epoch(column):
-    """Seconds since 1970 of a naive-UTC timestamp column, in SQL, on both databases."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.extract("epoch", column)
-    return (sa.func.julianday(column) - 2440587.5) * 86400.0
-
-
-def _epoch_of(value: datetime) -> float:
-    return (value - datetime(1970, 1, 1)).total_seconds()
 
 
 def _staff_with_role(role: Role, opd_id: int | None = None) -> list[tuple[int, str]]:
@@ -114,16 +104,18 @@ def sweep(now: datetime | None = None) -> SweepReport:
     now = now or utcnow()
     since = now - LOOKBACK
     with unit_of_work():
+        # The flags are the one overdue definition (services.sql, workflow), limited to the rows that can
+        # still change: those waiting now, and those done within the look-back.
         validation = _flag(
             Complaint.validation_overdue,
-            sa.or_(sa.and_(Complaint.state == State.MENUNGGU_VERIFIKASI, Complaint.validation_deadline < now),
-                   sa.and_(Complaint.validated_at >= since, Complaint.validated_at > Complaint.validation_deadline)),
+            sa.and_(sql.validation_overdue(now),
+                    sa.or_(Complaint.state == State.MENUNGGU_VERIFIKASI, Complaint.validated_at >= since)),
             Complaint.ticket, Complaint.validation_deadline, Complaint.state, Complaint.public_title,
             Complaint.opd_id, Complaint.routed_at)
         answer = _flag(
             Complaint.answer_overdue,
-            sa.or_(sa.and_(Complaint.state == State.DITERUSKAN, Complaint.answer_deadline < now),
-                   sa.and_(Complaint.answered_at >= since, Complaint.answered_at > Complaint.answer_deadline)),
+            sa.and_(sql.answer_overdue(now),
+                    sa.or_(Complaint.state == State.DITERUSKAN, Complaint.answered_at >= since)),
             Complaint.ticket, Complaint.answer_deadline, Complaint.state, Complaint.public_title,
             Complaint.opd_id, Complaint.routed_at)
         _history(validation, HISTORY_VALIDATION, now, 2)
@@ -176,7 +168,7 @@ def _due_for_reminder(start, deadline, now: datetime):
     # + 1 ms: SQLite's julianday arithmetic is a float a few microseconds off, and "reached" must hold
     # at the exact instant.
     return sa.and_(deadline > now,
-                   _epoch(start) + share * (_epoch(deadline) - _epoch(start)) <= _epoch_of(now) + 0.001)
+                   sql.epoch(start) + share * (sql.epoch(deadline) - sql.epoch(start)) <= sql.epoch_of(now) + 0.001)
 
 
 def send_reminders(now: datetime | None = None) -> ReminderReport:

@@ -28,8 +28,10 @@ from ..reports.dashboard import ValidatorFigures
 from ..timeutil import to_wib, utcnow
 from ..workflow import Role, State
 from . import cursor as cursor_codec
+from . import sql
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError, setting, unit_of_work
 from .complaints import cipher, claim, decide_nik
+from .disclosure import ComplaintView, Screen, present
 from .scope import visible
 
 log = logging.getLogger(__name__)
@@ -94,18 +96,18 @@ def queue(actor: Actor, cursor: str | None = None, limit: int = QUEUE_PAGE) -> Q
     items = items[:limit]
     rows = []
     for c in items:
+        v = present(c, actor, Screen.VALIDATOR_DESK, log=False, now=now)
         held = c.claim_expires_at is not None and c.claim_expires_at > now and c.claimed_by_id is not None
         rows.append(QueueRow(
-            id=c.id, ticket=c.ticket, title=c.title, opd_name=c.opd.name, submitted_at=c.submitted_at,
-            deadline=c.validation_deadline, overdue=c.validation_overdue or c.validation_deadline < now,
-            seconds_left=int((c.validation_deadline - now).total_seconds()), siak_verdict=c.siak_verdict,
+            id=v.id, ticket=v.ticket, title=v.title, opd_name=v.opd_name, submitted_at=v.submitted_at,
+            deadline=v.validation_deadline, overdue=v.validation_overdue,
+            seconds_left=int((v.validation_deadline - now).total_seconds()), siak_verdict=v.siak_verdict,
             holder=staff_name(c.claimed_by) if held else None, held_by_me=held and c.claimed_by_id == actor.user_id,
             claim_expires_at=c.claim_expires_at if held else None))
     # Bounded count: the header says "1000+" rather than counting a huge backlog on every page.
-    capped_ids = base.with_only_columns(Complaint.id).order_by(None).limit(QUEUE_COUNT_CAP + 1).subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(capped_ids)) or 0
+    total, capped = sql.capped_count(base, QUEUE_COUNT_CAP)
     next_cursor = cursor_codec.encode(items[-1].validation_deadline, items[-1].id) if more and items else None
-    return QueuePage(rows, next_cursor, min(total, QUEUE_COUNT_CAP), total > QUEUE_COUNT_CAP)
+    return QueuePage(rows, next_cursor, total, capped)
 
 
 # --------------------------------------------------------------------------- opening one complaint
@@ -120,9 +122,9 @@ class Finding:
 
 @dataclass
 class CheckView:
-    """Everything the desk shows for one claimed complaint (full NIK included: desk only)."""
+    """Everything the desk shows for one claimed complaint (full NIK included: this page only)."""
 
-    complaint: Complaint
+    complaint: ComplaintView  # the disclosure policy's view for the validator's check page
     nik: str | None
     nik_error: str | None
     parsed: NikResult | None
@@ -154,6 +156,8 @@ def open_for_check(complaint_id: int, actor: Actor) -> CheckView:
     Raises what `claim` raises: Forbidden (not a validator), NotFound, Conflict (held by another
     validator, or already decided)."""
     complaint = claim(complaint_id, actor)
+    # The claim wrote the "nik.view" history row: opening is what shows the full NIK and the identity.
+    view = present(complaint, actor, Screen.VALIDATOR_CHECK, log=False)
     nik = error = parsed = None
     try:
         nik = cipher().decrypt(complaint.nik_encrypted)
@@ -164,7 +168,7 @@ def open_for_check(complaint_id: int, actor: Actor) -> CheckView:
     if nik is not None:
         parsed = check_nik(nik, allowed_prefixes=tuple(setting("NIK_ALLOWED_PREFIXES")),
                            refuse_outside=setting("NIK_REFUSE_OUTSIDE"))
-    return CheckView(complaint=complaint, nik=nik, nik_error=error, parsed=parsed,
+    return CheckView(complaint=view, nik=nik, nik_error=error, parsed=parsed,
                      findings=structural_findings(complaint), siak_label=siak_label(complaint.siak_verdict))
 
 

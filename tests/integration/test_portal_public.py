@@ -179,26 +179,32 @@ def test_bad_filters_get_a_message(client, query, field, message):
     assert re.search(rf'id="err-{field}">{re.escape(message)}<', response.get_data(as_text=True))
 
 
-def test_overdue_badge_from_the_sweeps_flags_and_from_a_passed_deadline(client, published, actor):
+def test_overdue_badge_follows_the_one_overdue_definition_before_any_sweep(client, published, actor):
+    """The badge is workflow.overdue: a check decided after its 24 hours, an answer past its deadline (still
+    waiting, or given late); not a complaint within both standards. No sweep has run: the flags are only a
+    cache of the same definition for fast queries."""
     from app.services import answer
 
-    flagged = published(title="Ditandai sweep")
-    _set(flagged.id, validation_overdue=True)
+    checked_late = published(title="Diperiksa terlambat")
+    _set(checked_late.id, validation_deadline=checked_late.validated_at - timedelta(minutes=1))
     late = published(title="Lewat tenggat")
     _set(late.id, answer_deadline=datetime(2020, 1, 1))  # past, no answer, sweep not yet run
     on_time = published(title="Tepat waktu")
     answered_late = published(title="Dijawab setelah tenggat")
     answer(answered_late.id, actor("opd.dinkes"), "Maaf terlambat.")
-    _set(answered_late.id, answer_deadline=datetime(2020, 1, 1))  # done, and the sweep had not flagged it
+    _set(answered_late.id, answer_deadline=datetime(2020, 1, 1))
+    answered_on_time = published(title="Dijawab tepat waktu")
+    answer(answered_on_time.id, actor("opd.dinkes"), "Sudah ditangani.")
     html = client.get("/pengaduan/").get_data(as_text=True)
 
     def badge(ticket):
         card = html.split(f'<span class="ticket">{ticket}</span>')[1].split("</li>")[0]
         return "Terlambat" in card
 
-    assert badge(flagged.ticket) and badge(late.ticket)
-    assert not badge(on_time.ticket) and not badge(answered_late.ticket)
+    assert badge(checked_late.ticket) and badge(late.ticket) and badge(answered_late.ticket)
+    assert not badge(on_time.ticket) and not badge(answered_on_time.ticket)
     assert "Terlambat" in text_of(client.get(f"/pengaduan/{late.ticket}"))
+    assert "Terlambat" not in text_of(client.get(f"/pengaduan/{on_time.ticket}"))
 
 
 # --------------------------------------------------------------------------- detail
@@ -282,7 +288,7 @@ def test_statistics_count_by_opd_and_state_with_time_standard_shares(client, sub
     health, roads = by_code["DINKESP2KB"], by_code["DPUTR"]
     assert health.by_state == {"dijawab": 2} and health.total == 2
     assert roads.by_state == {"menunggu_verifikasi": 1, "tidak_valid": 1, "diteruskan": 1} and roads.total == 3
-    assert (health.checked_on_time, health.check_due) == (1, 2) and health.checked_share == 50.0
+    assert (health.checked_on_time, health.check_due) == (1, 2) and health.checked_share == 0.5
     assert (health.answered_on_time, health.answer_due) == (1, 2)
     # `waiting` is far past its 24 hours without a check: it counts against the share.
     assert (roads.checked_on_time, roads.check_due) == (2, 3)
@@ -294,7 +300,7 @@ def test_statistics_count_by_opd_and_state_with_time_standard_shares(client, sub
     assert page.status_code == 200
     text = text_of(page)
     assert f"Statistik {stats.year}" in text and "Dinas Kesehatan" in text
-    assert "50%" in text and "(1 dari 2)" in text
+    assert "50,0%" in text and "(1 dari 2)" in text
     assert "Menunggu verifikasi NIK" in text and "NIK tidak valid" in text
 
 

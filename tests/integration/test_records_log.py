@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from app import services
 from app.extensions import db
 from app.models import Answer, AuditLog, Complaint, Opd, Staff
 from app.services import records
+from app.timeutil import utcnow
 from app.workflow import State
 from tests.conftest import PASSWORD, build_app
 
@@ -156,11 +158,14 @@ def test_each_domain_action_writes_its_row_in_its_transaction(submission, actor)
 
 
 def test_viewing_a_full_nik_is_logged_and_answers_who_looked_and_when(client, auth, submission, actor):
-    from app.services.personal_data import view_nik
+    from app.services.disclosure import Screen, present
 
     complaint = services.submit(submission()).complaint
     services.claim(complaint.id, actor("validator"))
-    assert view_nik(complaint.id, actor("validator2")) == "3508011203900001"
+    with services.unit_of_work():  # validator's claim ran out; validator2 opens it
+        db.session.get(Complaint, complaint.id).claim_expires_at = utcnow() - timedelta(minutes=1)
+    opened = services.claim(complaint.id, actor("validator2"))
+    assert present(opened, actor("validator2"), Screen.VALIDATOR_CHECK, log=False).nik == "3508011203900001"
     viewers = [r.username for r in rows(action="nik.view", complaint_id=complaint.id)]
     assert viewers[-1] == "validator2" and set(viewers) <= {"validator", "validator2"}
 

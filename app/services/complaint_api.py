@@ -1,0 +1,99 @@
+"""What the REST API returns of a complaint: JSON built from `disclosure.present`, never from a row.
+
+The NIK is never sent whole (a validator gets it masked; the validator's desk is the only place for the
+full NIK), never to an OPD; an OPD gets no identity and only the masked title/text of an anonim complaint.
+Every read that returns personal data writes a history row (disclosure.present does it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..extensions import db
+from ..models import Complaint
+from ..timeutil import utcnow
+from ..workflow import State
+from .common import Actor, Invalid, unit_of_work
+from .disclosure import ComplaintView, Screen, present
+from .scope import get_visible, visible
+from .validation import siak_label, staff_name, structural_findings
+
+API_PAGE = 50
+API_PAGE_MAX = 100
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def _summary(v: ComplaintView) -> dict:
+    return {
+        "id": v.id, "ticket": v.ticket, "state": v.state.value, "visibility": v.visibility.value,
+        "opd": {"code": v.opd_code, "name": v.opd_name}, "title": v.title,
+        "submitted_at": _iso(v.submitted_at), "validation_deadline": _iso(v.validation_deadline),
+        "validation_overdue": v.validation_overdue, "routed_at": _iso(v.routed_at),
+        "answer_deadline": _iso(v.answer_deadline), "answer_overdue": v.answer_overdue,
+        "answered_at": _iso(v.answered_at), "published": v.published, "version": v.version,
+    }
+
+
+def api_list(actor: Actor, *, state: str | None = None, before: int | None = None,
+             limit: int = API_PAGE) -> tuple[list[dict], int | None]:
+    """Complaints the actor may see, newest first, keyset-paginated on id (no count, no OFFSET)."""
+    limit = max(1, min(int(limit), API_PAGE_MAX))
+    query = visible(actor).order_by(Complaint.id.desc()).limit(limit + 1)
+    if state:
+        try:
+            query = query.where(Complaint.state == State(state))
+        except ValueError:
+            raise Invalid("Status tidak dikenal.", errors={"state": ", ".join(s.value for s in State)}) from None
+    if before is not None:
+        query = query.where(Complaint.id < before)
+    items = list(db.session.scalars(query))
+    now = utcnow()
+    more = len(items) > limit
+    items = items[:limit]
+    rows = [_summary(present(c, actor, Screen.API, log=False, now=now)) for c in items]
+    return rows, (items[-1].id if more and items else None)
+
+
+def api_detail(complaint_id: int, actor: Actor) -> dict:
+    """One complaint with the fields the actor's role may read; a read of personal data is logged."""
+    with unit_of_work():
+        complaint = get_visible(complaint_id, actor)
+        view = present(complaint, actor, Screen.API)
+        out = _summary(view)
+        out.update(text=view.text, location=view.location, public_title=view.public_title,
+                   public_text=view.public_text)
+        answer = view.answer
+        out["answer"] = None if answer is None else {"text": answer.text, "created_at": _iso(answer.created_at),
+                                                     "edited_at": _iso(answer.edited_at)}
+        person = view.complainant
+        out["complainant"] = None if person is None else {
+            k: v for k, v in (("name", person.name), ("phone", person.phone), ("email", person.email),
+                              ("address", person.address)) if getattr(view.disclosure, _RULE_OF[k])}
+        if view.nik is not None:
+            out["nik_masked"] = view.nik
+        if view.disclosure.nik_check:
+            out["nik_check"] = {
+                "structural_ok": view.nik_structural_ok,
+                "findings": [f.__dict__ for f in structural_findings(complaint)],
+                "siak": {"verdict": view.siak_verdict, "label": siak_label(view.siak_verdict),
+                         "score": view.siak_score, "reason": view.siak_reason,
+                         "checked_at": _iso(view.siak_checked_at)},
+            }
+            held = view.claim_expires_at is not None and view.claim_expires_at > utcnow()
+            out["claim"] = ({"holder": staff_name(complaint.claimed_by), "until": _iso(view.claim_expires_at)}
+                            if held else None)
+    return out
+
+
+_RULE_OF = {"name": "name", "phone": "contact", "email": "contact", "address": "address"}
+
+
+def summary(complaint: Complaint, actor: Actor) -> dict:
+    """The list fields of one complaint (used after a decision)."""
+    return _summary(present(complaint, actor, Screen.API, log=False))
+
+
+__all__ = ["API_PAGE", "api_detail", "api_list", "summary"]
