@@ -22,6 +22,9 @@ os.environ.setdefault("INSTANCE_DIR", str(_TMP))
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+# Every rendered template is checked: no complaint row in a context, only the disclosure policy's views.
+from tests.disclosure_guard import _install_disclosure_guard, _no_complaint_rows_in_templates  # noqa: E402,F401
+
 PASSWORD = "uji-coba-kata-sandi-2026"
 STAFF = [
     # username, role, opd

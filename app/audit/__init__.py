@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import AuditLog
 from ..timeutil import utcnow
-from ..workflow import Role
+from ..workflow import Role, highest_role
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +121,17 @@ def record(kind: str, action: str, *, actor=None, complaint_id: int | None = Non
 # --------------------------------------------------------------------------- who is acting
 
 
-_ROLE_ORDER = [Role.ADMIN_SISTEM, Role.PIMPINAN, Role.VALIDATOR, Role.ADMIN_OPD]
-
-
 def main_role(user) -> str | None:
+    """The role a history row shows for `user`: the highest by workflow.ROLE_PRECEDENCE (a role the
+    product does not know, e.g. one an admin added by hand, only when the user holds no other)."""
     names = {r.name for r in getattr(user, "roles", None) or []}
-    for role in _ROLE_ORDER:
-        if role.value in names:
-            return role.value
+    known = highest_role(Role(n) for n in names if n in _ROLE_VALUES)
+    if known is not None:
+        return known.value
     return sorted(names)[0] if names else None
+
+
+_ROLE_VALUES = {r.value for r in Role}
 
 
 def _authenticated(user) -> bool:

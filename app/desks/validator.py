@@ -93,7 +93,7 @@ class ValidatorDeskView(BaseView):
             title_segments=redact.highlight(complaint.title, plates=plates),
             text_segments=redact.highlight(complaint.text or "", plates=plates),
             labels=redact.LABELS, seconds_left=int((complaint.validation_deadline - now).total_seconds()),
-            overdue=complaint.validation_deadline < now, duration_text=duration_text,
+            overdue=complaint.validation_overdue, duration_text=duration_text,
             decision_standard=current_app.config["DECISION_MINUTES_STANDARD"],
         ), status
 

@@ -126,7 +126,7 @@ def per_opd(f: Filters, now: datetime) -> list[OpdFigures]:
         sa.select(Routing.opd_id,
                   sa.func.count(sa.distinct(Routing.complaint_id)),
                   sa.func.count(sa.distinct(sa.case((answered, Routing.complaint_id)))),
-                  sa.func.count(sa.distinct(sa.case((sa.and_(answered, Routing.ended_at <= Routing.deadline),
+                  sa.func.count(sa.distinct(sa.case((sa.and_(answered, sql.within_standard(Routing.ended_at, Routing.deadline)),
                                                      Routing.complaint_id)))))
         .where(*in_period).group_by(Routing.opd_id)).all()
     medians = sql.medians(Routing.opd_id, sql.seconds_between(Routing.routed_at, Routing.ended_at),
@@ -176,7 +176,7 @@ def per_validator(f: Filters, standard_minutes: int = 10) -> list[ValidatorFigur
     work = sql.seconds_between(NikCheck.opened_at, NikCheck.decided_at)
     rows = db.session.execute(
         sa.select(NikCheck.validator_id, sa.func.count(),
-                  sa.func.sum(sa.case((NikCheck.decided_at <= Complaint.validation_deadline, 1), else_=0)),
+                  sa.func.sum(sa.case((sql.within_standard(NikCheck.decided_at, Complaint.validation_deadline), 1), else_=0)),
                   sa.func.sum(sa.case((work <= standard_minutes * 60, 1), else_=0)))
         .join(Complaint, Complaint.id == NikCheck.complaint_id).where(*where)
         .group_by(NikCheck.validator_id)).all()

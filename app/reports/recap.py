@@ -238,7 +238,7 @@ def _figures(period: Period, dimension: str | None, now: datetime) -> dict[Any, 
     for key, (n, valid, invalid, in_time, mean) in _grouped(group, [
             sa.func.count(), sql.count_if(Complaint.state != State.TIDAK_VALID),
             sql.count_if(Complaint.state == State.TIDAK_VALID),
-            sql.count_if(Complaint.validated_at <= Complaint.validation_deadline),
+            sql.count_if(sql.within_standard(Complaint.validated_at, Complaint.validation_deadline)),
             sa.func.avg(check_seconds)], checked).items():
         r = row(key)
         r.checked, r.validated, r.invalid, r.checked_24h = int(n), int(valid), int(invalid), int(in_time)
@@ -252,7 +252,7 @@ def _figures(period: Period, dimension: str | None, now: datetime) -> dict[Any, 
     answered = _in(Complaint.answered_at, period)
     answer_seconds = sql.seconds_between(Complaint.routed_at, Complaint.answered_at)
     for key, (n, in_time, mean) in _grouped(group, [
-            sa.func.count(), sql.count_if(Complaint.answered_at <= Complaint.answer_deadline),
+            sa.func.count(), sql.count_if(sql.within_standard(Complaint.answered_at, Complaint.answer_deadline)),
             sa.func.avg(answer_seconds)], answered).items():
         r = row(key)
         r.answered, r.answered_in_standard, r.answer_hours_mean = int(n), int(in_time), _hours(mean)

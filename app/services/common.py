@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..workflow import Role, WorkflowError
+from ..workflow import Role, WorkflowError, highest_role
 
 
 class ServiceError(Exception):
@@ -77,11 +77,7 @@ class Actor:
 
     @property
     def main_role(self) -> str:
-        order = [Role.ADMIN_SISTEM, Role.PIMPINAN, Role.VALIDATOR, Role.ADMIN_OPD, Role.SYSTEM, Role.PUBLIK]
-        for role in order:
-            if role in self.roles:
-                return role.value
-        return Role.PUBLIK.value
+        return (highest_role(self.roles) or Role.PUBLIK).value
 
 
 def setting(name: str):

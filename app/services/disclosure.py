@@ -130,7 +130,7 @@ class Screen(enum.Enum):
     TRACKING = ("tracking", frozenset({Role.PUBLIK}))
     VALIDATOR_DESK = ("validator_desk", frozenset({Role.VALIDATOR, Role.ADMIN_SISTEM}))
     VALIDATOR_CHECK = ("validator_check", frozenset({Role.VALIDATOR}))  # the one page with a full NIK
-    OPD_DESK = ("opd_desk", frozenset({Role.ADMIN_OPD, Role.PIMPINAN, Role.ADMIN_SISTEM, Role.VALIDATOR}))
+    OPD_DESK = ("opd_desk", frozenset({Role.ADMIN_OPD, Role.PIMPINAN, Role.ADMIN_SISTEM}))
     DISPATCH = ("dispatch", frozenset({Role.ADMIN_SISTEM, Role.VALIDATOR}))
     RECORDS = ("records", frozenset({Role.PIMPINAN, Role.ADMIN_SISTEM}))
     DASHBOARD = ("dashboard", frozenset({Role.PIMPINAN, Role.ADMIN_SISTEM}))

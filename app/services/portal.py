@@ -26,6 +26,7 @@ from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, Complaint, NikCheck
 from ..timeutil import from_wib, to_wib, utcnow
 from ..workflow import VALIDATED_STATES, State, Visibility, overdue
 from . import cursor as cursor_codec
+from . import sql
 from .common import Invalid
 from .disclosure import Screen, Viewer, present, rule
 
@@ -343,17 +344,13 @@ def statistics(year: int | None = None) -> Statistics:
     start, end = from_wib(datetime(year, 1, 1)), from_wib(datetime(year + 1, 1, 1))
     now = utcnow()
 
-    def flag(condition):
-        return sa.func.sum(sa.case((condition, 1), else_=0))
-
+    flag = sql.count_if
     query = (sa.select(
         Complaint.opd_id, Complaint.state, sa.func.count().label("n"),
-        flag(sa.and_(Complaint.validated_at.is_not(None),
-                     Complaint.validated_at <= Complaint.validation_deadline)).label("checked_on_time"),
-        flag(sa.or_(Complaint.validated_at.is_not(None), Complaint.validation_deadline < now)).label("check_due"),
-        flag(sa.and_(Complaint.answered_at.is_not(None),
-                     Complaint.answered_at <= Complaint.answer_deadline)).label("answered_on_time"),
-        flag(sa.or_(Complaint.answered_at.is_not(None), Complaint.answer_deadline < now)).label("answer_due"))
+        flag(sql.within_standard(Complaint.validated_at, Complaint.validation_deadline)).label("checked_on_time"),
+        flag(sa.or_(Complaint.validated_at.is_not(None), sql.waiting_overdue("validation", now))).label("check_due"),
+        flag(sql.within_standard(Complaint.answered_at, Complaint.answer_deadline)).label("answered_on_time"),
+        flag(sa.or_(Complaint.answered_at.is_not(None), sql.waiting_overdue("answer", now))).label("answer_due"))
         .where(Complaint.submitted_at >= start, Complaint.submitted_at < end)
         .group_by(Complaint.opd_id, Complaint.state))
     rows = db.session.execute(query).all()

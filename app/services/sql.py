@@ -102,6 +102,12 @@ def answer_overdue(now: datetime, complaint=Complaint):
     return sa.or_(waiting_overdue("answer", now, c), c.answered_at > c.answer_deadline)
 
 
+def within_standard(done_at, deadline):
+    """A step done by its deadline: the complement of the "done late" half of the overdue definition
+    (workflow.is_overdue with done_at), for the "within the standard" figures."""
+    return sa.and_(done_at.is_not(None), done_at <= deadline)
+
+
 def waiting_overdue(kind: str, now: datetime, complaint=Complaint):
     """Only the "still waiting past the deadline" half (the overdue lists, escalation)."""
     c = complaint
