@@ -112,6 +112,23 @@ def _register_security_cli(app: Flask) -> None:
                 f"{report.failed} NIK tidak dapat didekripsi dengan kunci yang dikonfigurasi "
                 f"(id pengaduan: {ids}). Tambahkan kunci lama ke NIK_ENCRYPTION_OLD_KEYS lalu ulangi.")
 
+    personal = AppGroup("personal-data", help="Data pribadi dalam teks tersimpan.")
+
+    @personal.command("rescan")
+    @click.option("--dry-run", is_flag=True, help="Only count what would change.")
+    @click.option("--batch-size", default=500, show_default=True)
+    def personal_data_rescan(dry_run, batch_size):
+        """Re-scan every stored complaint, answer and their versions with the current detector: seal the
+        NIKs and mask the personal data an older version missed (idempotent; run after upgrading)."""
+        from .services.rescan import run
+
+        report = run(dry_run=dry_run, batch_size=batch_size)
+        verb = "would change" if dry_run else "changed"
+        click.echo(f"Rescanned {report.complaints} complaint(s) and {report.answers} answer(s); "
+                   f"{report.total_changed} field(s) {verb}.")
+        for key, n in sorted(report.changed.items()):
+            click.echo(f"  {key}: {n}")
+
     @retention.command("run")
     def retention_run():
         """Anonymise complaints closed longer than RETENTION_MONTHS ago (idempotent)."""
@@ -123,6 +140,7 @@ def _register_security_cli(app: Flask) -> None:
 
     app.cli.add_command(nik)
     app.cli.add_command(retention)
+    app.cli.add_command(personal)
 
 
 def _register_scheduler_cli(app: Flask) -> None:
