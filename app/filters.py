@@ -1,4 +1,4 @@
-"""Jinja filters shared by staff and public templates."""
+"""Jinja filters (and the pager's globals) shared by staff and public templates."""
 
 from __future__ import annotations
 
@@ -16,3 +16,6 @@ def register_filters(app: Flask) -> None:
     from .services.personal_data import masked_nik
 
     app.jinja_env.filters["masked_nik"] = masked_nik
+    from .paging import register as register_paging
+
+    register_paging(app)  # page_url(), on_later_page(): every pager's links

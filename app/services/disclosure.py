@@ -18,12 +18,13 @@ from ..models import Complaint
 from ..nik import mask as mask_nik
 from ..timeutil import utcnow
 from ..workflow import Role, State, Visibility
+from . import cursor
 from .common import Actor, Invalid, unit_of_work
 from .complaints import cipher
 from .scope import get_visible, visible
 from .validation import siak_label, structural_findings, staff_name
 
-API_PAGE = 50
+API_PAGE, API_PAGE_MAX = 50, 100
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -49,23 +50,27 @@ def _summary(c: Complaint, actor: Actor, now: datetime) -> dict:
     }
 
 
-def api_list(actor: Actor, *, state: str | None = None, before: int | None = None,
-             limit: int = API_PAGE) -> tuple[list[dict], int | None]:
+# Newest first by id (the REST list's documented order).
+API_ORDER = cursor.Keyset(ident=Complaint.id, descending=True)
+
+
+def api_list(actor: Actor, *, state: str | None = None, cursor_token: str | None = None,
+             limit: int = API_PAGE) -> tuple[list[dict], str | None]:
     """Complaints the actor may see, newest first, keyset-paginated on id (no count, no OFFSET)."""
-    limit = max(1, min(int(limit), 100))
-    query = visible(actor).order_by(Complaint.id.desc()).limit(limit + 1)
+    limit = max(1, min(int(limit), API_PAGE_MAX))
+    query = visible(actor)
     if state:
         try:
             query = query.where(Complaint.state == State(state))
         except ValueError:
             raise Invalid("Status tidak dikenal.", errors={"state": ", ".join(s.value for s in State)}) from None
-    if before is not None:
-        query = query.where(Complaint.id < before)
-    items = list(db.session.scalars(query))
+    position = API_ORDER.position(cursor_token) if cursor_token else None
+    if cursor_token and position is None:
+        raise Invalid("Kursor halaman tidak valid; mulai lagi dari halaman pertama.", code="cursor",
+                      errors={cursor.NEXT: "Gunakan nilai setelah dari jawaban sebelumnya."})
+    items, next_token = API_ORDER.fetch(lambda q: list(db.session.scalars(q)), query, position, limit)
     now = utcnow()
-    more = len(items) > limit
-    items = items[:limit]
-    return [_summary(c, actor, now) for c in items], (items[-1].id if more and items else None)
+    return [_summary(c, actor, now) for c in items], next_token
 
 
 def api_detail(complaint_id: int, actor: Actor) -> dict:

@@ -75,23 +75,21 @@ def staff_name(user: Staff | None) -> str | None:
     return f"{user.first_name} {user.last_name}".strip() or user.username
 
 
-def queue(actor: Actor, cursor: str | None = None, limit: int = QUEUE_PAGE) -> QueuePage:
+# Oldest deadline first, ties by id: what ix_complaint_queue_validation (state, validation_deadline) serves.
+QUEUE_ORDER = cursor_codec.Keyset(ident=Complaint.id, key=Complaint.validation_deadline)
+
+
+def queue(actor: Actor, cursor: str | None = None, limit: int | None = None) -> QueuePage:
     """Complaints awaiting the NIK check, oldest deadline first; keyset-paginated on
-    (validation_deadline, id), which is what ix_complaint_queue_validation serves."""
+    (validation_deadline, id). A cursor that does not fit means the first page."""
     if not actor.has(Role.VALIDATOR, Role.ADMIN_SISTEM):
         raise Forbidden("Antrean NIK hanya untuk validator.")
-    limit = max(1, min(int(limit), 200))
+    limit = max(1, min(int(limit or QUEUE_PAGE), 200))
     now = utcnow()
     base = visible(actor, sa.select(Complaint).where(Complaint.state == State.MENUNGGU_VERIFIKASI))
-    query = base.order_by(Complaint.validation_deadline, Complaint.id).limit(limit + 1)
-    position = cursor_codec.decode(cursor)  # a bad cursor means "first page"
-    if position is not None and position[0] is not None:
-        deadline, ident = position
-        query = query.where(sa.or_(Complaint.validation_deadline > deadline,
-                                   sa.and_(Complaint.validation_deadline == deadline, Complaint.id > ident)))
-    items = list(db.session.scalars(query.options(sa.orm.selectinload(Complaint.claimed_by))))
-    more = len(items) > limit
-    items = items[:limit]
+    items, next_cursor = QUEUE_ORDER.fetch(
+        lambda q: list(db.session.scalars(q.options(sa.orm.selectinload(Complaint.claimed_by)))),
+        base, QUEUE_ORDER.position(cursor), limit)
     rows = []
     for c in items:
         held = c.claim_expires_at is not None and c.claim_expires_at > now and c.claimed_by_id is not None
@@ -104,7 +102,6 @@ def queue(actor: Actor, cursor: str | None = None, limit: int = QUEUE_PAGE) -> Q
     # Bounded count: the header says "1000+" rather than counting a huge backlog on every page.
     capped_ids = base.with_only_columns(Complaint.id).order_by(None).limit(QUEUE_COUNT_CAP + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(capped_ids)) or 0
-    next_cursor = cursor_codec.encode(items[-1].validation_deadline, items[-1].id) if more and items else None
     return QueuePage(rows, next_cursor, min(total, QUEUE_COUNT_CAP), total > QUEUE_COUNT_CAP)
 
 
