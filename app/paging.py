@@ -7,6 +7,8 @@ cursor changed, so every filter of the page (OPD, state, search, tab, dates …)
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
+
 from flask import redirect, request, url_for
 
 from .services import cursor
@@ -21,12 +23,20 @@ def _args_without_cursor() -> dict[str, list[str]]:
     return {k: v for k, v in args.items() if v}
 
 
+def _url(args: dict[str, list[str]]) -> str:
+    # The query string is encoded here, not by url_for: an argument named like one of url_for's own
+    # (`_external`, `_scheme`, `_anchor`) or like a path variable must stay a plain query argument.
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    query = urlencode([(k, v) for k, values in args.items() for v in values])
+    return f"{path}?{query}" if query else path
+
+
 def page_url(token: str | None = None) -> str:
     """This page's URL with the cursor `token` (None: the first page), every other argument kept."""
     args = _args_without_cursor()
     if token:
         args[NEXT] = [token]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return _url(args)
 
 
 def on_later_page() -> bool:
@@ -44,17 +54,16 @@ def renamed_url(order: cursor.Keyset | None = None) -> str | None:
     args = _args_without_cursor()
     for old, new in cursor.RENAMED.items():
         value = request.args.get(old)
-        if not value or new in request.args or new in args:
+        if not value or new in request.args:
             continue
         if old in cursor.OLD_ID_NAMES:
             ident = cursor.legacy_id(value)
             value = order.token_for_id(ident) if order is not None and ident else None
         if value:
             args[new] = [value]
-    for name in (cursor.NEXT, cursor.PER_PAGE):
-        if name in request.args:
-            args[name] = request.args.getlist(name)
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    if NEXT in request.args:
+        args[NEXT] = request.args.getlist(NEXT)
+    return _url(args)
 
 
 def renamed(order: cursor.Keyset | None = None):

@@ -460,3 +460,24 @@ def test_rows_with_a_null_sort_key_come_last_once_on_both_databases(descending):
         if token is None:
             break
     _once_in_order(seen, [i for _at, i in answered] + unanswered)
+
+
+def test_the_openapi_document_names_the_paging_parameters_and_marks_the_old_ones(client):
+    spec = client.get("/api/v1/_openapi", headers=api_headers("admin")).get_json()
+    parameters = {p["name"]: p for p in spec["paths"]["/api/v1/complaint/"]["get"]["parameters"]}
+    assert {cursor.NEXT, cursor.PER_PAGE, "state"} <= set(parameters)
+    assert all(parameters[name].get("deprecated") for name in cursor.RENAMED)
+    assert not parameters[cursor.NEXT].get("deprecated") and not parameters[cursor.PER_PAGE].get("deprecated")
+    answer = spec["components"]["schemas"]["ComplaintList"]["properties"]
+    assert answer[cursor.NEXT]["type"] == "string" and answer[cursor.LEGACY_NEXT_FIELD]["deprecated"] is True
+
+
+def test_pager_links_keep_odd_arguments_as_plain_query_arguments(client, public_rows, monkeypatch):
+    """An argument named like one of url_for's own must not turn the next link into another URL."""
+    monkeypatch.setattr(portal, "PAGE_SIZE", 5)
+    body = client.get("/pengaduan/?_external=1&_scheme=javascript&_anchor=x&opd=DPUTR").get_data(as_text=True)
+    link = next_url(body)
+    assert link.startswith("/pengaduan/?") and "#" not in link
+    assert parse_qs(urlsplit(link).query)["_scheme"] == ["javascript"]
+    moved = client.get("/pengaduan/?_external=1&after=abc")
+    assert moved.status_code == 308 and moved.headers["Location"].startswith("/pengaduan/?")
