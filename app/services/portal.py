@@ -101,12 +101,12 @@ class Page:
 
 
 # Newest first; ix_complaint_public (published_at, id) and its per-OPD and per-state siblings serve it.
-KEYSET = cursor_codec.Keyset(ident=Complaint.id, key=Complaint.published_at, descending=True)
+LIST_ORDER = cursor_codec.Keyset(ident=Complaint.id, key=Complaint.published_at, descending=True)
 
 
 def decode_cursor(token: str) -> tuple[datetime, int]:
     """Unlike the staff desks, a public page says so when its page link is broken."""
-    position = KEYSET.position(token)
+    position = LIST_ORDER.position(token)
     if position is None:
         raise Invalid("Tautan halaman tidak valid. Mulai lagi dari halaman pertama.", code="cursor")
     return position
@@ -145,7 +145,7 @@ def published_page(flt: PublicFilter = PublicFilter(), cursor: str | None = None
     if flt.q:
         query = query.where(PUBLIC_SEARCH_TEXT.ilike(_like_pattern(flt.q), escape="\\"))
     position = decode_cursor(cursor) if cursor else None
-    rows, next_cursor = KEYSET.fetch(lambda q: db.session.execute(q).all(), query, position, size)
+    rows, next_cursor = LIST_ORDER.fetch(lambda q: db.session.execute(q).all(), query, position, size)
     now = utcnow()
     return Page([_item(r, now) for r in rows], next_cursor, flt)
 
