@@ -32,17 +32,22 @@ run: setup
 	@echo "Layanan Pengaduan Online: http://$(HOST):$(PORT)/  (staf: http://$(HOST):$(PORT)/login/)"
 	@APP_MODE=$${APP_MODE:-demo} VENV=$(VENV) HOST=$(HOST) PORT=$(PORT) scripts/run-all.sh
 
-test: install-test
+test: install-test browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL (a fresh database is created on this server and dropped after).
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-test-pg: install-test
+test-pg: install-test browser-deps
 	TEST_DATABASE_URL=$(TEST_PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser tests (no browser download: Playwright drives /usr/bin/chromium).
+# Nothing to do when it is there; otherwise apt-get, through sudo unless make runs as root.
 browser-deps:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@test -x /usr/bin/chromium || { \
+	  echo "make: installing Debian's chromium for the browser tests"; \
+	  as_root=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$as_root apt-get update -qq && \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 clean:
 	rm -rf $(VENV) instance/pengaduan.db

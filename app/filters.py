@@ -1,4 +1,4 @@
-"""Jinja filters shared by staff and public templates."""
+"""Jinja filters (and the pager's globals) shared by staff and public templates."""
 
 from __future__ import annotations
 
@@ -24,3 +24,6 @@ def register_filters(app: Flask) -> None:
     # The one NIK mask ("3508••••••••0001"). Pages get a NIK already masked or withheld by the disclosure
     # policy (services.disclosure); this filter is for a plain NIK a template holds, e.g. in a form echo.
     app.jinja_env.filters["mask_nik"] = mask_nik
+    from .paging import register as register_paging
+
+    register_paging(app)  # page_url(), on_later_page(): every pager's links

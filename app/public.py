@@ -17,7 +17,7 @@ from flask_babel import get_locale, lazy_gettext as _l, refresh
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from . import storage
+from . import paging, storage
 from .extensions import limiter
 from .services import complaints
 from .services import portal
@@ -238,18 +238,19 @@ def track_attachment(attachment_id: int):
 
 
 @bp.get("/pengaduan/")
+@paging.renamed()
 def published_list():
     args = request.args
     raw = {"opd": args.get("opd", ""), "state": args.get("status", ""), "q": args.get("q", "")}
     opds = portal.public_opds()
     try:
         flt = portal.check_filter(raw["opd"], raw["state"], raw["q"])
-        page = portal.published_page(flt, cursor=args.get("setelah") or None, size=portal.PAGE_SIZE)
+        page = portal.published_page(flt, cursor=args.get(paging.NEXT) or None, size=portal.PAGE_SIZE)
     except Invalid as exc:
         return render_template("public/list.html", page=None, raw=raw, errors=exc.errors, message=exc.message,
-                               opds=opds, cursor=None, public_states=portal.PUBLIC_STATES), 400
+                               opds=opds, public_states=portal.PUBLIC_STATES), 400
     return render_template("public/list.html", page=page, raw=raw, errors={}, message=None, opds=opds,
-                           cursor=args.get("setelah"), public_states=portal.PUBLIC_STATES)
+                           public_states=portal.PUBLIC_STATES)
 
 
 @bp.get("/pengaduan/<ticket>")

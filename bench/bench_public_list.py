@@ -150,7 +150,7 @@ def run(url: str, args) -> None:
         # The cursor a visitor would hold after paging that far (found once, not timed).
         at, ident = db.session.execute(portal._item_query().with_only_columns(Complaint.published_at, Complaint.id)
                                        .order_by(*order).offset(deep - 1).limit(1)).one()
-        cursor = portal.encode_cursor(at, ident)
+        cursor = portal.LIST_ORDER.token(at, ident)
 
         def keyset_first():
             return portal.published_page(size=size)

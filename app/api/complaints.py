@@ -12,8 +12,8 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..services import Actor, ServiceError, validation
-from ..services import complaint_api
+from ..services import Actor, Invalid, ServiceError, complaint_api, cursor, validation
+from ..workflow import State
 from . import current_actor, refusal
 
 
@@ -62,7 +62,11 @@ class ComplaintListSchema(Schema):
     __component_name__ = "ComplaintList"
 
     result = fields.List(fields.Nested(ComplaintSummarySchema))
-    next_before = fields.Integer(allow_none=True, metadata={"description": "Pass as ?before= for the next page"})
+    next_cursor = fields.String(allow_none=True, data_key=cursor.NEXT, metadata={
+        "description": f"Cursor of the next page: pass it as ?{cursor.NEXT}=; null on the last page"})
+    legacy_next = fields.Integer(allow_none=True, data_key=cursor.LEGACY_NEXT_FIELD, metadata={
+        "deprecated": True, "description": f"Deprecated: this page's last id, for the old id cursor "
+                                           f"({', '.join(cursor.OLD_ID_NAMES)}); use {cursor.NEXT}"})
 
 
 class ComplaintDetailSchema(ComplaintSummarySchema):
@@ -87,6 +91,53 @@ def _actor() -> Actor:
     return current_actor()
 
 
+def _first(args, names) -> tuple[str, str] | tuple[None, None]:
+    for name in names:
+        if args.get(name):
+            return name, args[name]
+    return None, None
+
+
+def _paging_args(args) -> tuple[str | None, int]:
+    """The cursor token and page size of a list request; the old names are still accepted (an old
+    id cursor becomes the token of that position)."""
+    token = args.get(cursor.NEXT) or _first(args, cursor.OLD_TOKEN_NAMES)[1]
+    old_name, old_id = _first(args, cursor.OLD_ID_NAMES)
+    if not token and old_name:
+        ident = cursor.legacy_id(old_id)
+        if ident is None:
+            raise Invalid("Periksa kembali parameter halaman.", code="cursor",
+                          errors={old_name: "Bilangan bulat positif (id)."})
+        token = complaint_api.API_ORDER.token_for_id(ident)
+    size_name, size = _first(args, (cursor.PER_PAGE, *cursor.OLD_PER_PAGE_NAMES))
+    if size_name and cursor.legacy_id(size) is None:
+        raise Invalid("Periksa kembali parameter halaman.",
+                      errors={size_name: f"Bilangan bulat 1–{complaint_api.API_PAGE_MAX}."})
+    return token, int(size) if size_name else complaint_api.API_PAGE
+
+
+def _query(name: str, schema: dict, description: str, deprecated: bool = False) -> dict:
+    return {"in": "query", "name": name, "schema": schema, "description": description,
+            **({"deprecated": True} if deprecated else {})}
+
+
+_SIZE = {"type": "integer", "minimum": 1, "maximum": complaint_api.API_PAGE_MAX, "default": complaint_api.API_PAGE}
+# The list's parameters, built from the one definition of the paging names (services.cursor).
+LIST_PARAMETERS = [
+    _query("state", {"type": "string", "enum": [s.value for s in State]}, "Only complaints in this state"),
+    _query(cursor.NEXT, {"type": "string"}, f"Cursor of the next page: the previous answer's `{cursor.NEXT}` "
+                                            "(opaque; one this API did not give is a 400)"),
+    _query(cursor.PER_PAGE, _SIZE, f"Page size (larger values are taken as {complaint_api.API_PAGE_MAX})"),
+    *[_query(name, {"type": "string"}, f"Old name of {cursor.NEXT}, still accepted", True)
+      for name in cursor.OLD_TOKEN_NAMES],
+    *[_query(name, {"type": "integer"}, f"Old cursor, still accepted: only complaints with a smaller id "
+                                        f"(the old `{cursor.LEGACY_NEXT_FIELD}`)", True)
+      for name in cursor.OLD_ID_NAMES],
+    *[_query(name, _SIZE, f"Old name of {cursor.PER_PAGE}, still accepted", True)
+      for name in cursor.OLD_PER_PAGE_NAMES],
+]
+
+
 class ComplaintApi(BaseApi):
     resource_name = "complaint"
     class_permission_name = "Complaint"
@@ -94,6 +145,10 @@ class ComplaintApi(BaseApi):
     openapi_spec_tag = "Pengaduan"
     openapi_spec_component_schemas = (DecisionSchema, OpdSchema, ComplaintSummarySchema, ComplaintListSchema,
                                       ComplaintDetailSchema)
+
+    openapi_spec_methods = {"get_list": {"get": {
+        "parameters": LIST_PARAMETERS,
+        "description": f"Newest first (by id). Pass each answer's `{cursor.NEXT}` as ?{cursor.NEXT}= until it is null."}}}
 
     _refuse = staticmethod(refusal)
 
@@ -108,18 +163,6 @@ class ComplaintApi(BaseApi):
         ---
         get:
           summary: Complaints the caller may see (scoped by role), keyset-paginated
-          parameters:
-          - in: query
-            name: state
-            schema: {type: string, enum: [menunggu_verifikasi, tidak_valid, diteruskan, perlu_disposisi,
-                                          dijawab, selesai]}
-          - in: query
-            name: before
-            description: Only complaints with a smaller id (the previous page's next_before)
-            schema: {type: integer}
-          - in: query
-            name: limit
-            schema: {type: integer, minimum: 1, maximum: 100, default: 50}
           responses:
             200:
               description: One page
@@ -134,13 +177,13 @@ class ComplaintApi(BaseApi):
               $ref: '#/components/responses/403'
         """
         try:
-            before = request.args.get("before", type=int)
-            limit = request.args.get("limit", default=complaint_api.API_PAGE, type=int)
-            rows, next_before = complaint_api.api_list(_actor(), state=request.args.get("state") or None,
-                                                    before=before, limit=limit)
+            token, size = _paging_args(request.args)
+            rows, next_token = complaint_api.api_list(_actor(), state=request.args.get("state") or None,
+                                                      cursor_token=token, limit=size)
         except ServiceError as exc:
             return self._error(exc)
-        return self.response(200, result=rows, next_before=next_before)
+        return self.response(200, **{"result": rows, cursor.NEXT: next_token,
+                                     cursor.LEGACY_NEXT_FIELD: rows[-1]["id"] if next_token else None})
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()

@@ -15,6 +15,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
 from pygal.style import Style
 
+from .. import paging
 from ..extensions import db
 from ..models import Opd
 from ..reports import dashboard as report
@@ -153,17 +154,15 @@ class OutboxView(BaseView):
 
     @expose("/")
     @has_access
+    @paging.renamed(outbox_service.LIST_ORDER)
     def list(self):
         status = request.args.get("status") or None
+        position = request.args.get(paging.NEXT)
         try:
-            before = int(request.args["sebelum"]) if request.args.get("sebelum") else None
-        except ValueError:
-            before = None
-        try:
-            page = outbox_service.list_page(status, before)
+            page = outbox_service.list_page(status, position)
         except ServiceError as exc:
             flash(exc.message, "warning")
-            status, page = None, outbox_service.list_page(None, before)
+            status, page = None, outbox_service.list_page(None, position)
         config = current_app.config
         return self.render_template("dashboard/outbox.html", page=page, status=status,
                                     statuses=outbox_service.STATUSES, smtp=bool(config.get("SMTP_HOST")),

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import services
+from .. import paging, services
 from ..labels import STATE_LABELS
 from ..services import desk
 from ..services.common import Actor, Invalid, NotFound, ServiceError
@@ -39,7 +39,7 @@ OUTCOME_LABELS = {None: _l("masih di OPD"), "answered": _l("dijawab"), "returned
 def _filter_from_args() -> desk.QueueFilter:
     args = request.args
     return desk.QueueFilter(tab=args.get("tab", desk.TAB_WAITING), q=args.get("q"), opd_code=args.get("opd"),
-                            overdue=args.get("terlambat") == "1", after=args.get("after"))
+                            overdue=args.get("terlambat") == "1", cursor=args.get(paging.NEXT))
 
 
 class OpdDeskView(BaseView):
@@ -60,6 +60,7 @@ class OpdDeskView(BaseView):
 
     @expose("/")
     @has_access
+    @paging.renamed()
     def queue(self):
         actor = current_actor()
         flt = _filter_from_args()
@@ -191,10 +192,11 @@ class DispatchView(BaseView):
 
     @expose("/")
     @has_access
+    @paging.renamed()
     def queue(self):
         actor = current_actor()
         try:
-            page = desk.dispatch_page(actor, request.args.get("after"))
+            page = desk.dispatch_page(actor, request.args.get(paging.NEXT))
         except ServiceError as exc:
             abort(exc.status)
         return self.render_template("desk/dispatch.html", page=page, opds=desk.active_opds(), actor=actor,

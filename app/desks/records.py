@@ -21,13 +21,13 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy_continuum import version_class
 
-from .. import audit
+from .. import audit, paging
 from ..crypto import drop_sealed
 from ..exports import csv_response, set_cell, xlsx_response
 from ..extensions import db
 from ..models import Answer, AuditLog, Complaint, Staff
 from ..reports import recap as recap_report
-from ..services import Actor
+from ..services import Actor, cursor
 from ..services.records import log_export
 from ..timeutil import format_wib, from_wib, to_wib, utcnow
 from ..workflow import Role
@@ -131,6 +131,10 @@ def _detail(row: AuditLog) -> str:
     return str(data)
 
 
+# Newest first; each filter's index (ix_audit_log_*_at) leads with the time. Ties by id.
+HISTORY_ORDER = cursor.Keyset(ident=AuditLog.id, key=AuditLog.at, descending=True)
+
+
 class HistoryLogView(BaseView):
     """Riwayat akses: filter by user, role, action, kind, ticket and date range; newest first."""
 
@@ -142,25 +146,18 @@ class HistoryLogView(BaseView):
 
     @expose("/")
     @has_access
+    @paging.renamed(HISTORY_ORDER)
     def index(self):
         flt = HistoryFilter(request.args)
         rows: list = []
         next_cursor = None
         if not flt.errors:
-            query = _history_query(flt)
-            cursor = request.args.get("sebelum", type=int)
-            if cursor:
-                anchor = db.session.get(AuditLog, cursor)
-                if anchor is not None:
-                    query = query.where(sa.tuple_(AuditLog.at, AuditLog.id) < sa.tuple_(anchor.at, anchor.id))
-            rows = db.session.execute(query.limit(PAGE_SIZE + 1)).all()
-            if len(rows) > PAGE_SIZE:
-                rows = rows[:PAGE_SIZE]
-                next_cursor = rows[-1][0].id
+            rows, next_cursor = HISTORY_ORDER.fetch(
+                lambda q: db.session.execute(q).all(), _history_query(flt),
+                HISTORY_ORDER.position(request.args.get(paging.NEXT)), PAGE_SIZE, key_of=lambda r: (r[0].at, r[0].id))
         return self.render_template(
             "records/history.html", rows=rows, flt=flt, next_cursor=next_cursor, detail=_detail,
-            kinds=audit.KINDS, actions=audit.ACTIONS, roles=[r.value for r in Role if r is not Role.PUBLIK],
-            first_page=not request.args.get("sebelum"))
+            kinds=audit.KINDS, actions=audit.ACTIONS, roles=[r.value for r in Role if r is not Role.PUBLIK])
 
     @expose("/csv")
     @has_access

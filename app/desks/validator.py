@@ -15,7 +15,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import Optional as OptionalValue
 
-from .. import redact
+from .. import paging, redact
 from ..services import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..services import validation
 from ..services.disclosure import Screen
@@ -56,13 +56,14 @@ class ValidatorDeskView(BaseView):
 
     @expose("/")
     @has_access
+    @paging.renamed()
     def queue(self):
         try:
-            page = validation.queue(_actor(), cursor=request.args.get("setelah"))
+            page = validation.queue(_actor(), cursor=request.args.get(paging.NEXT))
         except ServiceError as exc:
             _abort_for(exc)
         return self.render_template("validator/queue.html", page=page, duration_text=duration_text,
-                                    siak_label=validation.siak_label, cursor=request.args.get("setelah"))
+                                    siak_label=validation.siak_label)
 
     @expose("/<int:complaint_id>")
     @has_access

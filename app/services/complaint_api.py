@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Complaint
 from ..timeutil import utcnow
 from ..workflow import State
+from . import cursor
 from .common import Actor, Invalid, unit_of_work
 from .disclosure import ComplaintView, Screen, present
 from .scope import get_visible, visible
@@ -37,24 +38,27 @@ def _summary(v: ComplaintView) -> dict:
     }
 
 
-def api_list(actor: Actor, *, state: str | None = None, before: int | None = None,
-             limit: int = API_PAGE) -> tuple[list[dict], int | None]:
+# Newest first by id (the REST list's documented order).
+API_ORDER = cursor.Keyset(ident=Complaint.id, descending=True)
+
+
+def api_list(actor: Actor, *, state: str | None = None, cursor_token: str | None = None,
+             limit: int = API_PAGE) -> tuple[list[dict], str | None]:
     """Complaints the actor may see, newest first, keyset-paginated on id (no count, no OFFSET)."""
     limit = max(1, min(int(limit), API_PAGE_MAX))
-    query = visible(actor).order_by(Complaint.id.desc()).limit(limit + 1)
+    query = visible(actor)
     if state:
         try:
             query = query.where(Complaint.state == State(state))
         except ValueError:
             raise Invalid("Status tidak dikenal.", errors={"state": ", ".join(s.value for s in State)}) from None
-    if before is not None:
-        query = query.where(Complaint.id < before)
-    items = list(db.session.scalars(query))
+    position = API_ORDER.position(cursor_token) if cursor_token else None
+    if cursor_token and position is None:
+        raise Invalid("Kursor halaman tidak valid; mulai lagi dari halaman pertama.", code="cursor",
+                      errors={cursor.NEXT: "Gunakan nilai setelah dari jawaban sebelumnya."})
+    items, next_token = API_ORDER.fetch(lambda q: list(db.session.scalars(q)), query, position, limit)
     now = utcnow()
-    more = len(items) > limit
-    items = items[:limit]
-    rows = [_summary(present(c, actor, Screen.API, log=False, now=now)) for c in items]
-    return rows, (items[-1].id if more and items else None)
+    return [_summary(present(c, actor, Screen.API, log=False, now=now)) for c in items], next_token
 
 
 def api_detail(complaint_id: int, actor: Actor) -> dict:

@@ -38,10 +38,13 @@ TABS = (TAB_WAITING, TAB_ANSWERED)
 STAFF_ROLES = frozenset({Role.ADMIN_SISTEM, Role.PIMPINAN, Role.VALIDATOR, Role.ADMIN_OPD})
 
 
-# --------------------------------------------------------------------------- keyset cursors
-
-
 # --------------------------------------------------------------------------- queues
+
+# The orders of the queues (ix_complaint_desk_deadline, ix_complaint_desk_answered): waiting and dispatch
+# nearest deadline first, answered newest answer first; ties by id. A routed complaint always has a
+# deadline; should one lack it, it is listed last rather than lost.
+WAITING_ORDER = cursor_codec.Keyset(ident=Complaint.id, key=Complaint.answer_deadline, nullable=True)
+ANSWERED_ORDER = cursor_codec.Keyset(ident=Complaint.id, key=Complaint.answered_at, descending=True)
 
 
 @dataclass
@@ -50,7 +53,7 @@ class QueueFilter:
     q: str | None = None  # ticket (exact) or words of the public title
     opd_code: str | None = None  # Admin Sistem / Pimpinan only; an Admin OPD is held to its own OPD
     overdue: bool = False
-    after: str | None = None
+    cursor: str | None = None  # the page's position (services.cursor), from ?setelah=
 
     def __post_init__(self):
         if self.tab not in TABS:
@@ -92,33 +95,15 @@ def _desk_query(actor: Actor, flt: QueueFilter, screen: Screen = Screen.OPD_DESK
     return query
 
 
-def _ordered(query, flt: QueueFilter, cursor):
-    if flt.tab == TAB_WAITING:
-        # Nearest deadline first (SOP row 6: 7 days from routing).
-        key = Complaint.answer_deadline
-        if cursor is not None:
-            when, ident = cursor
-            query = query.where(sa.or_(key > when, sa.and_(key == when, Complaint.id > ident)))
-        return query.order_by(key.asc(), Complaint.id.asc()), key
-    key = Complaint.answered_at
-    if cursor is not None:
-        when, ident = cursor
-        query = query.where(sa.or_(key < when, sa.and_(key == when, Complaint.id < ident)))
-    return query.order_by(key.desc(), Complaint.id.desc()), key
-
-
 def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> Page:
-    """One page of the desk as `ComplaintView`s (the disclosure policy's OPD-desk view)."""
+    """One page of a desk tab as `ComplaintView`s (the disclosure policy's OPD-desk view); a cursor that does
+    not fit (garbage, another list's) means the first page."""
     page_size = page_size or PAGE_SIZE
     base = _desk_query(actor, flt)
     count, capped = sql.capped_count(base)
-    query, _ = _ordered(base, flt, cursor_codec.decode(flt.after))
-    rows = list(db.session.scalars(query.limit(page_size + 1)))
-    next_cursor = None
-    if len(rows) > page_size:
-        rows = rows[:page_size]
-        last = rows[-1]
-        next_cursor = cursor_codec.encode(last.answer_deadline if flt.tab == TAB_WAITING else last.answered_at, last.id)
+    order = WAITING_ORDER if flt.tab == TAB_WAITING else ANSWERED_ORDER
+    rows, next_cursor = order.fetch(lambda q: list(db.session.scalars(q)), base, order.position(flt.cursor),
+                                    page_size)
     now = utcnow()
     return Page([present(c, actor, Screen.OPD_DESK, log=False, now=now) for c in rows], next_cursor, count, capped)
 
@@ -137,24 +122,15 @@ class DispatchRow:
     reason: str | None
 
 
-def dispatch_page(actor: Actor, after: str | None = None, page_size: int | None = None) -> Page:
+def dispatch_page(actor: Actor, cursor: str | None = None, page_size: int | None = None) -> Page:
     """Complaints returned "bukan wewenang", oldest routing first, with the OPD's reason."""
     page_size = page_size or PAGE_SIZE
     if not actor.has(Role.ADMIN_SISTEM, Role.VALIDATOR):
         raise Forbidden("Hanya Admin Sistem atau validator yang mendisposisi pengaduan.")
     base = visible(actor, sa.select(Complaint)).where(Complaint.state == State.PERLU_DISPOSISI)
     count, capped = sql.capped_count(base)
-    query = base
-    cursor = cursor_codec.decode(after)
-    key = Complaint.answer_deadline
-    if cursor is not None:
-        when, ident = cursor
-        query = query.where(sa.or_(key > when, sa.and_(key == when, Complaint.id > ident)))
-    complaints = list(db.session.scalars(query.order_by(key.asc(), Complaint.id.asc()).limit(page_size + 1)))
-    next_cursor = None
-    if len(complaints) > page_size:
-        complaints = complaints[:page_size]
-        next_cursor = cursor_codec.encode(complaints[-1].answer_deadline, complaints[-1].id)
+    complaints, next_cursor = WAITING_ORDER.fetch(lambda q: list(db.session.scalars(q)), base,
+                                                  WAITING_ORDER.position(cursor), page_size)
     hops = _last_returns([c.id for c in complaints])
     now = utcnow()
     rows = [DispatchRow(present(c, actor, Screen.DISPATCH, log=False, now=now), *(hops.get(c.id) or (None, None, None)))

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models import Outbox
 from ..timeutil import utcnow
 from ..workflow import Role
+from . import cursor
 from .common import Actor, Forbidden, Invalid, NotFound, unit_of_work
 
 LEASE = timedelta(minutes=5)
@@ -119,19 +120,22 @@ def resend(outbox_id: int, actor: Actor) -> Outbox:
 @dataclass(frozen=True)
 class Page:
     rows: list[Outbox]
-    next_before: int | None  # keyset cursor for the next (older) page
+    next_cursor: str | None  # services.cursor token of the next (older) page
 
 
-def list_page(status: str | None = None, before: int | None = None, limit: int = 50) -> Page:
-    """Newest first, optionally one status; keyset-paginated on id (no OFFSET, no count)."""
+# Newest first (ix_outbox_status_id serves a status filter).
+LIST_ORDER = cursor.Keyset(ident=Outbox.id, descending=True)
+PAGE_SIZE = 50
+
+
+def list_page(status: str | None = None, position: str | None = None, limit: int | None = None) -> Page:
+    """Newest first, optionally one status; keyset-paginated on id (no OFFSET, no count). A cursor that
+    does not fit means the first page."""
     if status is not None and status not in STATUSES:
         raise Invalid("Status tidak dikenal.", errors={"status": "Pilih: " + ", ".join(STATUSES)})
-    query = sa.select(Outbox).order_by(Outbox.id.desc()).limit(limit + 1)
+    query = sa.select(Outbox)
     if status:
         query = query.where(Outbox.status == status)
-    if before is not None:
-        query = query.where(Outbox.id < before)
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, rows[-1].id if more and rows else None)
+    rows, next_cursor = LIST_ORDER.fetch(lambda q: list(db.session.scalars(q)), query,
+                                         LIST_ORDER.position(position), limit or PAGE_SIZE)
+    return Page(rows, next_cursor)

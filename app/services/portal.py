@@ -77,10 +77,14 @@ class Page:
     filters: PublicFilter = field(default_factory=PublicFilter)
 
 
+# Newest first; ix_complaint_public (published_at, id) and its per-OPD and per-state siblings serve it.
+LIST_ORDER = cursor_codec.Keyset(ident=Complaint.id, key=Complaint.published_at, descending=True)
+
+
 def decode_cursor(token: str) -> tuple[datetime, int]:
     """Unlike the staff desks, a public page says so when its page link is broken."""
-    position = cursor_codec.decode(token)
-    if position is None or position[0] is None:
+    position = LIST_ORDER.position(token)
+    if position is None:
         raise Invalid("Tautan halaman tidak valid. Mulai lagi dari halaman pertama.", code="cursor")
     return position
 
@@ -117,15 +121,10 @@ def published_page(flt: PublicFilter = PublicFilter(), cursor: str | None = None
         query = query.where(Complaint.state == State(flt.state))
     if flt.q:
         query = query.where(PUBLIC_SEARCH_TEXT.ilike(_like_pattern(flt.q), escape="\\"))
-    if cursor:
-        at, ident = decode_cursor(cursor)
-        query = query.where(sa.tuple_(Complaint.published_at, Complaint.id) < sa.tuple_(at, ident))
-    query = query.order_by(Complaint.published_at.desc(), Complaint.id.desc()).limit(size + 1)
-    rows = db.session.execute(query).all()
+    position = decode_cursor(cursor) if cursor else None
+    rows, next_cursor = LIST_ORDER.fetch(lambda q: db.session.execute(q).all(), query, position, size)
     now = utcnow()
-    items = [_item(r, now) for r in rows[:size]]
-    next_cursor = cursor_codec.encode(rows[size - 1].published_at, rows[size - 1].id) if len(rows) > size else None
-    return Page(items, next_cursor, flt)
+    return Page([_item(r, now) for r in rows], next_cursor, flt)
 
 
 def _item_query():

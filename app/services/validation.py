@@ -77,23 +77,21 @@ def staff_name(user: Staff | None) -> str | None:
     return f"{user.first_name} {user.last_name}".strip() or user.username
 
 
-def queue(actor: Actor, cursor: str | None = None, limit: int = QUEUE_PAGE) -> QueuePage:
+# Oldest deadline first, ties by id: what ix_complaint_queue_validation (state, validation_deadline) serves.
+QUEUE_ORDER = cursor_codec.Keyset(ident=Complaint.id, key=Complaint.validation_deadline)
+
+
+def queue(actor: Actor, cursor: str | None = None, limit: int | None = None) -> QueuePage:
     """Complaints awaiting the NIK check, oldest deadline first; keyset-paginated on
-    (validation_deadline, id), which is what ix_complaint_queue_validation serves."""
+    (validation_deadline, id). A cursor that does not fit means the first page."""
     if not actor.has(Role.VALIDATOR, Role.ADMIN_SISTEM):
         raise Forbidden("Antrean NIK hanya untuk validator.")
-    limit = max(1, min(int(limit), 200))
+    limit = max(1, min(int(limit or QUEUE_PAGE), 200))
     now = utcnow()
     base = visible(actor, sa.select(Complaint).where(Complaint.state == State.MENUNGGU_VERIFIKASI))
-    query = base.order_by(Complaint.validation_deadline, Complaint.id).limit(limit + 1)
-    position = cursor_codec.decode(cursor)  # a bad cursor means "first page"
-    if position is not None and position[0] is not None:
-        deadline, ident = position
-        query = query.where(sa.or_(Complaint.validation_deadline > deadline,
-                                   sa.and_(Complaint.validation_deadline == deadline, Complaint.id > ident)))
-    items = list(db.session.scalars(query.options(sa.orm.selectinload(Complaint.claimed_by))))
-    more = len(items) > limit
-    items = items[:limit]
+    items, next_cursor = QUEUE_ORDER.fetch(
+        lambda q: list(db.session.scalars(q.options(sa.orm.selectinload(Complaint.claimed_by)))),
+        base, QUEUE_ORDER.position(cursor), limit)
     rows = []
     for c in items:
         v = present(c, actor, Screen.VALIDATOR_DESK, log=False, now=now)
@@ -106,7 +104,6 @@ def queue(actor: Actor, cursor: str | None = None, limit: int = QUEUE_PAGE) -> Q
             claim_expires_at=c.claim_expires_at if held else None))
     # Bounded count: the header says "1000+" rather than counting a huge backlog on every page.
     total, capped = sql.capped_count(base, QUEUE_COUNT_CAP)
-    next_cursor = cursor_codec.encode(items[-1].validation_deadline, items[-1].id) if more and items else None
     return QueuePage(rows, next_cursor, total, capped)
 
 

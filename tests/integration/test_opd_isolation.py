@@ -17,6 +17,7 @@ from PIL import Image
 
 from app import services, storage
 from app.extensions import db
+from app.services import cursor
 from app.models import Answer, Attachment, Complaint, InternalNote, Routing, StatusEvent
 from app.workflow import State
 from tests.conftest import PASSWORD, VALID_NIK_F
@@ -160,7 +161,7 @@ def test_lists_searches_filters_and_exports_show_only_the_own_opd(app, world, in
         "", "tab=menunggu", "tab=dijawab", "tab=menunggu&terlambat=1", "tab=dijawab&terlambat=1",
         f"q={foreign.ticket}", f"tab=dijawab&q={theirs['answered'].ticket}", f"q=khusus+{theirs['code'].lower()}",
         f"q=anonim+{theirs['code'].lower()}", f"opd={theirs['code']}", f"tab=dijawab&opd={theirs['code']}",
-        f"after={cursor_page.next_cursor}", "after=bukan-kursor", "q=%25", "q=_", "tab=lain",
+        f"{cursor.NEXT}={cursor_page.next_cursor}", f"{cursor.NEXT}=bukan-kursor", "q=%25", "q=_", "tab=lain",
     ]
     assert mine["waiting"].ticket in _body(first)  # the list is not empty: the check below means something
     for query in queries:

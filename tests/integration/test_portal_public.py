@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from app.services import cursor
 from tests.conftest import text_of
 
 
@@ -138,7 +139,7 @@ def test_keyset_pages_walk_every_complaint_once_newest_first(client, published, 
 
 
 def test_a_broken_cursor_is_a_message_not_a_500(client):
-    response = client.get("/pengaduan/?setelah=bm90LWEtY3Vyc29y")
+    response = client.get(f"/pengaduan/?{cursor.NEXT}=bm90LWEtY3Vyc29y")
     assert response.status_code == 400
     assert "Tautan halaman tidak valid" in text_of(response)
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app import services
 from app.extensions import db
+from app.services import cursor
 from app.models import AuditLog, Complaint, NikCheck
 from app.workflow import State
 from tests.conftest import PASSWORD, VALID_NIK, VALID_NIK_F
@@ -145,12 +146,12 @@ def test_list_pages_by_keyset_and_filters_by_state(client, token, submission, ac
     made = [submit(submission) for _ in range(5)]
     services.decide_nik(made[0].id, actor("validator"), valid=True)
     headers = token("pimpinan")
-    first = client.get(f"{API}?limit=2", headers=headers).get_json()
+    first = client.get(f"{API}?{cursor.PER_PAGE}=2", headers=headers).get_json()
     assert [r["id"] for r in first["result"]] == [made[4].id, made[3].id]
-    second = client.get(f"{API}?limit=2&before={first['next_before']}", headers=headers).get_json()
-    third = client.get(f"{API}?limit=2&before={second['next_before']}", headers=headers).get_json()
+    second = client.get(f"{API}?{cursor.PER_PAGE}=2&{cursor.NEXT}={first[cursor.NEXT]}", headers=headers).get_json()
+    third = client.get(f"{API}?{cursor.PER_PAGE}=2&{cursor.NEXT}={second[cursor.NEXT]}", headers=headers).get_json()
     assert [r["id"] for r in second["result"] + third["result"]] == [made[2].id, made[1].id, made[0].id]
-    assert third["next_before"] is None
+    assert third[cursor.NEXT] is None
     routed = client.get(f"{API}?state=diteruskan", headers=headers).get_json()["result"]
     assert [r["id"] for r in routed] == [made[0].id]
     bad = client.get(f"{API}?state=entah", headers=headers)
