@@ -20,12 +20,14 @@ import json
 import re
 import zipfile
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils import murmurhash3_32
 
 from .places import Gazetteer, Place
 from .text import STOPWORDS, fold, normalise
@@ -96,6 +98,33 @@ def cold_start_documents(opd: OpdInfo) -> list[str]:
     return docs
 
 
+@lru_cache(maxsize=200_000)
+def _char_grams(word: str) -> np.ndarray:
+    """Hashed character 3- to 5-grams of one word padded with spaces (as scikit-learn's "char_wb").
+    Cached: a complaint repeats its words and the words of complaints repeat, so a long text costs a
+    few dictionary look-ups per word instead of a dozen hashes."""
+    padded = f" {word} "
+    grams = [padded[i:i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)]
+    return np.fromiter((murmurhash3_32(g, positive=True) % N_FEATURES for g in grams), dtype=np.int64,
+                       count=len(grams))
+
+
+def _char_counts(prepared: Sequence[str]) -> sp.csr_matrix:
+    indptr, indices, data = [0], [], []
+    for text in prepared:
+        words = text.split()
+        if words:
+            columns, counts = np.unique(np.concatenate([_char_grams(w) for w in words]), return_counts=True)
+            indices.append(columns)
+            data.append(counts)
+            indptr.append(indptr[-1] + len(columns))
+        else:
+            indptr.append(indptr[-1])
+    return sp.csr_matrix((np.concatenate(data) if data else np.zeros(0, np.int64),
+                          np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
+                         shape=(len(prepared), N_FEATURES), dtype=np.float64)
+
+
 class Features:
     """Hashed word (1-2) and character (3-5, within words) n-grams, TF-IDF weighted with the training
     documents' document frequencies, each block L2-normalised. Stateless apart from the IDF arrays."""
@@ -106,8 +135,6 @@ class Features:
         self._word = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=N_FEATURES,
                                        alternate_sign=False, norm=None, lowercase=False,
                                        token_pattern=r"(?u)\b\w\w+\b", stop_words=sorted(STOPWORDS))
-        self._char = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=N_FEATURES,
-                                       alternate_sign=False, norm=None, lowercase=False)
         self.idf = idf or {}
 
     def prepare(self, folded: str) -> str:
@@ -117,7 +144,7 @@ class Features:
 
     def counts(self, texts: Sequence[str], folded: bool = False) -> dict[str, sp.csr_matrix]:
         prepared = [self.prepare(t if folded else fold(t[: self.params.max_chars])) for t in texts]
-        return {"word": self._word.transform(prepared).tocsr(), "char": self._char.transform(prepared).tocsr()}
+        return {"word": self._word.transform(prepared).tocsr(), "char": _char_counts(prepared)}
 
     def fit_idf(self, counts: dict[str, sp.csr_matrix]) -> None:
         for block, matrix in counts.items():
@@ -162,7 +189,10 @@ class Model:
         self.topics = topics
         self.features = features
         self.coef = coef  # topics × (2 · N_FEATURES), sparse
-        self._coef_t = coef.T.tocsr()  # features × topics: one sparse product per suggestion
+        # The weights of the features some topic uses, dense (features × topics): a suggestion picks the
+        # rows of its text's features.
+        self._columns = np.unique(coef.indices)
+        self._weights = np.ascontiguousarray(coef[:, self._columns].toarray().T, dtype=np.float32)
         self.intercept = intercept
         self.report = report or TrainingReport()
         self._kecamatan = [o for o in opds if o.kind == "kecamatan"]
@@ -174,8 +204,13 @@ class Model:
     # ------------------------------------------------------------------ prediction
 
     def topic_scores(self, text: str, folded: bool = False) -> dict[str, float]:
+        """Topic → share; empty when the text has no word or n-gram the model knows."""
         x = self.features.transform([text], folded)
-        raw = (x @ self._coef_t).toarray().ravel() + self.intercept
+        if x.nnz == 0:
+            return {}
+        rows = np.searchsorted(self._columns, x.indices).clip(max=max(len(self._columns) - 1, 0))
+        known = self._columns[rows] == x.indices if len(self._columns) else np.zeros(x.nnz, bool)
+        raw = x.data[known] @ self._weights[rows[known]] + self.intercept
         prob = 1.0 / (1.0 + np.exp(-raw))
         total = float(prob.sum()) or 1.0
         return {t: float(p / total) for t, p in zip(self.topics, prob)}

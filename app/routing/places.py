@@ -26,13 +26,17 @@ lumajang padang kunir barat alun alun tanggung duren jeruk salak sentul mojo pul
 wates tumpeng jarit kraton pakel krasak kudus grati bence sombo kedawung babakan buwek dawuhan
 """.split()) | {"alun alun"}
 
-# Compound names are written both ways ("Sumberwuluh", "Sumber Wuluh").
-_PREFIXES = ("sumber", "kali", "tegal", "ranu", "wono", "jati", "karang", "kebon", "pandan", "selok",
-             "labruk", "tempeh", "banyu", "kedung", "tunjung", "yosowilangun", "dawuhan", "wates", "kaliboto",
-             "banjar", "purwo", "jambe", "kandang", "bedayu", "sido", "curah", "rowo", "gondo", "candi")
-
+# Names are matched on their letters alone, so "Sumberwuluh", "Sumber Wuluh" and "Oro-oro Ombo" /
+# "orooro ombo" are one name; the longest run of up to MAX_WORDS words wins.
+MAX_WORDS = 4
+_WORD = re.compile(r"[a-z]+")
 _DESA_CONTEXT = re.compile(r"(?:desa|ds|kelurahan|kel|kelurhan)\W*$")
 _KEC_CONTEXT = re.compile(r"(?:kecamatan|kec|kcmtn|camat)\W*$")
+# "Desa Jokarto Kec. Tempeh" is an address: the words "desa" and "kec." go with the names. After one of
+# these words ("kantor kecamatan Tempeh", "kepala desa Bades") they name an institution and stay.
+_ADDRESS_WORD = re.compile(r"(?:^|\W)((?:desa|ds|kelurahan|kel|kecamatan|kec|kcmtn)\W*)$")
+_INSTITUTION = frozenset("""kantor balai pemerintah pemerintahan pelayanan layanan pegawai perangkat petugas
+kepala aparat staf camat sekretaris lurah""".split())
 
 KECAMATAN_WEIGHT = 3.0  # "Kec. Tempeh"
 BARE_KECAMATAN_WEIGHT = 1.5  # "di Tempeh"
@@ -43,17 +47,8 @@ def _key(name: str) -> str:
     return re.sub(r"[\s-]+", " ", fold(name)).strip()
 
 
-def _pattern(key: str) -> str:
-    words = key.split()
-    parts = []
-    for word in words:
-        for prefix in _PREFIXES:
-            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-                parts.append(re.escape(prefix) + r"\s?" + re.escape(word[len(prefix):]))
-                break
-        else:
-            parts.append(re.escape(word))
-    return r"[\s-]*".join(parts)
+def _letters(key: str) -> str:
+    return "".join(_WORD.findall(key))
 
 
 @dataclass(frozen=True)
@@ -66,11 +61,11 @@ class Place:
 class Gazetteer:
     def __init__(self, places: list[Place]):
         self.places = list(places)
-        self._by_key: dict[str, list[Place]] = {}
+        self._by_letters: dict[str, list[Place]] = {}
         for place in self.places:
-            self._by_key.setdefault(place.key.replace(" ", ""), []).append(place)
-        keys = sorted({p.key for p in self.places}, key=len, reverse=True)
-        self._regex = re.compile(r"\b(?:" + "|".join(_pattern(k) for k in keys) + r")\b") if keys else None
+            self._by_letters.setdefault(_letters(place.key), []).append(place)
+        # Every prefix of a name's letters: most words of a text stop at the first look-up.
+        self._prefixes = {key[:n] for key in self._by_letters for n in range(1, len(key) + 1)}
 
     @classmethod
     def build(cls, kecamatan: dict[str, str], desa_rows: list[dict]) -> "Gazetteer":
@@ -82,32 +77,47 @@ class Gazetteer:
         return cls(places)
 
     def _matches(self, folded: str):
-        if self._regex is None:
-            return
-        for m in self._regex.finditer(folded):
-            candidates = self._by_key.get(re.sub(r"[\s-]+", "", m.group(0)), [])
+        """(start, end, [(place, weight)]) for each place name in a folded text."""
+        words = list(_WORD.finditer(folded))
+        tokens = [w.group(0) for w in words]
+        i = 0
+        while i < len(words):
+            letters, n, candidates = "", 0, None
+            for j in range(i, min(i + MAX_WORDS, len(words))):
+                letters += tokens[j]
+                if letters not in self._prefixes:
+                    break
+                if letters in self._by_letters:
+                    n, candidates = j - i + 1, self._by_letters[letters]
             if not candidates:
+                i += 1
                 continue
-            before = folded[max(0, m.start() - 16):m.start()]
-            after_kec = bool(_KEC_CONTEXT.search(before))
-            after_desa = bool(_DESA_CONTEXT.search(before))
-            ambiguous = candidates[0].key in AMBIGUOUS
-            found = []
-            for place in candidates:
-                if place.kind == "kecamatan":
-                    if after_kec:
-                        found.append((place, KECAMATAN_WEIGHT))
-                    elif not ambiguous and not after_desa:
-                        found.append((place, BARE_KECAMATAN_WEIGHT))
-                elif after_desa or not ambiguous:
-                    found.append((place, DESA_WEIGHT))
+            found = self._weigh(folded, words[i].start(), candidates)
             if found:
-                yield m, found
+                yield words[i].start(), words[i + n - 1].end(), found
+            i += n
+
+    @staticmethod
+    def _weigh(folded: str, start: int, candidates: list[Place]) -> list[tuple[Place, float]]:
+        before = folded[max(0, start - 16):start]
+        after_kec = bool(_KEC_CONTEXT.search(before))
+        after_desa = bool(_DESA_CONTEXT.search(before))
+        ambiguous = candidates[0].key in AMBIGUOUS
+        found = []
+        for place in candidates:
+            if place.kind == "kecamatan":
+                if after_kec:
+                    found.append((place, KECAMATAN_WEIGHT))
+                elif not ambiguous and not after_desa:
+                    found.append((place, BARE_KECAMATAN_WEIGHT))
+            elif after_desa or not ambiguous:
+                found.append((place, DESA_WEIGHT))
+        return found
 
     def locate(self, text: str, folded: bool = False) -> dict[str, float]:
         """Kecamatan OPD code → share of the place evidence (sums to 1); empty when no place is named."""
         scores: dict[str, float] = {}
-        for _m, found in self._matches(text if folded else fold(text)):
+        for _start, _end, found in self._matches(text if folded else fold(text)):
             desa = [(p, w) for p, w in found if p.kind != "kecamatan"]
             for place, weight in found:
                 share = weight / len(desa) if place.kind != "kecamatan" else weight
@@ -118,7 +128,14 @@ class Gazetteer:
     def strip(self, text: str, folded: bool = False) -> str:
         """The folded text without the place names it names."""
         folded = text if folded else fold(text)
-        spans = [m.span() for m, _found in self._matches(folded)]
+        spans = []
+        for start, end, _found in self._matches(folded):
+            word = _ADDRESS_WORD.search(folded[max(0, start - 16):start])
+            if word:
+                before = folded[max(0, start - 40):start - len(word.group(1))].split()
+                if not before or before[-1] not in _INSTITUTION:
+                    start -= len(word.group(1))
+            spans.append((start, end))
         for start, end in reversed(spans):
             folded = folded[:start] + " " + folded[end:]
         return folded
