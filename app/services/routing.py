@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import undefer
 
 from .. import audit, routing
@@ -114,7 +115,7 @@ def train_and_store(actor: Actor | None = None) -> Trained:
     started = time.monotonic()
     opds = opd_infos()
     if not opds:
-        raise Invalid("Belum ada OPD aktif: model saran OPD tidak dapat dilatih.")
+        raise Invalid(_("Belum ada OPD aktif: model saran OPD tidak dapat dilatih."))
     history = training_examples()
     metrics = _measure(opds, history)
     model = routing.train(opds, history, desa_rows=routing.read_places())
@@ -206,10 +207,10 @@ def evaluate_file(path: str | Path, cold_start: bool = False) -> routing.Evaluat
     try:
         rows = routing.parse_labelled(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise Invalid(f"Berkas tidak dapat dibaca: {exc}") from exc
+        raise Invalid(_("Berkas tidak dapat dibaca: %(error)s", error=exc)) from exc
     except ValueError as exc:
-        raise Invalid(f"Format berkas salah: {exc}") from exc
+        raise Invalid(_("Format berkas salah: %(error)s", error=exc)) from exc
     if not rows:
-        raise Invalid("Berkas tidak berisi pengaduan.")
+        raise Invalid(_("Berkas tidak berisi pengaduan."))
     model = cold_start_model() if cold_start else current_model()
     return routing.evaluate(model, rows)
