@@ -98,14 +98,14 @@ def cold_start_documents(opd: OpdInfo) -> list[str]:
     return docs
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)  # about 10 MB at most
 def _char_grams(word: str) -> np.ndarray:
     """Hashed character 3- to 5-grams of one word padded with spaces (as scikit-learn's "char_wb").
     Cached: a complaint repeats its words and the words of complaints repeat, so a long text costs a
     few dictionary look-ups per word instead of a dozen hashes."""
     padded = f" {word} "
     grams = [padded[i:i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)]
-    return np.fromiter((murmurhash3_32(g, positive=True) % N_FEATURES for g in grams), dtype=np.int64,
+    return np.fromiter((murmurhash3_32(g, positive=True) % N_FEATURES for g in grams), dtype=np.int32,
                        count=len(grams))
 
 
