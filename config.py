@@ -146,6 +146,10 @@ def build_config() -> dict:
         # --- scheduler ---
         "SCHEDULER_LOCK_FILE": _env("SCHEDULER_LOCK_FILE", str(INSTANCE_DIR / "scheduler.lock")),
         "SWEEP_MINUTES": _int("SWEEP_MINUTES", 5),
+        # --- OPD suggestion (app/routing) ---
+        "ROUTING_TRAIN_LIMIT": _int("ROUTING_TRAIN_LIMIT", 20000),  # newest answered complaints learnt from
+        "ROUTING_KEEP_VERSIONS": _int("ROUTING_KEEP_VERSIONS", 5),
+        "ROUTING_RELOAD_SECONDS": _int("ROUTING_RELOAD_SECONDS", 60),  # how often a process looks for a newer model
         # --- security ---
         "HTTPS": https,
         "PROXY_FIX": _int("PROXY_FIX", 0),  # number of trusted proxies in front (X-Forwarded-*)

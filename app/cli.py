@@ -25,7 +25,7 @@ def register_cli(app: Flask) -> None:
     @opd.command("import")
     @click.argument("path", required=False)
     def opd_import(path):
-        """Create or update OPDs from a CSV (kode,nama,jenis); default: the Lumajang list."""
+        """Create or update OPDs from a CSV (kode,nama,jenis[,tugas,kata_kunci]); default: the Lumajang list."""
         from .services.accounts import import_opds
 
         created, updated = import_opds(path)
@@ -89,6 +89,7 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     _register_security_cli(app)
     _register_scheduler_cli(app)
+    _register_routing_cli(app)
 
 
 def _register_security_cli(app: Flask) -> None:
@@ -196,3 +197,49 @@ def _register_scheduler_cli(app: Flask) -> None:
 
     app.cli.add_command(scheduler)
 
+
+
+def _register_routing_cli(app: Flask) -> None:
+    """`flask routing train | evaluate FILE.tsv` (issue 18: OPD suggestion)."""
+    routing = AppGroup("routing", help="Saran OPD: melatih dan mengukur model.")
+
+    @routing.command("train")
+    def routing_train():
+        """Train the OPD-suggestion model on the OPD duties and the answered complaints; store it as the
+        next version (the scheduler does this nightly)."""
+        from .services import ServiceError
+        from .services.routing import train_and_store
+
+        try:
+            done = train_and_store()
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Model saran OPD versi {done.version}: {done.answered} pengaduan terjawab, "
+                   f"{done.returns} pengembalian, {done.cold_documents} dokumen tugas/kata kunci; "
+                   f"{done.size_bytes / 1024:.0f} KiB, {done.seconds:.1f} s.")
+        if done.metrics:
+            m = done.metrics
+            click.echo(f"Diukur pada {m['n']} pengaduan terbaru: top-1 {m['top1']:.1%}, top-3 {m['top3']:.1%} "
+                       f"(awal tanpa riwayat: top-1 {m['cold_top1']:.1%}, top-3 {m['cold_top3']:.1%}).")
+
+    @routing.command("evaluate")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--cold-start", is_flag=True, help="Measure a model built from the OPD duties alone.")
+    @click.option("--misses", is_flag=True, help="List the complaints whose first suggestion is wrong.")
+    def routing_evaluate(path, cold_start, misses):
+        """Top-1 and top-3 accuracy on a TSV with the columns `opd` (acceptable codes separated by "|")
+        and `text`."""
+        from .services import ServiceError
+        from .services.routing import evaluate_file
+
+        try:
+            result = evaluate_file(path, cold_start=cold_start)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+        if misses:
+            for text, wanted, got in result.misses:
+                click.echo(f"  {'|'.join(wanted)} ← {', '.join(got) or '-'}: {text[:100]}")
+        click.echo(f"{result.total} pengaduan: top-1 {result.top1_rate:.1%} ({result.top1}), "
+                   f"top-3 {result.top3_rate:.1%} ({result.top3}).")
+
+    app.cli.add_command(routing)

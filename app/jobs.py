@@ -270,3 +270,5 @@ JOBS.append(JobSpec(id="sla_reminders", func="app.services.sla:send_reminders", 
                     trigger_args={"minutes": 5}, description="Remind validators and OPDs at REMINDER_SHARE"))
 JOBS.append(JobSpec(id="outbox_delivery", func="app.services.outbox:deliver_due", trigger_args={"minutes": 1},
                     description="Deliver due notices (SMTP, webhook)"))
+JOBS.append(JobSpec(id="routing_train", func="app.services.routing:routing_train_job", trigger="cron",
+                    trigger_args={"hour": 1, "minute": 15}, description="Retrain the OPD-suggestion model"))

@@ -39,6 +39,10 @@ class Opd(Model):
     kind: Mapped[str] = mapped_column(sa.String(32), default="dinas")
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True, index=True)
     email: Mapped[Optional[str]] = mapped_column(sa.String(320))
+    # What the agency handles (tugas dan fungsi, from its Perbup) and keywords separated by ";": the
+    # cold start of the OPD suggestion (app/routing), editable by Admin Sistem.
+    duties: Mapped[Optional[str]] = mapped_column(sa.Text)
+    keywords: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
@@ -312,6 +316,23 @@ class AuditLog(Model):
         sa.Index("ix_audit_log_target_at", "target", "at"),
         {"extend_existing": True},
     )
+
+
+class RoutingModel(Model):
+    """A trained OPD-suggestion model (app/routing), versioned; every process uses the newest. The
+    payload is the engine's own format (numpy arrays and JSON, never a pickle)."""
+
+    __tablename__ = "routing_model"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer, unique=True)
+    trained_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    answered: Mapped[int] = mapped_column(sa.Integer, default=0)  # answered complaints learnt from
+    returns: Mapped[int] = mapped_column(sa.Integer, default=0)  # "bukan wewenang" returns learnt from
+    cold_documents: Mapped[int] = mapped_column(sa.Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    metrics: Mapped[Optional[str]] = mapped_column(sa.Text)  # JSON: top-1/top-3 on the newest answered
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
 
 
 class Outbox(Model):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from flask_appbuilder import IndexView, ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .models import NonWorkingDay, Opd
+from .models import NonWorkingDay, Opd, RoutingModel
+from .timeutil import format_wib
 
 
 class StaffIndexView(IndexView):
@@ -28,10 +30,15 @@ class OpdView(ModelView):
     list_title = _l("Daftar OPD")
     list_columns = ["code", "name", "kind", "active", "email"]
     search_columns = ["code", "name", "kind", "active"]
-    add_columns = edit_columns = ["code", "name", "kind", "active", "email"]
-    show_columns = ["code", "name", "kind", "active", "email"]
+    add_columns = edit_columns = ["code", "name", "kind", "active", "email", "duties", "keywords"]
+    show_columns = ["code", "name", "kind", "active", "email", "duties", "keywords"]
     label_columns = {"code": _l("Kode"), "name": _l("Nama"), "kind": _l("Jenis"), "active": _l("Aktif"),
-                     "email": _l("E-mail kontak")}
+                     "email": _l("E-mail kontak"), "duties": _l("Tugas dan fungsi"), "keywords": _l("Kata kunci")}
+    description_columns = {
+        "duties": _l("Uraian tugas pokok dan fungsi sesuai Peraturan Bupati; dipakai untuk menyarankan OPD "
+                     "kepada pengadu."),
+        "keywords": _l("Kata atau frasa yang sering dipakai warga untuk urusan OPD ini, dipisahkan titik koma (;)."),
+    }
     base_order = ("code", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]  # OPDs are deactivated, never deleted
 
@@ -45,11 +52,40 @@ class NonWorkingDayView(ModelView):
     base_order = ("day", "desc")
 
 
+def _metrics(value) -> str:
+    import json
+
+    if not value:
+        return "–"
+    m = json.loads(value)
+    return _("top-1 %(top1)s, top-3 %(top3)s pada %(n)d pengaduan terbaru (tanpa riwayat: top-1 %(cold1)s, "
+             "top-3 %(cold3)s)", top1=f"{m['top1']:.0%}", top3=f"{m['top3']:.0%}", n=m["n"],
+             cold1=f"{m['cold_top1']:.0%}", cold3=f"{m['cold_top3']:.0%}")
+
+
+class RoutingModelView(ModelView):
+    """The stored OPD-suggestion models (read-only): when each was trained and on how much."""
+
+    datamodel = SQLAInterface(RoutingModel)
+    list_title = _l("Model saran OPD")
+    list_columns = show_columns = ["version", "trained_at", "answered", "returns", "cold_documents", "size_bytes",
+                                   "metrics"]
+    label_columns = {"version": _l("Versi"), "trained_at": _l("Dilatih (WIB)"),
+                     "answered": _l("Pengaduan terjawab"), "returns": _l("Pengembalian (bukan wewenang)"),
+                     "cold_documents": _l("Dokumen tugas dan kata kunci"), "size_bytes": _l("Ukuran (bita)"),
+                     "metrics": _l("Ketepatan pada pengaduan terbaru")}
+    formatters_columns = {"trained_at": format_wib, "metrics": _metrics}
+    base_order = ("version", "desc")
+    base_permissions = ["can_list", "can_show"]
+
+
 def register_views(appbuilder) -> None:
     appbuilder.add_view(OpdView, "OPD", label=_l("Daftar OPD"), icon="fa-building",
                         category="Pengaturan", category_label=_l("Pengaturan"))
     appbuilder.add_view(NonWorkingDayView, "Hari Libur", label=_l("Hari libur tambahan"),
                         icon="fa-calendar", category="Pengaturan", category_label=_l("Pengaturan"))
+    appbuilder.add_view(RoutingModelView, "Model Saran OPD", label=_l("Model saran OPD"),
+                        icon="fa-lightbulb-o", category="Pengaturan", category_label=_l("Pengaturan"))
     from .desks.opd import register as register_opd_desk
 
     register_opd_desk(appbuilder)

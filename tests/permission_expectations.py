@@ -100,6 +100,9 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "OpdView.list"): row(validator=OK, pimpinan=OK, admin=OK),
     ("GET", "OpdView.show"): row(validator=OK, pimpinan=OK, admin=OK),
     ("GET", "NonWorkingDayView.list"): SUPERVISION,
+    # OPD-suggestion models (issue 18): read-only, Admin Sistem only; the matrix's world stores no model.
+    ("GET", "RoutingModelView.list"): ADMIN_ONLY,
+    ("GET", "RoutingModelView.show"): row(admin=NF),
     ("GET", "RegistryImportView.form"): ADMIN_ONLY,
     ("POST", "RegistryImportView.upload"): row(admin=400),  # no file
     ("GET", "OutboxView.list"): ADMIN_ONLY,
@@ -152,7 +155,7 @@ PATTERNS: list[tuple[re.Pattern, Expect]] = [
     # FAB's file download (FileColumn) is closed in this app (app/security.py): 404 for everyone.
     (re.compile(r"GET \w+\.download$"), everyone(NF)),
     # An action the view does not have (or a list-only one on one row) is a 404 (app/security.py).
-    (re.compile(rf"(GET|POST) ({_READ_ONLY}|NonWorkingDayView|OpdView|UserGroupModelView|RoleModelView)"
+    (re.compile(rf"(GET|POST) ({_READ_ONLY}|NonWorkingDayView|OpdView|UserGroupModelView|RoleModelView|RoutingModelView)"
                 r"\.action$"), everyone(NF)),
     # GET action: FAB refuses state changes by GET once CSRFProtect is on (flash + redirect), for anyone.
     # POST action: FAB checks the action's permission inside and answers a refusal with a redirect too;
@@ -162,6 +165,7 @@ PATTERNS: list[tuple[re.Pattern, Expect]] = [
     (re.compile(rf"GET {_READ_ONLY}\.list$"), ADMIN_ONLY),
     (re.compile(rf"(GET|POST) {_READ_ONLY}\.(show|add|edit|delete)$"), everyone(DENY)),
     (re.compile(r"(GET|POST) OpdView\.delete$"), everyone(DENY)),  # OPDs are deactivated, never deleted
+    (re.compile(r"(GET|POST) RoutingModelView\.(add|edit|delete)$"), everyone(DENY)),  # written by training only
     # Delete: by POST for Admin Sistem (the throw-away row); by GET refused with a flash.
     (re.compile(rf"(GET|POST) {_EDITABLE}\.delete$"), row(admin=REDIR)),
     (re.compile(rf"GET {_EDITABLE}\.(list|show|add|edit)$"), ADMIN_ONLY),

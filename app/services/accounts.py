@@ -32,18 +32,26 @@ def sync_permissions() -> dict[str, int]:
 
 
 def import_opds(path: str | None) -> tuple[int, int]:
+    """Create or update OPDs from a CSV (kode,nama,jenis[,tugas,kata_kunci]). Duties and keywords are
+    only filled where they are still empty: what Admin Sistem wrote on the OPD screen is kept."""
     text = Path(path or DEFAULT_OPD_CSV).read_text(encoding="utf-8")
     created = updated = 0
     with unit_of_work():
         for row in csv.DictReader(io.StringIO(text)):
             code, name, kind = row["kode"].strip(), row["nama"].strip(), (row.get("jenis") or "dinas").strip()
+            duties, keywords = (row.get("tugas") or "").strip() or None, (row.get("kata_kunci") or "").strip() or None
             opd = db.session.scalar(sa.select(Opd).where(Opd.code == code))
             if opd is None:
-                db.session.add(Opd(code=code, name=name, kind=kind, active=True))
+                db.session.add(Opd(code=code, name=name, kind=kind, active=True, duties=duties, keywords=keywords))
                 created += 1
-            elif (opd.name, opd.kind) != (name, kind):
-                opd.name, opd.kind = name, kind
-                updated += 1
+                continue
+            changed = (opd.name, opd.kind) != (name, kind)
+            opd.name, opd.kind = name, kind
+            if duties and not opd.duties:
+                opd.duties, changed = duties, True
+            if keywords and not opd.keywords:
+                opd.keywords, changed = keywords, True
+            updated += changed
         audit.record("system", "opd.import", actor=Actor.system(), detail={"created": created, "updated": updated})
     return created, updated
 

@@ -220,8 +220,10 @@ def test_user_created_on_the_user_screen_is_logged(client, auth):
 def test_settings_changes_on_the_opd_screen_are_logged(client, auth):
     opd = db.session.scalar(sa.select(Opd).where(Opd.code == "DPUTR"))
     auth.login("admin")
+    # The whole form, as a browser sends it (a field left out would be saved empty).
     response = client.post(f"/opdview/edit/{opd.id}", data={
-        "code": opd.code, "name": opd.name, "kind": opd.kind, "active": "y", "email": "dputr@uji.go.id"})
+        "code": opd.code, "name": opd.name, "kind": opd.kind, "active": "y", "email": "dputr@uji.go.id",
+        "duties": opd.duties or "", "keywords": opd.keywords or ""})
     assert response.status_code == 302
     [row] = rows(action="opd.update")
     assert (row.username, row.role, row.target) == ("admin", "Admin Sistem", f"opd:{opd.id}")
