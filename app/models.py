@@ -94,8 +94,6 @@ def one_of(column: str, values: Iterable) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} IN ({sql_values(values)})", name=column)
 
 
-_WAITING = State.MENUNGGU_VERIFIKASI.value
-
 
 class Opd(Model):
     """An agency (Organisasi Perangkat Daerah) that receives complaints."""
@@ -218,9 +216,10 @@ class Complaint(Model):
         # ... only a complaint whose NIK was found valid is (validated and in a validated state) ...
         sa.CheckConstraint(f"published_at IS NULL OR (validated_at IS NOT NULL "
                            f"AND state IN ({sql_values(VALIDATED_STATES)}))", name="published_validated"),
-        # ... a complaint waits for its NIK check exactly as long as it has no decision time ...
-        sa.CheckConstraint(f"(state = '{_WAITING}' AND validated_at IS NULL) "
-                           f"OR (state <> '{_WAITING}' AND validated_at IS NOT NULL)", name="validated_at"),
+        # ... a decided complaint has its decision time (not the converse: deciding sets the time and the
+        # session may flush it before the new state; a CHECK cannot wait for the commit) ...
+        sa.CheckConstraint(f"state = '{State.MENUNGGU_VERIFIKASI.value}' OR validated_at IS NOT NULL",
+                           name="validated_at"),
         # ... a validated complaint was routed and has an answer deadline ...
         sa.CheckConstraint(f"state NOT IN ({sql_values(VALIDATED_STATES)}) "
                            f"OR (routed_at IS NOT NULL AND answer_deadline IS NOT NULL)", name="routed"),

@@ -52,8 +52,7 @@ CHECKS = {
         ("ck_complaint_rahasia_unpublished", "visibility <> 'rahasia' OR published_at IS NULL"),
         ("ck_complaint_published_validated",
          f"published_at IS NULL OR (validated_at IS NOT NULL AND state IN ({VALIDATED}))"),
-        ("ck_complaint_validated_at", "(state = 'menunggu_verifikasi' AND validated_at IS NULL) "
-                                      "OR (state <> 'menunggu_verifikasi' AND validated_at IS NOT NULL)"),
+        ("ck_complaint_validated_at", "state = 'menunggu_verifikasi' OR validated_at IS NOT NULL"),
         ("ck_complaint_routed",
          f"state NOT IN ({VALIDATED}) OR (routed_at IS NOT NULL AND answer_deadline IS NOT NULL)"),
         ("ck_complaint_answered_at", "state NOT IN ('dijawab', 'selesai') OR answered_at IS NOT NULL"),

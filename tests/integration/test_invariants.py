@@ -9,7 +9,7 @@ unique indexes; there the message names the kind). Each constraint also has a le
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,28 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.models import AUDIT_KINDS, NIK_CHECK_RESULTS, OUTBOX_CHANNELS, OUTBOX_STATUSES, ROUTING_OUTCOMES
 from app.siak import REGISTRY_STATUSES, Verdict
-from app.workflow import ANSWERED_STATES, CLOSED_STATES, VALIDATED_STATES, Action, Channel, Role, State, Visibility
-
-T0 = datetime(2026, 3, 2, 1, 0)
-_serial = itertools.count(1)
-
-
-# --------------------------------------------------------------------------- plain SQL helpers
-
-
-def insert(conn, table: str, **values) -> int:
-    columns = ", ".join(values)
-    params = ", ".join(f":{name}" for name in values)
-    return conn.execute(sa.text(f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING id"), values).scalar_one()
-
-
-def update(conn, table: str, row_id: int, **values) -> None:
-    sets = ", ".join(f"{name} = :{name}" for name in values)
-    conn.execute(sa.text(f"UPDATE {table} SET {sets} WHERE id = :row_id"), {**values, "row_id": row_id})
-
-
-def scalar(conn, sql: str, **params):
-    return conn.execute(sa.text(sql), params).scalar()
+from app.workflow import Action, Channel, Role, State, Visibility
+from tests.integration.sql_rows import (
+    PARTS, T0, add_complaint, audit_row, complaint_row, complaint_with_every_part, event_row, insert,
+    nik_check_row, opd_id, outbox_row, registry_row, routed, routing_row, scalar, serial, update, user_id)
 
 
 def attempt(*steps) -> list:
@@ -68,76 +50,6 @@ def refused(*steps, constraint: str, kind: str = "check") -> None:
         assert constraint in message, message
     else:  # SQLite names neither foreign keys nor the columns' unique index by constraint name
         assert {"foreign_key": "FOREIGN KEY constraint failed", "unique": "UNIQUE constraint failed"}[kind] in message
-
-
-def opd_id(conn, code: str = "DINKESP2KB") -> int:
-    return scalar(conn, "SELECT id FROM opd WHERE code = :code", code=code)
-
-
-def user_id(conn, username: str) -> int:
-    return scalar(conn, "SELECT id FROM ab_user WHERE username = :u", u=username)
-
-
-def complaint_row(conn, in_state: State = State.MENUNGGU_VERIFIKASI, **changes) -> dict:
-    """The columns of a consistent complaint in `in_state` (the sets of app/workflow.py decide which
-    times it has), published when validated; `changes` override columns."""
-    state = in_state
-    n = next(_serial)
-    row = dict(ticket=f"INV-2026-{n:06d}", pin_hash="x", channel=Channel.WEB.value, name="Warga Uji",
-               nik_encrypted="x", nik_hash=f"{n:064d}", opd_id=opd_id(conn), title="Judul", text="Isi pengaduan",
-               visibility=Visibility.ANONIM.value, state=state.value, nik_structural_ok=True, submitted_at=T0,
-               validation_deadline=T0 + timedelta(hours=24), validation_overdue=False, answer_overdue=False,
-               version=1)
-    if state is not State.MENUNGGU_VERIFIKASI:
-        row["validated_at"] = T0 + timedelta(hours=2)
-    if state in VALIDATED_STATES:
-        row.update(routed_at=T0 + timedelta(hours=2), answer_deadline=T0 + timedelta(days=9),
-                   published_at=T0 + timedelta(hours=2))
-    if state in ANSWERED_STATES:
-        row["answered_at"] = T0 + timedelta(days=3)
-    if state in CLOSED_STATES:
-        row["closed_at"] = row.get("answered_at") or row["validated_at"]
-    row.update(changes)
-    return row
-
-
-def add_complaint(in_state: State = State.MENUNGGU_VERIFIKASI, **changes):
-    return lambda conn: insert(conn, "complaint", **complaint_row(conn, in_state, **changes))
-
-
-def routed(conn) -> int:
-    return insert(conn, "complaint", **complaint_row(conn, State.DITERUSKAN))
-
-
-def event_row(conn, complaint_id: int, **changes) -> dict:
-    return {"complaint_id": complaint_id, "from_state": None, "to_state": State.MENUNGGU_VERIFIKASI.value,
-            "action": Action.SUBMIT.value, "actor_id": None, "actor_role": Role.PUBLIK.value, "opd_id": opd_id(conn),
-            "at": T0, "note": "Pengaduan diterima.", "public": True, **changes}
-
-
-def nik_check_row(conn, complaint_id: int, **changes) -> dict:
-    return {"complaint_id": complaint_id, "validator_id": user_id(conn, "validator"), "opened_at": T0,
-            "decided_at": T0 + timedelta(minutes=5), "structural_ok": True, "siak_verdict": None,
-            "result": "valid", "remark": None, **changes}
-
-
-def routing_row(conn, complaint_id: int, **changes) -> dict:
-    return {"complaint_id": complaint_id, "opd_id": opd_id(conn), "routed_at": T0,
-            "deadline": T0 + timedelta(days=9), "ended_at": None, "outcome": None, **changes}
-
-
-def outbox_row(**changes) -> dict:
-    return {"channel": "email", "recipient": "warga@contoh.id", "template": "submitted", "locale": "id",
-            "subject": "Subjek", "body": "Isi", "complaint_id": None, "dedupe_key": None, "status": "pending",
-            "attempts": 0, "next_attempt_at": T0, "created_at": T0, **changes}
-
-
-def audit_row(**changes) -> dict:
-    return {"at": T0, "kind": "action", "action": "complaint.submit", **changes}
-
-
-def registry_row(**changes) -> dict:
-    return {"nik_hash": f"{next(_serial):064d}", "name": "Warga", "status": "aktif", **changes}
 
 
 # --------------------------------------------------------------------------- complaint: enumerated columns
@@ -189,9 +101,9 @@ def test_only_a_complaint_with_a_valid_nik_decision_is_published(state):
     refused(add_complaint(state, published_at=T0), constraint="ck_complaint_published_validated")
 
 
-def test_a_waiting_complaint_has_no_decision_time_and_a_decided_one_has():
-    refused(add_complaint(State.MENUNGGU_VERIFIKASI, validated_at=T0), constraint="ck_complaint_validated_at")
+def test_a_decided_complaint_has_its_decision_time():
     refused(add_complaint(State.TIDAK_VALID, validated_at=None), constraint="ck_complaint_validated_at")
+    refused(add_complaint(State.SELESAI, validated_at=None, published_at=None), constraint="ck_complaint_validated_at")
 
 
 def test_a_validated_complaint_was_routed_with_an_answer_deadline():
@@ -345,31 +257,9 @@ def test_the_version_tables_carry_no_checks():
 # --------------------------------------------------------------------------- foreign keys
 
 
-def _complaint_with_every_part(conn) -> int:
-    """A routed complaint with an event, a decision, a hop, an answer with a file, a file of its own,
-    a note and a notice."""
-    complaint_id = routed(conn)
-    insert(conn, "status_event", **event_row(conn, complaint_id))
-    insert(conn, "nik_check", **nik_check_row(conn, complaint_id))
-    insert(conn, "routing", **routing_row(conn, complaint_id))
-    answer_id = insert(conn, "answer", complaint_id=complaint_id, opd_id=opd_id(conn),
-                       author_id=user_id(conn, "opd.dinkes"), text="Jawaban", public_text="Jawaban", created_at=T0)
-    for answer in (answer_id, None):
-        insert(conn, "attachment", complaint_id=complaint_id, answer_id=answer, original_name="a.pdf",
-               stored_name=f"inv{next(_serial)}.pdf", content_type="application/pdf", size=1, sha256="0" * 64,
-               created_at=T0)
-    insert(conn, "internal_note", complaint_id=complaint_id, author_id=user_id(conn, "opd.dinkes"), text="Catatan",
-           created_at=T0)
-    insert(conn, "outbox", **outbox_row(complaint_id=complaint_id))
-    return complaint_id
-
-
-PARTS = ("status_event", "nik_check", "routing", "answer", "attachment", "internal_note", "outbox")
-
-
 def test_deleting_a_complaint_removes_its_parts():
     def delete(conn):
-        complaint_id = _complaint_with_every_part(conn)
+        complaint_id = complaint_with_every_part(conn)
         before = {t: scalar(conn, f"SELECT count(*) FROM {t} WHERE complaint_id = :c", c=complaint_id) for t in PARTS}
         conn.execute(sa.text("DELETE FROM complaint WHERE id = :c"), {"c": complaint_id})
         after = {t: scalar(conn, f"SELECT count(*) FROM {t} WHERE complaint_id = :c", c=complaint_id) for t in PARTS}
@@ -390,7 +280,7 @@ def test_a_part_of_a_missing_complaint_is_refused():
 def test_an_opd_that_is_referenced_cannot_be_deleted():
     def delete_opd_with(referrer):
         def steps(conn):
-            spare = insert(conn, "opd", code=f"INV{next(_serial)}", name="OPD uji", kind="dinas", active=True)
+            spare = insert(conn, "opd", code=f"INV{next(serial)}", name="OPD uji", kind="dinas", active=True)
             referrer(conn, spare)
             conn.execute(sa.text("DELETE FROM opd WHERE id = :o"), {"o": spare})
         return steps
@@ -410,8 +300,8 @@ def test_an_opd_that_is_referenced_cannot_be_deleted():
 ])
 def test_an_account_on_the_record_cannot_be_deleted(table, constraint):
     def steps(conn):
-        staff = insert(conn, "ab_user", first_name="Uji", last_name="Hapus", username=f"hapus{next(_serial)}",
-                       email=f"hapus{next(_serial)}@uji.go.id", active=True)
+        staff = insert(conn, "ab_user", first_name="Uji", last_name="Hapus", username=f"hapus{next(serial)}",
+                       email=f"hapus{next(serial)}@uji.go.id", active=True)
         complaint_id = routed(conn)
         row = {"status_event": lambda: event_row(conn, complaint_id, actor_id=staff, actor_role="Validator"),
                "nik_check": lambda: nik_check_row(conn, complaint_id, validator_id=staff),
@@ -426,8 +316,8 @@ def test_an_account_on_the_record_cannot_be_deleted(table, constraint):
 
 def test_deleting_an_account_releases_its_claim():
     def steps(conn):
-        staff = insert(conn, "ab_user", first_name="Uji", last_name="Klaim", username=f"klaim{next(_serial)}",
-                       email=f"klaim{next(_serial)}@uji.go.id", active=True)
+        staff = insert(conn, "ab_user", first_name="Uji", last_name="Klaim", username=f"klaim{next(serial)}",
+                       email=f"klaim{next(serial)}@uji.go.id", active=True)
         complaint_id = insert(conn, "complaint", **complaint_row(conn, claimed_by_id=staff, claimed_at=T0,
                                                                  claim_expires_at=T0 + timedelta(minutes=10)))
         conn.execute(sa.text("DELETE FROM ab_user WHERE id = :u"), {"u": staff})
@@ -443,3 +333,22 @@ def test_the_history_log_has_no_foreign_keys():
     from app.extensions import db
 
     assert sa.inspect(db.engine).get_foreign_keys("audit_log") == []
+
+
+# --------------------------------------------------------------------------- one list of values
+
+
+def test_every_allowed_value_has_its_labels():
+    """The screens label what the database allows: a value added to an enum or tuple shows here where
+    it still needs a label."""
+    from app import audit, labels, public
+    from app.desks import opd
+    from app.reports import recap
+
+    assert set(labels.STATE_LABELS) == set(State)
+    assert set(public.STATE_LABELS) == {s.value for s in State}
+    assert set(public.ACTION_LABELS) == {a.value for a in Action}
+    assert set(opd.VISIBILITY_LABELS) == set(recap.VISIBILITY_LABELS) == {v.value for v in Visibility}
+    assert set(recap.CHANNEL_LABELS) == {c.value for c in Channel}
+    assert set(opd.OUTCOME_LABELS) == {None, *ROUTING_OUTCOMES}
+    assert set(audit.KINDS) == set(AUDIT_KINDS)
