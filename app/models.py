@@ -3,45 +3,29 @@
 Rows that anonymous citizens or the scheduler create carry nullable actor columns of their own:
 FAB's AuditMixin needs a logged-in user (FAB-NOTES #2).
 
-The database enforces the invariants below itself (migration 0010_invariants), whatever writes the row:
-a service, a FAB screen, a script or plain SQL.
+The database enforces the model's invariants itself (migration 0010_invariants; README "Integritas
+data"), whatever writes the row:
 
-- **Enumerated columns** carry a CHECK built by `one_of` from the enum or tuple that defines their values:
-  `State`, `Visibility`, `Channel`, `Action`, `Role` (app/workflow.py), `Verdict` and `REGISTRY_STATUSES`
-  (app/siak.py), and the tuples `NIK_CHECK_RESULTS`, `ROUTING_OUTCOMES`, `AUDIT_KINDS`, `OUTBOX_STATUSES`,
-  `OUTBOX_CHANNELS` here. The `sa.Enum` columns (`_enum`) stay plain strings (no native enum type).
-- **Cross-column CHECKs** on `complaint`, `routing`, `nik_check` and `outbox` (see each table), partly built
-  from the state sets of app/workflow.py (`VALIDATED_STATES`, `ANSWERED_STATES`, `CLOSED_STATES`), and a
-  partial unique index: at most one open routing per complaint. Continuum's version tables
-  (`complaint_version`, `answer_version`) copy columns only, never table constraints: a version row may
-  hold any intermediate state.
-- **Foreign keys** say what a delete does: the parts of a complaint (timeline, NIK decisions, routings,
-  answers, attachments, internal notes, notices) go with it (CASCADE); an OPD or a staff account that
-  is referenced by the record cannot be deleted (RESTRICT: deactivate it instead); a validator's claim
-  is released (SET NULL). The history log has no foreign keys on purpose: it outlives what it names.
-  On SQLite the app switches `PRAGMA foreign_keys` on for every connection (app/extensions.py).
-- **Constraint names** follow `NAMING_CONVENTION` (app/extensions.py): `ck_<table>_<name>`,
-  `fk_<table>_<column>`, `uq_<table>_<columns>`, `pk_<table>`, `ix_<table>_<column>`. On SQLite, tables
-  that no migration recreated since 0010 keep unnamed unique/foreign-key constraints; a batch migration
-  that passes `naming_convention=NAMING_CONVENTION` sees them under these same names.
+- enumerated columns: a CHECK built by `one_of` from the enum or tuple that defines the values (`State`,
+  `Visibility`, `Channel`, `Action`, `Role` in app/workflow.py, `Verdict`, `REGISTRY_STATUSES` in
+  app/siak.py, the tuples below); cross-column CHECKs (see each table), partly built from the state sets
+  of app/workflow.py; at most one open routing per complaint (partial unique index). Continuum's version
+  tables copy columns, never table constraints: a version row may hold any intermediate state.
+- foreign keys: a complaint's parts go with it (CASCADE); a referenced OPD or staff account cannot be
+  deleted (RESTRICT: deactivate it); a claim is released (SET NULL); the history log has none.
+- names follow `NAMING_CONVENTION` (app/extensions.py): ck_<table>_<name>, fk_<table>_<column>,
+  uq_<table>_<columns>, pk_<table>. SQLite tables not recreated since 0010 may keep unnamed constraints;
+  batch mode with `naming_convention=NAMING_CONVENTION` sees them under those names.
 
-Adding a value to an enumerated column (for example a complaint state, a channel, an outbox channel):
+Adding a value: (1) add it to its enum/tuple (a state also to the state sets it belongs to); (2) a
+migration replaces each CHECK whose text changed, the same on both databases, text frozen in it:
 
-1. Add it to its enum or tuple, and a new state to every state set of app/workflow.py it belongs to.
-2. Write a migration that replaces each CHECK whose text changed (`ck_complaint_state`, and for a state
-   also the cross-column ones that list states), the same on SQLite and PostgreSQL through batch mode
-   (on SQLite it recreates the table, on PostgreSQL it runs ALTER TABLE); the text is frozen in the
-   migration, not imported from here:
+    with op.batch_alter_table("complaint", naming_convention=NAMING_CONVENTION) as batch:
+        batch.drop_constraint(op.f("ck_complaint_channel"), type_="check")
+        batch.create_check_constraint(op.f("ck_complaint_channel"), "channel IN ('web', 'api', 'open311', 'lapor')")
 
-       with op.batch_alter_table("complaint", naming_convention=NAMING_CONVENTION) as batch:
-           batch.drop_constraint(op.f("ck_complaint_channel"), type_="check")
-           batch.create_check_constraint(op.f("ck_complaint_channel"),
-                                         "channel IN ('web', 'api', 'open311', 'lapor')")
-
-   `op.f()` marks the name as final (the "ck" convention would otherwise prefix it a second time).
-   Removing a value also needs the rows that hold it updated first, or the new CHECK is refused.
-3. `tests/integration/test_migrations.py` compares every CHECK's name and values with the database on
-   both databases, so a forgotten migration fails there.
+(`op.f()`: the name as written, or the "ck" convention prefixes it twice); (3) the CHECK comparison in
+tests/integration/test_migrations.py fails on both databases until that migration exists.
 """
 
 from __future__ import annotations
@@ -92,7 +76,6 @@ def sql_values(values: Iterable) -> str:
 def one_of(column: str, values: Iterable) -> sa.CheckConstraint:
     """CHECK (<column> IN (…)), named ck_<table>_<column>. NULL passes: nullability is the column's."""
     return sa.CheckConstraint(f"{column} IN ({sql_values(values)})", name=column)
-
 
 
 class Opd(Model):

@@ -156,7 +156,8 @@ def _refuse_invalid_rows(bind) -> None:
     problems = []
     for table, checks in CHECKS.items():
         for name, condition in checks:
-            ids = bind.execute(sa.text(f"SELECT id FROM {table} WHERE NOT ({condition}) ORDER BY id LIMIT 10")).scalars().all()
+            ids = bind.execute(sa.text(
+                f"SELECT id FROM {table} WHERE NOT ({condition}) ORDER BY id LIMIT 10")).scalars().all()
             if ids:
                 problems.append(f"{table}: {name} ({condition}) refused by id {', '.join(map(str, ids))}")
     doubled = bind.execute(sa.text(

@@ -156,7 +156,8 @@ def test_nik_decisions_accept_both_results_and_every_verdict():
         complaint_id = routed(conn)
         for verdict in [*Verdict, None]:
             insert(conn, "nik_check", **nik_check_row(conn, complaint_id, siak_verdict=verdict and verdict.value))
-        insert(conn, "nik_check", **nik_check_row(conn, complaint_id, result="tidak_valid", remark="NIK tidak dikenal."))
+        insert(conn, "nik_check", **nik_check_row(conn, complaint_id, result="tidak_valid",
+                                                  remark="NIK tidak dikenal."))
         return scalar(conn, "SELECT count(DISTINCT result) FROM nik_check WHERE complaint_id = :c", c=complaint_id)
 
     assert attempt(decisions) == [len(NIK_CHECK_RESULTS)]
