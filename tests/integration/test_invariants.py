@@ -353,3 +353,30 @@ def test_every_allowed_value_has_its_labels():
     assert set(recap.CHANNEL_LABELS) == {c.value for c in Channel}
     assert set(opd.OUTCOME_LABELS) == {None, *ROUTING_OUTCOMES}
     assert set(audit.KINDS) == set(AUDIT_KINDS)
+
+
+def test_deleting_an_account_on_the_record_from_the_users_screen_is_refused(client, auth, submission, fresh_g):
+    """FAB's delete meets the RESTRICT rule: no error page, the account and its decision stay; an account
+    without a record can still be deleted."""
+    from app.extensions import db
+    from app.models import NikCheck, Staff
+    from app.services import Actor, decide_nik, submit
+    from app.services.accounts import create_staff
+    from tests.conftest import PASSWORD
+
+    decided, idle = (create_staff(username=name, email=f"{name}@uji.go.id", first_name="Uji", last_name="Hapus",
+                                  role="Validator", password=PASSWORD) for name in ("validator.lama", "validator.baru"))
+    decided_id, idle_id = decided.id, idle.id
+    decide_nik(submit(submission()).complaint.id, Actor.from_user(decided), valid=True)
+    auth.login("admin")
+
+    response = client.post(f"/users/delete/{decided_id}", follow_redirects=True)
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Staff, decided_id) is not None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(NikCheck)
+                             .where(NikCheck.validator_id == decided_id)) == 1
+
+    assert client.post(f"/users/delete/{idle_id}", follow_redirects=True).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Staff, idle_id) is None
