@@ -11,7 +11,7 @@ from flask_appbuilder import AppBuilder
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import csrf, db, limiter, migrate, talisman
+from .extensions import csrf, db, enforce_sqlite_foreign_keys, limiter, migrate, talisman
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -52,6 +52,8 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    with app.app_context():
+        enforce_sqlite_foreign_keys(db.engine)  # before the first connection is opened
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)  # before AppBuilder, so FAB's JWT APIs can exempt themselves (FAB-NOTES #1)
     limiter.init_app(app)

@@ -4,6 +4,7 @@ Flask-SQLAlchemy, Flask-Migrate, CSRF, the limiter and Talisman support several 
 they live here; the AppBuilder does not (FAB-NOTES #3) and is created inside the factory.
 """
 
+import sqlalchemy as sa
 from flask_appbuilder import Model
 from flask_appbuilder.utils.legacy import get_sqla_class
 from flask_limiter import Limiter
@@ -12,9 +13,38 @@ from flask_migrate import Migrate
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
+# One naming convention for every constraint on FAB's metadata (our tables, FAB's and Continuum's), so a
+# migration names a constraint the same way on SQLite and PostgreSQL. SQLAlchemy applies it when a table
+# is declared, so it is set here, before any model module runs (`app/__init__` imports this module first).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",  # SQLAlchemy's default, which the existing index names follow
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+if Model.metadata.tables:  # a table declared earlier would keep the database's default names
+    raise RuntimeError("app.extensions must be imported before any table is declared on FAB's metadata: "
+                       + ", ".join(sorted(Model.metadata.tables)))
+Model.metadata.naming_convention = NAMING_CONVENTION
+
 # Built on FAB's metadata so Alembic sees FAB's security tables and ours together (FAB-NOTES #4).
 db = get_sqla_class()(metadata=Model.metadata)
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 talisman = Talisman()
+
+
+def enforce_sqlite_foreign_keys(engine: sa.Engine) -> None:
+    """SQLite checks foreign keys only on connections that ask for it (PostgreSQL always does): ask on
+    every new connection of the app's engine. Migrations switch it off while they recreate tables
+    (migrations/env.py)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _foreign_keys_on(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

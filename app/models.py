@@ -2,12 +2,37 @@
 
 Rows that anonymous citizens or the scheduler create carry nullable actor columns of their own:
 FAB's AuditMixin needs a logged-in user (FAB-NOTES #2).
+
+The database enforces the model's invariants itself (migration 0010_invariants; README "Integritas
+data"), whatever writes the row:
+
+- enumerated columns: a CHECK built by `one_of` from the enum or tuple that defines the values (`State`,
+  `Visibility`, `Channel`, `Action`, `Role` in app/workflow.py, `Verdict`, `REGISTRY_STATUSES` in
+  app/siak.py, the tuples below); cross-column CHECKs (see each table), partly built from the state sets
+  of app/workflow.py; at most one open routing per complaint (partial unique index). Continuum's version
+  tables copy columns, never table constraints: a version row may hold any intermediate state.
+- foreign keys: a complaint's parts go with it (CASCADE); a referenced OPD or staff account cannot be
+  deleted (RESTRICT: deactivate it); a claim is released (SET NULL); the history log has none.
+- names follow `NAMING_CONVENTION` (app/extensions.py): ck_<table>_<name>, fk_<table>_<column>,
+  uq_<table>_<columns>, pk_<table>. SQLite tables not recreated since 0010 may keep unnamed constraints;
+  batch mode with `naming_convention=NAMING_CONVENTION` sees them under those names.
+
+Adding a value: (1) add it to its enum/tuple (a state also to the state sets it belongs to); (2) a
+migration replaces each CHECK whose text changed, the same on both databases, text frozen in it:
+
+    with op.batch_alter_table("complaint", naming_convention=NAMING_CONVENTION) as batch:
+        batch.drop_constraint(op.f("ck_complaint_channel"), type_="check")
+        batch.create_check_constraint(op.f("ck_complaint_channel"), "channel IN ('web', 'api', 'open311', 'lapor')")
+
+(`op.f()`: the name as written, or the "ck" convention prefixes it twice); (3) the CHECK comparison in
+tests/integration/test_migrations.py fails on both databases until that migration exists.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
-from typing import Optional
+from typing import Iterable, Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
@@ -16,17 +41,41 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy_continuum import make_versioned
 from sqlalchemy_continuum.plugins import FlaskPlugin
 
+from .siak import REGISTRY_STATUSES, Verdict
 from .timeutil import utcnow
-from .workflow import State, Visibility
+from .workflow import ANSWERED_STATES, CLOSED_STATES, VALIDATED_STATES, Action, Channel, Role, State, Visibility
 
 # Must run before the versioned models are declared (FAB-NOTES #18).
 make_versioned(user_cls="User", plugins=[FlaskPlugin()])
 
 
 def _enum(enum_cls, name: str) -> sa.Enum:
-    # Stored as short strings with a CHECK, so adding a value is an ordinary migration on both databases.
+    # Stored as short strings, so adding a value is an ordinary migration on both databases. The CHECK is
+    # the table's (`one_of`), not the type's: Continuum copies column types into the version tables.
     return sa.Enum(enum_cls, name=name, native_enum=False, length=24,
                    values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+# Allowed values of the enumerated string columns that have no enum of their own.
+NIK_CHECK_RESULTS = ("valid", "tidak_valid")
+ROUTING_OUTCOMES = ("answered", "returned", "rerouted")
+AUDIT_KINDS = ("auth", "request", "action", "pii", "system")
+OUTBOX_STATUSES = ("pending", "sent", "dead")
+OUTBOX_CHANNELS = ("email", "webhook")
+
+
+def sql_values(values: Iterable) -> str:
+    """`'a', 'b'` for a CHECK text; a set of enum members comes out in declaration order (stable text)."""
+    items = list(values)
+    if items and isinstance(items[0], enum.Enum):
+        order = list(type(items[0]))
+        items.sort(key=order.index)
+    return ", ".join(f"'{getattr(v, 'value', v)}'" for v in items)
+
+
+def one_of(column: str, values: Iterable) -> sa.CheckConstraint:
+    """CHECK (<column> IN (…)), named ck_<table>_<column>. NULL passes: nullability is the column's."""
+    return sa.CheckConstraint(f"{column} IN ({sql_values(values)})", name=column)
 
 
 class Opd(Model):
@@ -51,7 +100,8 @@ class Opd(Model):
 class Staff(User):
     """FAB's user with the agency it belongs to (Admin OPD) and a lockout time (single-table)."""
 
-    opd_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("opd.id"), nullable=True, index=True)
+    opd_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"), nullable=True,
+                                                  index=True)
     locked_until: Mapped[Optional[datetime]] = mapped_column(sa.DateTime, nullable=True)
     opd: Mapped[Optional[Opd]] = relationship(Opd, foreign_keys=[opd_id])
 
@@ -74,7 +124,7 @@ class Complaint(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(sa.String(24), unique=True)
     pin_hash: Mapped[str] = mapped_column(sa.String(256))
-    channel: Mapped[str] = mapped_column(sa.String(16), default="web")  # web | api | open311
+    channel: Mapped[str] = mapped_column(sa.String(16), default=Channel.WEB.value)
     # --- the complainant (never public; NIK only on the validator's desk) ---
     name: Mapped[str] = mapped_column(sa.String(120))
     nik_encrypted: Mapped[str] = mapped_column(sa.Text)  # Fernet token
@@ -83,7 +133,8 @@ class Complaint(Model):
     email: Mapped[Optional[str]] = mapped_column(sa.String(254))
     address: Mapped[Optional[str]] = mapped_column(sa.String(300))
     # --- the complaint ---
-    opd_id: Mapped[int] = mapped_column(sa.ForeignKey("opd.id"))
+    # An OPD with complaints is deactivated, never deleted (RESTRICT, like every reference to an OPD).
+    opd_id: Mapped[int] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"))
     title: Mapped[str] = mapped_column(sa.String(200))
     text: Mapped[str] = mapped_column(sa.Text)  # up to 4,000 characters (checked by the service)
     location: Mapped[Optional[str]] = mapped_column(sa.String(300))
@@ -115,7 +166,8 @@ class Complaint(Model):
     validation_reminded_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     answer_reminded_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     # --- the validator's claim (10 minutes) ---
-    claimed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    # A claim is a transient hold: deleting the account releases it.
+    claimed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
     claimed_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     claim_expires_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
@@ -140,6 +192,29 @@ class Complaint(Model):
         sa.Index("ix_complaint_public_state", "state", "published_at", "id"),
         sa.Index("ix_complaint_submitted", "submitted_at"),
         sa.Index("ix_complaint_closed", "closed_at"),
+        one_of("state", State),
+        one_of("visibility", Visibility),
+        one_of("channel", Channel),
+        one_of("siak_verdict", Verdict),
+        # What the services keep and the portal, desks, SLA sweep, recap and retention rely on:
+        # a rahasia complaint is never published (the portal also filters on visibility) ...
+        sa.CheckConstraint(f"visibility <> '{Visibility.RAHASIA.value}' OR published_at IS NULL",
+                           name="rahasia_unpublished"),
+        # ... only a complaint whose NIK was found valid is (validated and in a validated state) ...
+        sa.CheckConstraint(f"published_at IS NULL OR (validated_at IS NOT NULL "
+                           f"AND state IN ({sql_values(VALIDATED_STATES)}))", name="published_validated"),
+        # ... a decided complaint has its decision time (not the converse: deciding sets the time and the
+        # session may flush it before the new state; a CHECK cannot wait for the commit) ...
+        sa.CheckConstraint(f"state = '{State.MENUNGGU_VERIFIKASI.value}' OR validated_at IS NOT NULL",
+                           name="validated_at"),
+        # ... a validated complaint was routed and has an answer deadline ...
+        sa.CheckConstraint(f"state NOT IN ({sql_values(VALIDATED_STATES)}) "
+                           f"OR (routed_at IS NOT NULL AND answer_deadline IS NOT NULL)", name="routed"),
+        # ... an answered complaint has its answer time, and a closed one its closing time (retention).
+        sa.CheckConstraint(f"state NOT IN ({sql_values(ANSWERED_STATES)}) OR answered_at IS NOT NULL",
+                           name="answered_at"),
+        sa.CheckConstraint(f"state NOT IN ({sql_values(CLOSED_STATES)}) OR closed_at IS NOT NULL",
+                           name="closed_at"),
         {"extend_existing": True},
     )
 
@@ -156,13 +231,17 @@ class StatusEvent(Model):
 
     __tablename__ = "status_event"
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id"), index=True)
+    # The parts of a complaint go with it (CASCADE): without the complaint they mean nothing, and the
+    # ORM relationships cascade the same way. The app never deletes a complaint (retention anonymises);
+    # a deliberate deletion removes the record whole. Stored files are removed by code, not by this.
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
     from_state: Mapped[Optional[State]] = mapped_column(_enum(State, "event_from_state"))
     to_state: Mapped[State] = mapped_column(_enum(State, "event_to_state"))
     action: Mapped[str] = mapped_column(sa.String(24))
-    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    # Who did what stays answerable (SOP): an account on the record is deactivated, never deleted.
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="RESTRICT"))
     actor_role: Mapped[str] = mapped_column(sa.String(32))
-    opd_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("opd.id"))
+    opd_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"))
     at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     note: Mapped[Optional[str]] = mapped_column(sa.Text)
     public: Mapped[bool] = mapped_column(sa.Boolean, default=True)  # shown on tracking / public page
@@ -171,23 +250,39 @@ class StatusEvent(Model):
     actor: Mapped[Optional[Staff]] = relationship(Staff)
     opd: Mapped[Optional[Opd]] = relationship(Opd)
 
+    __table_args__ = (
+        one_of("from_state", State),
+        one_of("to_state", State),
+        one_of("action", Action),
+        one_of("actor_role", Role),
+        {"extend_existing": True},
+    )
+
 
 class NikCheck(Model):
     """One row per validator decision (SOP rows 4-5)."""
 
     __tablename__ = "nik_check"
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id"), index=True)
-    validator_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    validator_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
     opened_at: Mapped[datetime] = mapped_column(sa.DateTime)
     decided_at: Mapped[datetime] = mapped_column(sa.DateTime, index=True)
     structural_ok: Mapped[bool] = mapped_column(sa.Boolean)
     siak_verdict: Mapped[Optional[str]] = mapped_column(sa.String(24))
-    result: Mapped[str] = mapped_column(sa.String(16))  # valid | tidak_valid
+    result: Mapped[str] = mapped_column(sa.String(16))  # NIK_CHECK_RESULTS
     remark: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     complaint: Mapped[Complaint] = relationship()
     validator: Mapped[Staff] = relationship(Staff)
+
+    __table_args__ = (
+        one_of("result", NIK_CHECK_RESULTS),
+        one_of("siak_verdict", Verdict),
+        # "Tidak valid" is always explained: the complainant reads the remark when tracking.
+        sa.CheckConstraint("result <> 'tidak_valid' OR remark IS NOT NULL", name="invalid_remark"),
+        {"extend_existing": True},
+    )
 
     @property
     def work_seconds(self) -> float:
@@ -199,15 +294,26 @@ class Routing(Model):
 
     __tablename__ = "routing"
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id"), index=True)
-    opd_id: Mapped[int] = mapped_column(sa.ForeignKey("opd.id"), index=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    opd_id: Mapped[int] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"), index=True)
     routed_at: Mapped[datetime] = mapped_column(sa.DateTime)
     deadline: Mapped[datetime] = mapped_column(sa.DateTime)
     ended_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
-    outcome: Mapped[Optional[str]] = mapped_column(sa.String(16))  # answered | returned | rerouted
+    outcome: Mapped[Optional[str]] = mapped_column(sa.String(16))  # ROUTING_OUTCOMES
     reason: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     opd: Mapped[Opd] = relationship(Opd)
+
+    __table_args__ = (
+        one_of("outcome", ROUTING_OUTCOMES),
+        # A hop ends with an outcome, and only an ended hop has one.
+        sa.CheckConstraint("(ended_at IS NULL AND outcome IS NULL) OR (ended_at IS NOT NULL AND outcome IS NOT NULL)",
+                           name="ended_outcome"),
+        # At most one open hop per complaint: the services close the open one before routing again.
+        sa.Index("ix_routing_open", "complaint_id", unique=True, sqlite_where=sa.text("ended_at IS NULL"),
+                 postgresql_where=sa.text("ended_at IS NULL")),
+        {"extend_existing": True},
+    )
 
 
 class Answer(Model):
@@ -216,9 +322,9 @@ class Answer(Model):
     __tablename__ = "answer"
     __versioned__: dict = {}
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id"), index=True)
-    opd_id: Mapped[int] = mapped_column(sa.ForeignKey("opd.id"))
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    opd_id: Mapped[int] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="RESTRICT"))
     text: Mapped[str] = mapped_column(sa.Text)
     public_text: Mapped[str] = mapped_column(sa.Text)  # personal data masked
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
@@ -235,8 +341,8 @@ class Attachment(Model):
 
     __tablename__ = "attachment"
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id"), index=True)
-    answer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("answer.id"), index=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    answer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("answer.id", ondelete="CASCADE"), index=True)
     original_name: Mapped[str] = mapped_column(sa.String(200))
     stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
     content_type: Mapped[str] = mapped_column(sa.String(64))
@@ -252,8 +358,8 @@ class InternalNote(Model):
 
     __tablename__ = "internal_note"
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id"), index=True)
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="RESTRICT"))
     text: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
@@ -280,7 +386,9 @@ class RegistryEntry(Model):
     nik_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     birth_date: Mapped[Optional[date]] = mapped_column(sa.Date)
-    status: Mapped[str] = mapped_column(sa.String(16), default="aktif")  # aktif | meninggal | tidak_aktif
+    status: Mapped[str] = mapped_column(sa.String(16), default="aktif")  # siak.REGISTRY_STATUSES
+
+    __table_args__ = (one_of("status", REGISTRY_STATUSES), {"extend_existing": True})
 
 
 class AuditLog(Model):
@@ -289,7 +397,7 @@ class AuditLog(Model):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
-    kind: Mapped[str] = mapped_column(sa.String(16), index=True)  # auth | request | action | pii | system
+    kind: Mapped[str] = mapped_column(sa.String(16), index=True)  # AUDIT_KINDS
     action: Mapped[str] = mapped_column(sa.String(48))
     user_id: Mapped[Optional[int]] = mapped_column(sa.Integer)  # no FK: survives user removal
     username: Mapped[Optional[str]] = mapped_column(sa.String(128))
@@ -314,6 +422,7 @@ class AuditLog(Model):
         sa.Index("ix_audit_log_role_at", "role", "at"),
         sa.Index("ix_audit_log_complaint_at", "complaint_id", "at"),
         sa.Index("ix_audit_log_target_at", "target", "at"),
+        one_of("kind", AUDIT_KINDS),
         {"extend_existing": True},
     )
 
@@ -340,23 +449,32 @@ class Outbox(Model):
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(sa.String(16))  # email | webhook
+    channel: Mapped[str] = mapped_column(sa.String(16))  # OUTBOX_CHANNELS
     recipient: Mapped[str] = mapped_column(sa.String(320))
     template: Mapped[str] = mapped_column(sa.String(48))
     locale: Mapped[str] = mapped_column(sa.String(8), default="id")
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
-    complaint_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("complaint.id"), index=True)
+    # A notice carries the complainant's contact: it goes with the complaint (retention deletes it too).
+    complaint_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"),
+                                                        index=True)
     # Unique per logical notice so a reminder or escalation is queued once, whoever asks twice.
     dedupe_key: Mapped[Optional[str]] = mapped_column(sa.String(160), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")  # pending | sent | dead
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")  # OUTBOX_STATUSES
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
 
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"), {"extend_existing": True})
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        one_of("status", OUTBOX_STATUSES),
+        one_of("channel", OUTBOX_CHANNELS),
+        # A sent notice says when (a resent one keeps the time of its last delivery while pending).
+        sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_at"),
+        {"extend_existing": True},
+    )
 
 
 # The OPD desk's queues (app/services/desk.py, migration 0004_opd): supervisors' cross-OPD queue by

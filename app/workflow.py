@@ -54,10 +54,22 @@ class Visibility(str, enum.Enum):
     RAHASIA = "rahasia"  # never public; only the complainant via ticket + PIN
 
 
+class Channel(str, enum.Enum):
+    """How a complaint reached the service."""
+
+    WEB = "web"  # the public form
+    API = "api"
+    OPEN311 = "open311"
+
+
 OPEN_STATES = frozenset({State.MENUNGGU_VERIFIKASI, State.DITERUSKAN, State.PERLU_DISPOSISI})
 CLOSED_STATES = frozenset({State.TIDAK_VALID, State.DIJAWAB, State.SELESAI})
 # States a validated complaint can be in; these are the ones the public may see.
 VALIDATED_STATES = frozenset({State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI})
+# States of a complaint the OPD has answered.
+ANSWERED_STATES = frozenset({State.DIJAWAB, State.SELESAI})
+# The database checks each complaint row against these sets (CHECKs in app/models.py): a new state goes
+# into every set it belongs to, and the migration that adds it replaces those CHECKs.
 
 
 class Action(str, enum.Enum):
@@ -68,6 +80,7 @@ class Action(str, enum.Enum):
     RETURN = "return"  # bukan wewenang
     REROUTE = "reroute"
     CLOSE = "close"
+    CLAIM = "claim"  # timeline only: a validator opened the complaint for checking (no transition)
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,33 @@ def run_migrations_online():
     conf_args.setdefault("render_as_batch", True)  # SQLite needs batch mode to alter tables
     connectable = get_engine()
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # The app turns SQLite's foreign keys on for every connection (app/extensions.py). Batch mode
+            # recreates a table (copy, drop, rename): with them on, dropping a parent table would delete
+            # or refuse its children. The pragma only takes effect outside a transaction.
+            enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                _check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:  # the connection goes back to the pool as it came
+                connection.rollback()
+                connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+                connection.commit()
+
+
+def _check_sqlite_foreign_keys(connection):
+    """What PostgreSQL checks while migrating, SQLite checks here: every reference still resolves."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        sample = ", ".join(f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _ in broken[:10])
+        raise RuntimeError(f"{len(broken)} row(s) refer to missing rows after the migration: {sample}")
 
 
 if context.is_offline_mode():

@@ -85,6 +85,21 @@ def complaint_row(n: int, opd_id: int, state, **values) -> dict:
                nik_structural_ok=True, submitted_at=now, validation_deadline=now, validation_overdue=False,
                answer_overdue=False, version=1)
     row.update(values)
+    # The times the invariants (app/models.py, migration 0010) require of a row in `state`, where not given.
+    from datetime import timedelta
+
+    from app.workflow import State
+
+    state = State(state)
+    if state is not State.MENUNGGU_VERIFIKASI:
+        row.setdefault("validated_at", min(v for v in (row.get("routed_at"), row.get("published_at"), now) if v))
+    if state in (State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI):
+        row.setdefault("routed_at", row["validated_at"])
+        row.setdefault("answer_deadline", row["routed_at"] + timedelta(days=7))
+    if state in (State.DIJAWAB, State.SELESAI):
+        row.setdefault("answered_at", row["routed_at"])
+    if state in (State.TIDAK_VALID, State.DIJAWAB, State.SELESAI):
+        row.setdefault("closed_at", row.get("answered_at") or row["validated_at"])
     return row
 
 

@@ -239,7 +239,7 @@ def claim(complaint_id: int, actor: Actor) -> Complaint:
             complaint.claimed_by_id = actor.user_id
             complaint.claimed_at = now
             db.session.add(StatusEvent(
-                complaint=complaint, from_state=complaint.state, to_state=complaint.state, action="claim",
+                complaint=complaint, from_state=complaint.state, to_state=complaint.state, action=Action.CLAIM.value,
                 actor_id=actor.user_id, actor_role=Role.VALIDATOR.value, opd_id=complaint.opd_id, at=now,
                 note="NIK sedang diperiksa oleh validator.", public=True))
         complaint.claim_expires_at = now + timedelta(minutes=setting("CLAIM_MINUTES"))

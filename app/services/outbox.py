@@ -19,14 +19,14 @@ from flask import current_app
 
 from .. import audit, notify
 from ..extensions import db
-from ..models import Outbox
+from ..models import OUTBOX_STATUSES, Outbox
 from ..timeutil import utcnow
 from ..workflow import Role
 from . import cursor
 from .common import Actor, Forbidden, Invalid, NotFound, unit_of_work
 
 LEASE = timedelta(minutes=5)
-STATUSES = ("pending", "sent", "dead")
+STATUSES = OUTBOX_STATUSES  # the database refuses any other (ck_outbox_status)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ def _seed(submission, actor) -> list[int]:
     ids = []
     offsets = (timedelta(hours=-30), timedelta(0), timedelta(minutes=1))
     for n, (kind, v_off, a_off) in enumerate(itertools.product(
-            ("waiting", "invalid", "routed", "returned", "answered"), offsets, offsets + (None,))):
+            ("waiting", "invalid", "routed", "returned", "answered"), offsets, offsets)):
         c = services.submit(submission(title=f"Uji tenggat {n}")).complaint
         if kind != "waiting":
             services.decide_nik(c.id, validator, valid=kind != "invalid", remark="Uji" if kind == "invalid" else None)
@@ -37,8 +37,8 @@ def _seed(submission, actor) -> list[int]:
             # decided 2 hours before or after its deadline, alternating
             values["validated_at"] = values["validation_deadline"] + timedelta(hours=2 if n % 2 else -2)
         if row.routed_at is not None:
-            values["answer_deadline"] = None if a_off is None else NOW + a_off
-            if row.answered_at is not None and a_off is not None:
+            values["answer_deadline"] = NOW + a_off
+            if row.answered_at is not None:
                 values["answered_at"] = NOW + a_off + timedelta(hours=1 if n % 3 else -1)
         db.session.execute(sa.update(Complaint).where(Complaint.id == c.id).values(**values)
                            .execution_options(synchronize_session=False))

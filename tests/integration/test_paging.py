@@ -282,7 +282,8 @@ def test_outbox_walks_each_status_to_the_end(app, monkeypatch):
     statuses = ("pending", "sent", "dead")
     specs = [dict(channel="email", recipient=f"warga{i}@contoh.id", template="received", locale="id",
                   subject=f"Notifikasi {i}", body="Isi.", status=statuses[i % 3], attempts=0,
-                  next_attempt_at=utcnow(), created_at=utcnow()) for i in range(130)]
+                  next_attempt_at=utcnow(), created_at=utcnow(),
+                  sent_at=utcnow() if statuses[i % 3] == "sent" else None) for i in range(130)]
     ids = insert_rows(Outbox, specs)
     client = login(app, "admin", PASSWORD)
     seen, urls = walk_html(client, "/staf/kotak-keluar/", _ints(OUTBOX_IDS))
@@ -377,7 +378,8 @@ def test_a_bad_staff_cursor_shows_the_first_page(app, username, path, pattern):
         complaint_row(4, roads, State.PERLU_DISPOSISI, answer_deadline=now, routed_at=now)])
     insert_rows(AuditLog, [dict(at=now - timedelta(days=1), kind="pii", action="nik.view")])
     insert_rows(Outbox, [dict(channel="email", recipient="a@contoh.id", template="t", locale="id", subject="s",
-                              body="b", status="sent", attempts=1, next_attempt_at=now, created_at=now)])
+                              body="b", status="sent", attempts=1, next_attempt_at=now, created_at=now,
+                              sent_at=now)])
     client = login(app, username, PASSWORD)
     first = pattern.findall(client.get(path).get_data(as_text=True))
     assert first
@@ -434,7 +436,7 @@ def test_old_id_cursors_of_the_history_log_and_outbox_become_cursors(app, histor
     assert _location(gone) == ("/riwayat/", {"jenis": "auth"})
     ids = insert_rows(Outbox, [dict(channel="email", recipient="a@contoh.id", template="t", locale="id",
                                     subject=f"s{i}", body="b", status="sent", attempts=1, next_attempt_at=utcnow(),
-                                    created_at=utcnow()) for i in range(5)])
+                                    created_at=utcnow(), sent_at=utcnow()) for i in range(5)])
     admin = login(app, "admin", PASSWORD)
     moved = admin.get(f"/staf/kotak-keluar/?status=sent&sebelum={ids[3]}")
     assert moved.status_code == 308

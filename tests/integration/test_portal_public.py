@@ -110,8 +110,14 @@ def test_list_shows_only_validated_non_rahasia_complaints(client, submission, pu
 
 
 def test_a_published_flag_alone_never_publishes_a_rahasia_complaint(client, published):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.extensions import db
+
     secret = published(visibility="rahasia")
-    _set(secret.id, published_at=datetime(2026, 1, 1))  # a slip elsewhere in the system
+    with pytest.raises(IntegrityError, match="ck_complaint_rahasia_unpublished"):
+        _set(secret.id, published_at=datetime(2026, 1, 1))  # a slip elsewhere: the database refuses it
+    db.session.rollback()
     assert secret.ticket not in _tickets(client.get("/pengaduan/"))
     assert client.get(f"/pengaduan/{secret.ticket}").status_code == 404
 

@@ -234,7 +234,8 @@ def test_two_deliverers_never_take_the_same_row(app, monkeypatch, httpserver):
 def test_outbox_screen_filters_by_status_and_resend_is_a_post(client, auth):
     sent = queue_notice("a@contoh.id")
     dead = queue_notice("b@contoh.id")
-    db.session.get(Outbox, sent).status = "sent"
+    delivered = db.session.get(Outbox, sent)
+    delivered.status, delivered.sent_at = "sent", datetime(2026, 3, 2, 1, 0)  # a sent notice has its time
     failed = db.session.get(Outbox, dead)
     failed.status, failed.attempts, failed.last_error = "dead", 6, "SMTPDataError: 550 mailbox unavailable"
     db.session.commit()
