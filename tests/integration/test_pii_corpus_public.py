@@ -93,7 +93,8 @@ def test_no_corpus_writing_reaches_a_public_page_and_every_nik_is_sealed_at_rest
             if redact.LABELS[row.label_kind] not in page:
                 leaks.append((row.line, "no label on the page", row.text))
             for value in row.expected:
-                places = (("page", page, page_digits, page_folded), ("list", listing, listing_digits, listing_folded))
+                places = (("page", page, page_digits, page_folded),
+                          ("list", listing, listing_digits, listing_folded))
                 where = [name for name, raw, digits, folded in places
                          if value in raw or (_digits(value) in digits if row.kind != "email"
                                              else _local_part(value) in folded)]

@@ -43,7 +43,8 @@ def test_marker_characters_a_citizen_types_become_ordinary_brackets():
     from app.crypto import neutralise_markers
 
     assert neutralise_markers(f"lihat {FORGED} ya") == "lihat [NIK:gAAAAABmZm9yZ2VkLXRva2Vu] ya"
-    assert neutralise_markers("\u27e6\u27e7 tanpa \u301a\u301b") == "[] tanpa \u301a\u301b"  # look-alikes are not markers
+    # Look-alikes such as U+301A are not markers: SEALED_NIK matches only U+27E6/U+27E7.
+    assert neutralise_markers("\u27e6\u27e7 tanpa \u301a\u301b") == "[] tanpa \u301a\u301b"
 
 
 def test_no_other_character_becomes_a_marker_under_nfkc():

@@ -127,7 +127,8 @@ def test_formatting_variants_are_accepted(raw: str) -> None:
     assert nik.normalize(raw) == "3508011203900001"
 
 
-@pytest.mark.parametrize("raw", ["3508O11203900001", "3508,0112,0390,0001", "3508*0112*0390*0001", "NIK 3508011203900001"])
+@pytest.mark.parametrize("raw", ["3508O11203900001", "3508,0112,0390,0001", "3508*0112*0390*0001",
+                                 "NIK 3508011203900001"])
 def test_other_characters_are_kept_and_fail(raw: str) -> None:
     result = nik.check(raw, today=TODAY)
     assert result.valid is False
