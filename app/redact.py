@@ -21,8 +21,10 @@ chain of joined groups is a candidate:
   number (nik.plausible: province code, month, day with +40 for women), or laid out 4-4-4-4 like on the card
   when the number stands alone (it is the whole chain) and is not four years;
 - "phone": starting 0[2-9] (a group of 3+ digits), 62 (bare only for mobiles "628…", "62 812…"), +62, with
-  parentheses or "(0)"; 8-13 digits after the prefix; every later group of 3+ digits (2+ when tightly
-  joined), so "0812 3456 7890 12 orang" keeps "12 orang"; wa.me links hold such a number;
+  parentheses or "(0)"; 8-13 digits after the prefix; or a mobile without its 0 ("812 3456 7890", 9-12
+  digits) right after a phone word (HP, WA, telp, hubungi, …). Later groups have 3+ digits, or 2 when tightly
+  joined or while the number has fewer than 11 digits ("0812 3398 44 10", "(0334) 88 23 45"), so "0812 3456
+  7890 12 orang" keeps "12 orang"; wa.me links hold such a number;
 - "email": local@domain.tld; and, with a known top-level domain or a webmail provider, the obfuscations
   "nama @ gmail.com", "nama [at] gmail [dot] com", "nama(at)gmail(dot)com", "nama {at} …", "nama at gmail
   dot com", "titik" for "dot"; "nama@gmail" without a domain for the big webmail providers.
@@ -42,7 +44,7 @@ about an officer may need it.
 Intentionally NOT caught (documented so nobody assumes otherwise):
 - numbers spelled out ("nol delapan satu dua…"), written digit by digit ("0 8 1 2 …", more than 7 groups for
   a NIK or 1-digit phone groups), with commas ("3508,0112,…"), split by words ("3508 lalu 0112"), or across a
-  blank line;
+  blank line; letters typed for digits ("35O8…" with the letter O);
 - a NIK whose date part is written as a date inside spaces ("3508 01 12-03-90 0001": "12-03-90" reads as a
   date), a multi-group 16-digit number that is neither plausible nor 4-4-4-4 (a mistyped NIK), numbers of
   15 or 17 digits (a NIK with a digit missing or added), bank account, BPJS, NPWP and card numbers unless they
@@ -50,15 +52,16 @@ Intentionally NOT caught (documented so nobody assumes otherwise):
 - e-mail written with other words ("budi pada gmail"), a comma for the dot, spaces around a plain dot
   ("gmail . com"), an obfuscated address with an unknown top-level domain, non-ASCII letters in the address;
   social-media handles ("@budi");
-- phone numbers without a leading 0 / 62 / +62 ("812 3456 7890"), short numbers (< 8 digits after the
-  prefix), foreign numbers;
+- phone numbers without a leading 0 / 62 / +62 unless a phone word stands right before ("nomor 812 3456
+  7890"), short numbers (< 8 digits after the prefix), foreign numbers, letters for digits ("O812…");
 - names, addresses, birth dates: these need human judgement (the validator/moderator does that);
 - any 16-digit number written in one group is reported as "nik", even a bank card: that is personal too.
 
 Known false positives (masked although not personal; rare in complaints, the validator can edit the public
 version): English "at" before a known domain ("meet at gmail.com"), a handle with dots after a spaced "@"
 that ends in a known top-level domain ("ke @pemkab.lumajang.go.id"), a list of numbers that adds up to 16
-digits in a plausible NIK layout, or a lone 4-4-4-4 number that is not a NIK.
+digits in a plausible NIK layout, a lone 4-4-4-4 number that is not a NIK, a 2-digit count right after a
+10-digit landline ("0334 881234 12 orang").
 """
 
 from __future__ import annotations
@@ -110,6 +113,10 @@ _NOT_AN_ID_RE = re.compile(
 _CURRENCY_RE = re.compile(r"(?:^|(?<=[^A-Za-z]))(?:rp|idr)\.?[ \t]{0,2}$", re.IGNORECASE)
 _PHONE_MIN, _PHONE_MAX = 8, 13  # digits after the 0 / 62 / +62 prefix
 _PHONE_LEAD, _MOBILE_LEAD = frozenset("23456789"), frozenset("8")
+_MOBILE_BARE_MIN, _MOBILE_BARE_MAX = 9, 12  # "812 3456 7890" without 0 / 62, only right after a phone word
+_PHONE_WORD_RE = re.compile(
+    r"\b(?:hp|no\.?\s?hp|wa|whatsapp|telp|telpon|telepon|tlp|ponsel|handphone|kontak|hubungi)\b[\s:.\-/=]{0,4}$",
+    re.IGNORECASE)
 _NIK_MAX_GROUPS = 7
 _YEAR_RE = re.compile(r"(?:19|20)[0-9]{2}")
 
@@ -210,8 +217,7 @@ class _Numbers:
     def _look(self, first: int, stop: int, kinds: list[int], cum: list[int]) -> None:
         text, starts, ends, digits, out = self.text, self.starts, self.ends, self.digits, self.out
         at = {cum[i]: i for i in range(first, stop + 1)}  # digit count -> group index (counts only grow)
-        # Groups a phone number cannot continue with: fewer than 3 digits (2 when tightly joined), so
-        # "0812 3456 7890 12 orang" keeps "12 orang".
+        # Groups a phone number may not continue with (see _phones): 1 digit, or 2 digits after a space.
         short = [i for i in range(first, stop)
                  if len(digits[i]) < 3 and not (len(digits[i]) == 2 and kinds[i] == _TIGHT)]
         for k in range(first, stop):
@@ -224,7 +230,7 @@ class _Numbers:
                 if maybe and _nik_layout(digits[k:j], alone):
                     out.append((ends[j - 1], starts[k], _NIK))
             lead = digits[k]
-            if lead[:1] == "0" and len(lead) >= 3 or lead[:2] == "62":
+            if len(lead) >= 3 and lead[0] in "08" or lead[:2] == "62":
                 self._phones(k, stop, cum, short)
 
     def _phones(self, k: int, stop: int, cum: list[int], short: list[int]) -> None:
@@ -236,20 +242,27 @@ class _Numbers:
             prefix = 3 if head[2:3] == "0" else 2  # "+62 0812…", "+62 (0) 812…": a common mistake
             if head[prefix:prefix + 1] not in (_PHONE_LEAD if plus else _MOBILE_LEAD):  # bare 62: mobiles only
                 return
-        elif not plus and head[1:2] in _PHONE_LEAD:  # mobile 08…, landline 0334… (head starts with 0)
-            prefix = 1
+            low, high = prefix + _PHONE_MIN, prefix + _PHONE_MAX
+        elif not plus and head[:1] == "0" and head[1:2] in _PHONE_LEAD:  # mobile 08…, landline 0334…
+            low, high = 1 + _PHONE_MIN, 1 + _PHONE_MAX
+        elif not plus and head[:1] == "8" and _PHONE_WORD_RE.search(text, max(0, starts[k] - 20), starts[k]):
+            low, high = _MOBILE_BARE_MIN, _MOBILE_BARE_MAX  # "WA 812-3456-7890": the 0 left out
         else:
             return
         start = starts[k] - plus
         if text[start - 1:start] == "(" and text[ends[k]:ends[k] + 1] == ")":
             start -= 1  # "(0334) 881234", "(+62) 812…"
-        # The number may run up to the next short group; right after a bare "62" anything goes.
+        # The number runs up to the first group it may not continue with: one of 1 digit, or of 2 digits after
+        # a space once it has 11 digits ("0812 3398 44 10" and "(0334) 88 23 45" are numbers, but "0812 3456
+        # 7890 12 orang" keeps "12 orang"); right after a bare "62" anything goes ("+62 (0) 812…").
         b = bisect_left(short, k + 2 if lead == "62" else k + 1)
+        while b < len(short) and len(digits[short[b]]) == 2 and cum[short[b]] - cum[k] < 11:
+            b += 1
         barrier = short[b] if b < len(short) else stop
-        # Ends j with 8-13 digits after the prefix: cum[j + 1] - cum[k] - prefix in that range.
-        low = bisect_left(cum, cum[k] + prefix + _PHONE_MIN, k + 1, barrier + 1)
-        high = bisect_right(cum, cum[k] + prefix + _PHONE_MAX, k + 1, barrier + 1)
-        for j in range(low - 1, high - 1):
+        # Ends j whose digit count cum[j + 1] - cum[k] is in [low, high].
+        first_end = bisect_left(cum, cum[k] + low, k + 1, barrier + 1)
+        last_end = bisect_right(cum, cum[k] + high, k + 1, barrier + 1)
+        for j in range(first_end - 1, last_end - 1):
             self.out.append((ends[j], start, _PHONE))
 
 
