@@ -33,8 +33,12 @@ GROUP = 8  # writings per complaint; a blank line between them ends any number a
 
 
 def _submit_and_publish(client, complaint_form, actor):
-    """Every row, GROUP rows per complaint: all in the text, the one-line ones in the title as far as they fit
-    (200 characters). Returns [(rows, complaint id, ticket, text as typed, rows in the title)]."""
+    """Every row, GROUP rows per complaint: all in the text, the one-line ones in the title as far as they fit.
+    Returns [(rows, complaint id, ticket, text as typed, rows in the title)].
+
+    "Fit" means the masked public title too stays within the 200-character column: labels are longer than
+    what they replace, and an overlong public title is not what this test is about (reported separately)."""
+    from app import redact
     from app.extensions import db
     from app.models import Complaint
     from app.services import decide_nik
@@ -44,13 +48,14 @@ def _submit_and_publish(client, complaint_form, actor):
         rows = ROWS[first:first + GROUP]
         title, in_title = f"Korpus {rows[0].line}", []
         for row in rows:
-            if "\n" not in row.text and "\r" not in row.text and len(title) + 3 + len(row.text) <= 200:
-                title += f" ; {row.text}"
+            longer = f"{title} ; {row.text}"
+            if "\n" not in row.text and "\r" not in row.text and max(len(longer), len(redact.mask(longer))) <= 200:
+                title = longer
                 in_title.append(row)
         text = "\n\n".join([f"Laporan warga (baris {rows[0].line}-{rows[-1].line})."]
                              + [row.text for row in rows] + ["Mohon ditindaklanjuti."])
         response = client.post("/pengaduan/baru", data=complaint_form(title=title, text=text))
-        assert response.status_code == 303, (rows[0], text_of(response)[:300])
+        assert response.status_code == 303, (rows[0], title, text_of(response)[:300])
         complaint = db.session.scalar(sa.select(Complaint).order_by(Complaint.id.desc()).limit(1))
         assert complaint.public_title.startswith(f"Korpus {rows[0].line}")
         decide_nik(complaint.id, actor("validator"), valid=True)
