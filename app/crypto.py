@@ -2,6 +2,11 @@
 
 Pure: keys are passed in. Old keys keep decrypting (MultiFernet) until `flask nik rotate-key` has
 re-encrypted every row with the new one.
+
+NIKs typed inside free text are sealed: replaced by "⟦NIK:<Fernet token>⟧" (U+27E6, U+27E7). Those two
+characters are markers only when this module wrote them: `neutralise_markers` turns a citizen's own into
+ordinary brackets before anything is sealed, and a token that does not decrypt (forged, or sealed with a key
+no longer configured) reads back as the label "[NIK disembunyikan]", never as an error.
 """
 
 from __future__ import annotations
@@ -18,6 +23,11 @@ from .nik import normalize
 
 # A NIK typed inside free text is stored as this sealed token, so the raw database never holds it in clear.
 SEALED_NIK = re.compile(r"\u27e6NIK:([A-Za-z0-9_\-=]+)\u27e7")
+# The marker characters and what replaces them in text that did not come from seal_niks. No other character
+# becomes U+27E6/U+27E7 under NFKC (checked over all of Unicode in tests/unit/test_crypto.py), and the
+# pattern above matches only these exact characters, so look-alikes such as U+301A "〚" cannot forge a token.
+_MARKERS = {0x27E6: "[", 0x27E7: "]"}
+SEALED_LABEL = redact.LABELS["nik"]
 
 PIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 
@@ -56,22 +66,39 @@ class NikCipher:
         return False
 
     def seal_niks(self, text: str) -> str:
-        """Replace every NIK-like number in `text` by an encrypted token (the rest stays as typed)."""
-        for span in reversed([s for s in redact.find(text) if s.kind == "nik"]):
+        """Replace every NIK (or KK number) in `text` by an encrypted token, however it was written (the
+        detector in app/redact.py), also one inside an e-mail address; the rest stays as typed, except that
+        marker characters the citizen typed become ordinary brackets (`neutralise_markers`)."""
+        text = neutralise_markers(text)
+        for span in reversed(redact.find(text, kinds={"nik"})):
             # The span is sealed as typed (separators included) so the original reads back exactly.
             token = self._fernet.encrypt(text[span.start:span.end].encode()).decode("ascii")
             text = f"{text[:span.start]}\u27e6NIK:{token}\u27e7{text[span.end:]}"
         return text
 
     def unseal_niks(self, text: str) -> str:
-        """The text as the complainant typed it (NIKs in clear): for the validator and the complainant."""
-        return SEALED_NIK.sub(lambda m: self.decrypt(m.group(1)), text)
+        """The text as the complainant typed it (NIKs in clear): for the validator and the complainant.
+
+        A token no configured key opens (forged by a citizen before markers were neutralised, or sealed with a
+        retired key) is shown as the label: the page still opens."""
+        def one(m: re.Match) -> str:
+            try:
+                return self.decrypt(m.group(1))
+            except (ValueError, UnicodeError):
+                return SEALED_LABEL
+        return SEALED_NIK.sub(one, text)
 
     def rotate_sealed(self, text: str) -> str:
-        """Sealed NIKs re-encrypted with the primary key (tokens already on it are left alone)."""
-        def one(m):
+        """Sealed NIKs re-encrypted with the primary key (tokens already on it, and tokens no key opens, are
+        left alone: one bad token must not keep the others on the old key)."""
+        def one(m: re.Match) -> str:
             token = m.group(1)
-            return f"\u27e6NIK:{self.rotate(token)}\u27e7" if self.needs_rotation(token) else m.group(0)
+            if not self.needs_rotation(token):
+                return m.group(0)
+            try:
+                return f"\u27e6NIK:{self.rotate(token)}\u27e7"
+            except ValueError:
+                return m.group(0)
         return SEALED_NIK.sub(one, text)
 
     def digest(self, nik: str) -> str:
@@ -86,6 +113,16 @@ def normalize_pin(pin: str) -> str:
     return "".join(ch for ch in pin.upper() if ch.isalnum())
 
 
-def drop_sealed(text: str, label: str = "[NIK disembunyikan]") -> str:
-    """Sealed NIKs replaced by a label: for staff other than the validator, and after retention."""
+def neutralise_markers(text: str) -> str:
+    """`text` with the seal marker characters U+27E6 "⟦" and U+27E7 "⟧" replaced by "[" and "]".
+
+    Called on everything a citizen types before it is stored (seal_niks, and the input boundary), so that
+    only seal_niks ever writes a marker: typed markers would otherwise look like a sealed token that cannot
+    be decrypted. Same length as the input, so positions found in it hold for the original too."""
+    return text.translate(_MARKERS)
+
+
+def drop_sealed(text: str, label: str = SEALED_LABEL) -> str:
+    """Sealed NIKs replaced by a label: for staff other than the validator, and after retention. Never
+    decrypts, so it cannot fail on a forged or unreadable token."""
     return SEALED_NIK.sub(label, text)

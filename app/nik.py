@@ -16,7 +16,9 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["Reason", "NikResult", "normalize", "check", "mask", "region_name", "PROVINCE_CODES"]
+from .textfold import strip_separators
+
+__all__ = ["Reason", "NikResult", "normalize", "check", "mask", "region_name", "PROVINCE_CODES", "plausible"]
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 _CURRENT_CSV = _DATA_DIR / "wilayah-kemendagri-2025.csv"
@@ -35,10 +37,10 @@ PROVINCE_CODES: frozenset[str] = frozenset(
     + [str(c) for c in range(91, 97)]
 )
 
-# Rule 1 strips spaces, dots and dashes. Any Unicode whitespace and the common Unicode dashes count,
-# because citizens paste from WhatsApp / word processors that insert NBSP or en dashes.
-_SEPARATORS = re.compile(r"[\s.\-\u2010\u2011\u2012\u2013\u2014\u2212]")
-# ASCII digits only: str.isdigit() would accept e.g. Arabic-Indic or superscript digits.
+# Rule 1 strips the separators. What counts as one (any whitespace, dots, every Unicode dash, slashes,
+# underscores, parentheses) and how full-width or other non-ASCII digits become 0-9 is defined once in
+# app/textfold.py, shared with the masker (app/redact.py): a NIK the form accepts is one the masker finds.
+# After folding only ASCII digits remain; anything else left over (a letter, a comma) fails the digit check.
 _SIXTEEN_DIGITS = re.compile(r"[0-9]{16}")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -116,7 +118,7 @@ def _old_regions() -> dict[str, str]:
 
 def _dotted(code: str) -> str | None:
     """"3508" / "35.08" / "35 08" -> "35.08"; None when it is not 2, 4 or 6 digits."""
-    digits = _SEPARATORS.sub("", code)
+    digits = strip_separators(code)
     if len(digits) not in (2, 4, 6) or not _DIGITS.fullmatch(digits):
         return None
     return ".".join(digits[i : i + 2] for i in range(0, len(digits), 2))
@@ -143,8 +145,22 @@ def _lookup(code: str) -> tuple[str | None, bool]:
 
 
 def normalize(raw: str) -> str:
-    """Remove spaces, dots and dashes; everything else is kept so that it fails the digit check."""
-    return _SEPARATORS.sub("", raw or "")
+    """Fold look-alike characters and remove the separators (app/textfold.py); everything else is kept so
+    that it fails the digit check."""
+    return strip_separators(raw or "")
+
+
+def plausible(digits: str) -> bool:
+    """Could these 16 ASCII digits be a NIK, or a KK (Kartu Keluarga) number, which has the same layout with
+    the date of issue in place of the birth date? Rules 2, 3, 5, 6 and 8 only: no region lists, no calendar.
+
+    The masker uses it to tell a NIK written in several groups from other numbers that happen to add up to
+    16 digits (years, coordinates, scores)."""
+    if len(digits) != 16 or not digits.isascii() or not digits.isdigit():
+        return False
+    dd, mm = int(digits[6:8]), int(digits[8:10])
+    return (digits[:2] in PROVINCE_CODES and digits[2:4] not in ("00", "70") and digits[4:6] != "00"
+            and (1 <= dd <= 31 or 41 <= dd <= 71) and 1 <= mm <= 12 and digits[12:] != "0000")
 
 
 def mask(nik: str) -> str:
@@ -163,7 +179,7 @@ def mask(nik: str) -> str:
 def _normalize_prefixes(prefixes: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for p in prefixes:
-        digits = _SEPARATORS.sub("", p)
+        digits = strip_separators(p)
         if len(digits) not in (2, 4, 6) or not _DIGITS.fullmatch(digits):
             # A configuration mistake, not a citizen's typo: fail loudly.
             raise ValueError(f"allowed NIK prefix must be 2, 4 or 6 digits (e.g. '35.08'): {p!r}")

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Sequence
 
 import sqlalchemy as sa
 
-from .. import audit, redact
+from .. import audit, redact, textfold
 from ..crypto import drop_sealed
 from ..nik import mask as mask_nik
 from ..timeutil import utcnow
@@ -175,8 +174,9 @@ NOTICE = _PUBLIC_ANONYMOUS
 
 
 def name_parts(name: str | None) -> list[str]:
-    """The full name and each part of 3+ letters, longest first (what an anonim rendering hides)."""
-    name = unicodedata.normalize("NFKC", name or "").strip()
+    """The full name and each part of 3+ letters, folded as the detector reads text, longest first (what an
+    anonim rendering hides)."""
+    name = " ".join(textfold.fold(name or "").text.split())
     if not name:
         return []
     parts = {name, *(p for p in re.split(r"[\s.,'’\-]+", name) if len(p) >= 3)}
@@ -184,18 +184,23 @@ def name_parts(name: str | None) -> list[str]:
 
 
 def mask_name(text: str | None, name: str | None) -> str:
-    """`text` with the complainant's name and each part of it replaced by NAME_LABEL: whole words, any
-    case, on the NFKC form of the text (full-width letters too). Over-masking a word beats naming a person."""
+    """`text` with the complainant's name and each part of it replaced by NAME_LABEL: whole words, any case,
+    also when written with full-width letters, odd spaces or zero-width characters in between (matched on the
+    folded text, replaced in the original, which otherwise stays as typed). Over-masking a word beats naming
+    a person."""
     text = text or ""
     parts = name_parts(name)
     if not parts or not text:
         return text
-    normalised = unicodedata.normalize("NFKC", text)
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in parts) + r")(?!\w)", re.IGNORECASE)
-    if normalised == text:
-        return pattern.sub(NAME_LABEL, text)
-    # NFKC may change lengths: mask on the normalised text, which then is what we keep.
-    return pattern.sub(NAME_LABEL, normalised)
+    folded = textfold.fold(text)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p).replace("\\ ", r"\s+") for p in parts)
+                         + r")(?!\w)", re.IGNORECASE)
+    out, pos = [], 0
+    for m in pattern.finditer(folded.text):
+        start, end = folded.span(m.start(), m.end())
+        out += [text[pos:start], NAME_LABEL]
+        pos = end
+    return "".join(out) + text[pos:]
 
 
 def public_rendering(text: str | None, *, name: str | None, visibility: Visibility) -> str | None:

@@ -110,3 +110,16 @@ def test_an_answer_that_names_the_anonim_complainant_is_published_without_the_na
     page = text_of(client.get(f"/pengaduan/{anonim.ticket}"))
     assert "antrean kami tambah petugas" in page
     _no_name(page, "the published answer")
+
+
+@pytest.mark.parametrize("written", [
+    "SUMIATI", "sumiati", "Ｓｕｍｉａｔｉ", "Sumi\u200bati", "Sumiati\u00a0Wiryodiharjo", "sumiati   wiryodiharjo",
+    "wiryodiharjo",
+])
+def test_the_name_is_found_however_it_is_written_and_the_rest_stays_as_typed(written):
+    from app.services.disclosure import NAME_LABEL, mask_name
+
+    text = f"Tgl １２－０３－２０２６, saya {written}, RT 03."
+    masked = mask_name(text, NAME)
+    assert masked == f"Tgl １２－０３－２０２６, saya {NAME_LABEL}, RT 03."
+    assert mask_name("Sumiatik dan Wiryo tetangga saya.", NAME) == "Sumiatik dan Wiryo tetangga saya."  # whole words

@@ -4,6 +4,7 @@ rotation, history-log rows for personal-data views, retention."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from datetime import timedelta
 
@@ -11,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from tests.conftest import VALID_NIK
+from tests.conftest import VALID_NIK, text_of
+from tests.pii_corpus import NIK_ROWS
 
 # Structurally valid Lumajang NIKs used by no other test, so their digits can only come from here.
 NIKS = ["3508016706920417", "3508046112880583"]
@@ -54,6 +56,82 @@ def test_the_raw_database_never_contains_a_nik(app, submission, actor):
     for nik in NIKS:
         assert nik.encode() not in raw
         assert nik.encode("utf-16-le") not in raw
+
+
+def _digits_in(raw: bytes) -> str:
+    """Every digit in the raw bytes, read as UTF-8 and as UTF-16, full-width and other digits as 0-9."""
+    from app.textfold import fold
+
+    return "".join(re.sub(r"[^0-9]", "", fold(raw.decode(encoding, errors="ignore")).text)
+                   for encoding in ("utf-8", "utf-16-le"))
+
+
+def test_the_raw_database_holds_no_nik_digits_however_the_nik_was_written(app, submission):
+    """Issue 11: every NIK/KK writing of the corpus (tests/data/pii_corpus.tsv), typed in a complaint's text
+    and title, is absent from the database file or dump, compared digits only."""
+    from app.nik import normalize
+    from app.services import submit
+
+    tickets = []
+    for row in NIK_ROWS:
+        title = f"Korpus {row.line}: {row.text}" if "\n" not in row.text and "\r" not in row.text else "Korpus"
+        text = f"Data saya ({row.line}):\n{row.text}\nTerima kasih."
+        tickets.append(submit(submission(title=title[:200], text=text)).complaint.ticket)
+    raw = _raw_database_bytes(app)
+    for ticket in tickets:
+        assert ticket.encode() in raw, "the dump must hold the complaints, or this test proves nothing"
+    digits = _digits_in(raw)
+    leaked = sorted({normalize(value) for row in NIK_ROWS for value in row.expected if normalize(value) in digits})
+    assert leaked == []
+
+
+# --------------------------------------------------------------------------- forged seal markers (issue 11)
+
+FORGED = "\u27e6NIK:gAAAAABmZm9yZ2VkLXRva2Vu\u27e7"
+
+
+def _track(client, ticket: str, pin: str) -> str:
+    assert client.post("/lacak", data={"ticket": ticket, "pin": pin}).status_code == 303
+    page = client.get("/lacak/hasil")
+    assert page.status_code == 200
+    return text_of(page)
+
+
+def test_markers_typed_into_the_form_are_stored_as_brackets(client, complaint_form):
+    from app.crypto import SEALED_NIK
+    from app.extensions import db
+    from app.models import Complaint
+
+    typed = f"Saya menulis {FORGED} dan NIK saya 3508 0112 0390 0001."
+    assert client.post("/pengaduan/baru", data=complaint_form(text=typed)).status_code == 303
+    complaint = db.session.scalar(sa.select(Complaint).order_by(Complaint.id.desc()).limit(1))
+    assert len(SEALED_NIK.findall(complaint.text)) == 1  # the real NIK only
+    assert "[NIK:gAAAAABmZm9yZ2VkLXRva2Vu]" in complaint.text and "3508 0112" not in complaint.text
+
+
+def test_a_complaint_already_holding_forged_markers_opens_on_the_validator_desk_and_the_tracking_page(
+        app, client, auth, submission, fresh_g):
+    """Stored before markers were neutralised: the desk and the tracking page show a label, not a 500."""
+    from app.extensions import db
+    from app.models import Complaint
+    from app.services import submit
+
+    done = submit(submission(text="Keluhan dengan NIK 3508 0112 0390 0001 di dalamnya."))
+    complaint_id = done.complaint.id
+    sealed = done.complaint.text
+    db.session.execute(sa.update(Complaint).where(Complaint.id == complaint_id)
+                       .values(text=f"{sealed} Lalu {FORGED} yang diketik warga."))
+    db.session.commit()
+
+    tracked = _track(client, done.complaint.ticket, done.pin)
+    assert "NIK 3508 0112 0390 0001 di dalamnya." in tracked  # the complainant's own text, as typed
+    assert "Lalu [NIK disembunyikan] yang diketik warga." in tracked
+
+    auth.login("validator")
+    desk = client.get(f"/staf/validasi/{complaint_id}")
+    assert desk.status_code == 200
+    desk_text = text_of(desk)
+    assert "3508 0112 0390 0001" in desk_text and "[NIK disembunyikan]" in desk_text
 
 
 # --------------------------------------------------------------------------- key rotation
