@@ -108,7 +108,8 @@ def _rate_limit(name: str, default: str) -> str:
     try:
         parse_many(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a rate limit such as '10 per 5 minutes' or '20/hour', not {value!r}.") from None
+        raise ConfigError(f"{name} must be a rate limit such as '10 per 5 minutes' or '20/hour', "
+                          f"not {value!r}.") from None
     return value
 
 

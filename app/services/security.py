@@ -47,9 +47,9 @@ def is_locked(user, address: str | None = None, now: datetime | None = None) -> 
 def _keep_for() -> timedelta:
     """How long a pair's row outlives its last event: the lockout, the attack window, and the lifetime
     of the sessions and API tokens a lockout may have to end (services/sessions.py reads `locked_at`)."""
-    config_times = [timedelta(minutes=setting("LOGIN_LOCKOUT_MINUTES")), timedelta(minutes=setting("LOGIN_ALERT_MINUTES")),
-                    setting("PERMANENT_SESSION_LIFETIME"), setting("JWT_REFRESH_TOKEN_EXPIRES")]
-    return max(t if isinstance(t, timedelta) else timedelta(seconds=int(t)) for t in config_times)
+    times = [timedelta(minutes=setting("LOGIN_LOCKOUT_MINUTES")), timedelta(minutes=setting("LOGIN_ALERT_MINUTES")),
+             setting("PERMANENT_SESSION_LIFETIME"), setting("JWT_REFRESH_TOKEN_EXPIRES")]
+    return max(t if isinstance(t, timedelta) else timedelta(seconds=int(t)) for t in times)
 
 
 def _locked_row(user, address: str) -> SignInThrottle:

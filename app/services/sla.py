@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from .. import notify
 from ..extensions import db
-from ..models import AuditLog, Complaint, Opd, Staff
+from ..models import AuditLog, Complaint, Opd
 from ..timeutil import format_wib, utcnow
 from ..workflow import Role, State
 from .accounts import staff_with_role
