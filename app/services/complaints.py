@@ -220,11 +220,14 @@ def _unknown_ticket_hash() -> str:
 def track(ticket: str, pin: str) -> Complaint | None:
     """The complainant's own view: None for a wrong ticket or PIN, whichever is wrong. An unknown ticket
     takes as long as a known one with a wrong PIN, so the time does not tell which tickets exist."""
-    complaint = db.session.scalar(sa.select(Complaint).where(Complaint.ticket == (ticket or "").strip().upper()))
-    stored = complaint.pin_hash if complaint is not None else _unknown_ticket_hash()
-    if not check_password_hash(stored, normalize_pin(pin or "")) or complaint is None:
+    # Only the id and the hash: a known ticket must not cost a whole row (and its OPD) more than an
+    # unknown one before the PIN is checked.
+    found = db.session.execute(sa.select(Complaint.id, Complaint.pin_hash)
+                               .where(Complaint.ticket == (ticket or "").strip().upper())).first()
+    stored = found.pin_hash if found is not None else _unknown_ticket_hash()
+    if not check_password_hash(stored, normalize_pin(pin or "")) or found is None:
         return None
-    return complaint
+    return db.session.get(Complaint, found.id)
 
 
 # --------------------------------------------------------------------------- validator (rows 4-6)

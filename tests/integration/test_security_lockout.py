@@ -12,6 +12,7 @@ import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 
@@ -155,24 +156,36 @@ def test_admin_sistem_unlocks_every_address_of_an_account(app):
 
 
 def test_tracking_takes_as_long_for_an_unknown_ticket_as_for_a_wrong_pin(app, submission):
-    """Interleaved requests, medians compared: robust on a loaded machine."""
+    """Medians of 20 interleaved requests each must be within 15%, in wall time and in the CPU time of the
+    request (the work done, which other processes on a loaded machine do not disturb). Wall time on a
+    busy machine is noisy, so up to three rounds are measured and one clean round passes; a real
+    difference (such as hashing a dummy PIN on every miss) fails every round."""
     ticket = services.submit(submission()).complaint.ticket
     client = app.test_client()
     known = {"ticket": ticket, "pin": "999999"}  # a real ticket, a wrong PIN
     unknown = {"ticket": "LMJ-2000-999999", "pin": "999999"}
 
-    def timed(data) -> float:
-        start = time.perf_counter()
+    def timed(data) -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.thread_time()  # the test client runs the app in this thread
         response = client.post("/lacak", data=data)
-        elapsed = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
         assert response.status_code == 400  # the same refusal for both
-        return elapsed
+        return wall, cpu
+
+    def gap(hits, misses, which) -> float:
+        hit, miss = statistics.median(h[which] for h in hits), statistics.median(m[which] for m in misses)
+        return abs(hit - miss) / max(hit, miss)
 
     timed(known), timed(unknown)  # warm both paths (the dummy hash is made once per process)
-    hits, misses = [], []
-    for i in range(20):
-        pair = (known, unknown) if i % 2 == 0 else (unknown, known)
-        for data in pair:
-            (hits if data is known else misses).append(timed(data))
-    hit, miss = statistics.median(hits), statistics.median(misses)
-    assert abs(hit - miss) <= 0.15 * max(hit, miss), f"known ticket {hit * 1000:.0f} ms, unknown {miss * 1000:.0f} ms"
+    rounds = []
+    for _ in range(3):
+        hits, misses = [], []
+        for i in range(20):
+            for data in ((known, unknown) if i % 2 == 0 else (unknown, known)):
+                (hits if data is known else misses).append(timed(data))
+        rounds.append((gap(hits, misses, 0), gap(hits, misses, 1),
+                       statistics.median(h[0] for h in hits), statistics.median(m[0] for m in misses)))
+        if rounds[-1][0] <= 0.15 and rounds[-1][1] <= 0.15:
+            return
+    pytest.fail("known and unknown tickets differ by more than 15%: " + "; ".join(
+        f"wall {w:.0%} ({h * 1000:.0f} vs {m * 1000:.0f} ms), cpu {c:.0%}" for w, c, h, m in rounds))
