@@ -98,12 +98,36 @@ class Opd(Model):
 
 
 class Staff(User):
-    """FAB's user with the agency it belongs to (Admin OPD) and a lockout time (single-table)."""
+    """FAB's user with the agency it belongs to (Admin OPD) and its sign-in state (single-table)."""
 
     opd_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"), nullable=True,
                                                   index=True)
-    locked_until: Mapped[Optional[datetime]] = mapped_column(sa.DateTime, nullable=True)
     opd: Mapped[Optional[Opd]] = relationship(Opd, foreign_keys=[opd_id])
+    # Carried in every session and API token of the account; raising it ends them all (sign-out,
+    # password change, deactivation). See services/sessions.py.
+    session_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # When an address was last locked out of this account: lets the per-request session check skip
+    # the per-address look-up for sessions opened after it.
+    last_lockout_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime, nullable=True)
+    # Last failure of the current "failures from many addresses" episode: a new episode, and with it
+    # one notice to Admin Sistem, starts when this is older than LOGIN_ALERT_MINUTES.
+    attack_seen_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime, nullable=True)
+
+
+class SignInThrottle(Model):
+    """Failed sign-ins per account AND client address, and that pair's lockout.
+
+    Locking the pair rather than the account means a stranger cannot lock a validator out: only the
+    stranger's own address is refused. Rows are pruned by services/security.py once they are older
+    than the lockout, the attack window and the session lifetime."""
+
+    __tablename__ = "sign_in_throttle"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
+    ip: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_failure_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    locked_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
 
 
 class TicketCounter(Model):

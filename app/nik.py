@@ -176,7 +176,8 @@ def mask(nik: str) -> str:
     return value[:4] + "\u2022" * (len(value) - 8) + value[-4:]
 
 
-def _normalize_prefixes(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+def normalize_prefixes(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """Region codes as digits (`35.08` → `3508`); ValueError for anything else (config.py checks them at start)."""
     out = []
     for p in prefixes:
         digits = strip_separators(p)
@@ -210,7 +211,7 @@ def check(
     `refuse_outside` is True.
     """
     today = today or date.today()
-    prefixes = _normalize_prefixes(allowed_prefixes)
+    prefixes = normalize_prefixes(allowed_prefixes)
     nik = normalize(raw)
 
     # Rule 1. After this fails nothing else can be parsed, so return at once.

@@ -94,6 +94,23 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
                "Under the control SOP this deviation needs follow-up.\n"
                "Control dashboard: {dashboard_url}\n"),
     },
+    # --- sign-in (services/security.py): failures for one account from many addresses ---
+    "sign_in_attack": {
+        "id": ("Peringatan: percobaan masuk gagal ke akun {username} dari {addresses} alamat",
+               "Sejak {since}, akun {username} menerima percobaan masuk yang gagal dari {addresses} alamat "
+               "berbeda (dalam {minutes} menit).\n"
+               "Akun tidak dikunci untuk alamat lain: setiap alamat yang gagal {limit} kali ditolak selama "
+               "{lockout} menit, sehingga pemilik akun tetap dapat masuk.\n"
+               "Periksa Riwayat Akses (aksi \"Masuk gagal\") dan, bila perlu, ganti kata sandi akun ini: "
+               "{history_url}\n"),
+        "en": ("Warning: failed sign-ins to account {username} from {addresses} addresses",
+               "Since {since}, account {username} has had failed sign-ins from {addresses} different "
+               "addresses (within {minutes} minutes).\n"
+               "The account is not locked for other addresses: each address that fails {limit} times is "
+               "refused for {lockout} minutes, so the account holder can still sign in.\n"
+               "Check the history log (action \"Masuk gagal\") and, if needed, change this account's "
+               "password: {history_url}\n"),
+    },
 }
 
 CHANNELS = OUTBOX_CHANNELS  # a new channel: its transport here, its value there (ck_outbox_channel)

@@ -19,13 +19,12 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import logout_user
+from flask_login import logout_user, user_logged_in
 from werkzeug.security import check_password_hash
 from wtforms.validators import ValidationError
 
 from . import passwords
 from .models import Staff
-from .timeutil import format_wib
 from .workflow import Role
 
 log = logging.getLogger(__name__)
@@ -123,17 +122,16 @@ class OpdRequiredForAdminOpd:
 
 
 class StaffUserView(UserDBModelView):
-    """FAB's user screens with the agency of an Admin OPD account, and the lockout."""
+    """FAB's user screens with the agency of an Admin OPD account, and the unlock action."""
 
-    list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "opd", "locked_until"]
+    list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "opd"]
     add_columns = ["first_name", "last_name", "username", "active", "email", "roles", "opd",
                    "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "opd"]
-    show_fieldsets = UserDBModelView.show_fieldsets + [("OPD", {"fields": ["opd", "locked_until"]})]
+    show_fieldsets = UserDBModelView.show_fieldsets + [("OPD", {"fields": ["opd"]})]
     validators_columns = {"roles": [OpdRequiredForAdminOpd()]}
-    formatters_columns = {"locked_until": lambda v: format_wib(v) if v else ""}
     # Extends FAB's labels (which the catalogue translates) rather than replacing them.
-    label_columns = {**UserDBModelView.label_columns, "opd": _l("OPD"), "locked_until": _l("Terkunci sampai")}
+    label_columns = {**UserDBModelView.label_columns, "opd": _l("OPD")}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -214,13 +212,16 @@ def _guard_fab_generic_routes():
     return None
 
 
-def _login_username() -> str:
-    if request.form.get("username"):
-        return request.form["username"].strip().lower()
-    body = request.get_json(silent=True) if request.is_json else None
-    if isinstance(body, dict) and isinstance(body.get("username"), str):
-        return body["username"].strip().lower()
-    return ""
+def _no_store_for_staff(response):
+    """Cache-Control: no-store on every response of the staff side: any response to a signed-in staff
+    user (session or API token), every /api/ response, and FAB's own pages (sign-in included), so no
+    browser or proxy keeps a page or answer with personal data. Anonymous public pages are left to
+    the portal, which sets its own caching."""
+    from .audit import is_staff_request
+
+    if is_staff_request() and "no-store" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _login_limit_message() -> str:
@@ -246,9 +247,37 @@ class StaffSecurityManager(SecurityManager):
         audit.log_sign_in_failed(user)
 
     def on_user_logout(self, user) -> None:
-        from . import audit
+        from .services.sessions import sign_out
 
-        audit.log_sign_out(user)
+        sign_out(user)  # ends every session and API token of the account, and logs it
+
+    # Sessions and API tokens end when they should (issue 11, item 8; services/sessions.py).
+    def create_login_manager(self, app):
+        from .services.sessions import stamp_session
+
+        manager = super().create_login_manager(app)
+        manager.user_loader(self.load_session_user)
+        user_logged_in.connect(stamp_session)  # once per process: blinker keeps one connection per receiver
+        return manager
+
+    def load_session_user(self, pk):
+        from .services.sessions import session_user
+
+        return session_user(self.load_user(pk))
+
+    def create_jwt_manager(self, app):
+        from .services.sessions import token_claims, token_revoked
+
+        manager = super().create_jwt_manager(app)
+        manager.additional_claims_loader(token_claims)
+        manager.token_in_blocklist_loader(token_revoked)
+        return manager
+
+    def reset_password(self, userid, password):
+        from .services.sessions import keep_current_session
+
+        super().reset_password(userid, password)  # the account's sessions end (services/sessions.py)…
+        keep_current_session(userid)  # …except the one that changed its own password
 
     def auth_user_db(self, username, password):
         user = None
@@ -258,7 +287,8 @@ class StaffSecurityManager(SecurityManager):
             from .services.security import is_locked, note_locked_attempt
 
             if is_locked(user):
-                # Same work as a real check, so the answer time does not tell that the account is locked.
+                # Locked for this client address only. Same work as a real check, so the answer time
+                # does not tell that the address is locked out.
                 check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], password or "")
                 note_locked_attempt(user)
                 return None
@@ -274,18 +304,16 @@ class StaffSecurityManager(SecurityManager):
     def register_views(self):
         super().register_views()
         current_app.before_request(_guard_fab_generic_routes)
+        current_app.after_request(_no_store_for_staff)
         if not current_app.config.get("FAB_ADD_SECURITY_VIEWS", True) or not self.is_auth_limited:
             return
-        # FAB limits the sign-in form per client address; add per username on the form, and both on
-        # the API sign-in, which FAB leaves unlimited (FAB-NOTES #11).
-        per_username = dict(key_func=lambda: "login-user:" + _login_username(), methods=["POST"],
-                            exempt_when=lambda: not _login_username(), error_message=_login_limit_message)
-        self.limiter.limit(self.auth_rate_limit, **per_username)(self.auth_view.blueprint)
+        # FAB limits the sign-in form per client address; the API sign-in, which FAB leaves unlimited
+        # (FAB-NOTES #11), gets the same. No limit per username: it would let anyone refuse a
+        # validator's sign-in from everywhere (the lockout per account and address covers guessing).
         api = next((v for v in self.appbuilder.baseviews if isinstance(v, self.security_api)), None)
         if api is not None:
             self.limiter.limit(self.auth_rate_limit, methods=["POST"],
                                error_message=_login_limit_message)(api.blueprint)
-            self.limiter.limit(self.auth_rate_limit, **per_username)(api.blueprint)
 
 
 def sync_roles(sm) -> dict[str, int]:

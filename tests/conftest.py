@@ -135,7 +135,8 @@ def _clean(app) -> None:
         conn.execute(sa.text("DELETE FROM ab_user_role WHERE user_id > :m"), {"m": max_id})
         conn.execute(sa.text("UPDATE ab_user SET opd_id = NULL WHERE id > :m"), {"m": max_id})
         conn.execute(sa.text("DELETE FROM ab_user WHERE id > :m"), {"m": max_id})
-        conn.execute(sa.text("UPDATE ab_user SET active = :t, fail_login_count = 0, locked_until = NULL"),
+        conn.execute(sa.text("UPDATE ab_user SET active = :t, fail_login_count = 0, last_lockout_at = NULL, "
+                             "attack_seen_at = NULL"),
                      {"t": True})
         conn.execute(sa.text("UPDATE opd SET active = :t"), {"t": True})
 

@@ -40,6 +40,7 @@ ACTIONS = {
     "login.failed": _l("Masuk gagal"),
     "login.locked": _l("Masuk ditolak (akun terkunci)"),
     "lockout": _l("Akun dikunci"),
+    "login.attack": _l("Masuk gagal dari banyak alamat"),
     "unlock": _l("Kunci akun dibuka"),
     "logout": _l("Keluar"),
     "request": _l("Akses halaman"),
@@ -164,4 +165,4 @@ def request_actor():
 
 # The listeners and request hooks live in their own modules; importing them installs the listeners.
 from .changes import _install_listeners  # noqa: E402,F401
-from .requests import init_app, log_sign_in, log_sign_in_failed, log_sign_out  # noqa: E402,F401
+from .requests import init_app, is_staff_request, log_sign_in, log_sign_in_failed  # noqa: E402,F401

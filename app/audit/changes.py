@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 # model → (prefix, columns never logged or not worth a row, summary actions that already cover a create)
 _IGNORED = {"changed_on", "changed_by_fk", "created_on", "created_by_fk", "last_login", "login_count",
-            "fail_login_count", "locked_until"}  # sign-in bookkeeping; lockout is logged on its own
+            "fail_login_count", "session_version", "last_lockout_at",
+            "attack_seen_at"}  # sign-in bookkeeping; sign-out, lockout and attacks are logged on their own
 _SECRET = {"password"}
 
 

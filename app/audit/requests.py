@@ -31,7 +31,8 @@ def _staff_blueprints(app: Flask) -> frozenset[str]:
     return names
 
 
-def _is_staff_request() -> bool:
+def is_staff_request() -> bool:
+    """A request of the staff side: a signed-in staff user, the API, or one of FAB's views."""
     endpoint = request.endpoint or ""
     if endpoint == "static" or endpoint.endswith(".static") or endpoint == "health":
         return False
@@ -110,7 +111,7 @@ def _teardown_request(exc) -> None:
     try:
         if exc is not None:
             db.session.rollback()  # the failed request's own changes never reach the database
-        if not _is_staff_request():
+        if not is_staff_request():
             return
         who = _who() or state.get("who") or {}
         values = {
@@ -160,10 +161,6 @@ def log_sign_in_failed(user) -> None:
     _log_auth("login.failed", user, detail={"username_tried": tried or user.username, "reason": "password"})
 
 
-def log_sign_out(user) -> None:
-    _log_auth("logout", user)
-
-
 def _log_auth(action: str, user, detail: dict | None = None) -> None:
     from ..services.records import log_event
     from ..services.common import Actor
@@ -192,13 +189,14 @@ def _log_unhooked_login_failure() -> None:
     if not tried:
         return
     from ..services.records import log_event
+    from ..services.security import is_locked
 
     user = db.session.scalar(sa.select(Staff).where(sa.or_(Staff.username == tried, Staff.email == tried)))
     if user is None:
         reason = "unknown_user"
     elif not user.active:
         reason = "inactive"
-    elif user.locked_until is not None and user.locked_until > utcnow():
+    elif is_locked(user):
         reason = "locked"
     else:
         reason = "refused"

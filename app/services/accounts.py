@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_appbuilder.security.sqla.models import Role as FabRole
 
 from .. import audit, passwords
 from ..extensions import db
@@ -86,3 +87,14 @@ def create_staff(*, username: str, email: str, first_name: str, last_name: str, 
         audit.record("action", "user.create", actor=actor or Actor.system(),
                      detail={"username": username, "role": role, "opd": opd_code})
     return user
+
+
+def staff_with_role(role: Role, opd_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, e-mail) of the active accounts holding `role` (of one OPD when given)."""
+    query = (sa.select(Staff.id, Staff.email).join(Staff.roles).where(FabRole.name == role.value,
+                                                                       Staff.active.is_(True),
+                                                                       Staff.email.is_not(None))
+             .order_by(Staff.id))
+    if opd_id is not None:
+        query = query.where(Staff.opd_id == opd_id)
+    return [(uid, email) for uid, email in db.session.execute(query).all() if email]

@@ -3,7 +3,9 @@ that writes its StatusEvent and history row; nothing else commits."""
 
 from __future__ import annotations
 
+import functools
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Sequence
@@ -181,7 +183,7 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
         move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
         pin = new_pin()
         complaint = Complaint(
-            ticket=_next_ticket(now), pin_hash=generate_password_hash(pin), channel=data.channel,
+            ticket=_next_ticket(now), pin_hash=hash_pin(pin), channel=data.channel,
             name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
             phone=data.phone.strip(), email=_clean(data.email), address=_clean(data.address),
             opd_id=opd.id, opd=opd, title=title,
@@ -204,16 +206,29 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
     return Submitted(complaint, pin)
 
 
+def hash_pin(pin: str) -> str:
+    """The stored form of a tracking PIN (one method and parameters for every complaint)."""
+    return generate_password_hash(pin)
+
+
+@functools.cache
+def _unknown_ticket_hash() -> str:
+    # Made once per process, with the method and parameters of a real PIN hash: checking a PIN against
+    # it costs exactly what a real check costs, and nothing else is done on that path.
+    return hash_pin(secrets.token_urlsafe(16))
+
+
 def track(ticket: str, pin: str) -> Complaint | None:
-    """The complainant's own view: None for a wrong ticket or PIN, whichever is wrong."""
-    complaint = db.session.scalar(sa.select(Complaint).where(Complaint.ticket == (ticket or "").strip().upper()))
-    if complaint is None:
-        # Spend the same time as a real check so timing does not tell which part was wrong.
-        check_password_hash(generate_password_hash("x"), normalize_pin(pin or ""))
+    """The complainant's own view: None for a wrong ticket or PIN, whichever is wrong. An unknown ticket
+    takes as long as a known one with a wrong PIN, so the time does not tell which tickets exist."""
+    # Only the id and the hash: a known ticket must not cost a whole row (and its OPD) more than an
+    # unknown one before the PIN is checked.
+    found = db.session.execute(sa.select(Complaint.id, Complaint.pin_hash)
+                               .where(Complaint.ticket == (ticket or "").strip().upper())).first()
+    stored = found.pin_hash if found is not None else _unknown_ticket_hash()
+    if not check_password_hash(stored, normalize_pin(pin or "")) or found is None:
         return None
-    if not check_password_hash(complaint.pin_hash, normalize_pin(pin or "")):
-        return None
-    return complaint
+    return db.session.get(Complaint, found.id)
 
 
 # --------------------------------------------------------------------------- validator (rows 4-6)

@@ -1,8 +1,12 @@
 """Sign-in hardening and NIK key rotation: the rules behind the security manager and the CLI.
 
-Lockout: after LOGIN_MAX_FAILURES failed sign-ins in a row an account is locked for
-LOGIN_LOCKOUT_MINUTES (timed unlock: nothing has to run, the time simply passes); Admin Sistem can
-unlock earlier. Every lockout and unlock goes to the history log.
+Lockout per account AND client address (issue 11, item 9): after LOGIN_MAX_FAILURES failed sign-ins
+in a row from one address, that address is refused for the account for LOGIN_LOCKOUT_MINUTES (timed:
+nothing has to run, the time simply passes). Other addresses are not affected, so nobody on the
+internet can lock a validator out by typing the username. When an account sees failures from
+LOGIN_ALERT_ADDRESSES or more addresses within LOGIN_ALERT_MINUTES, the history log gets a
+`login.attack` row and every Admin Sistem account an e-mail, once per episode. Admin Sistem can unlock
+earlier; every lockout and unlock goes to the history log.
 """
 
 from __future__ import annotations
@@ -11,48 +15,125 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import has_request_context
 
-from .. import audit
+from .. import audit, notify
 from ..crypto import SEALED_NIK
 from ..extensions import db
-from ..models import Complaint, Staff
+from ..models import Complaint, SignInThrottle, Staff
 from ..timeutil import format_wib, utcnow
+from ..workflow import Role
 from .common import Actor, Invalid, NotFound, setting, unit_of_work
 
 # What retention writes in place of an erased encrypted NIK and its hash (never a Fernet token).
 ERASED = "dihapus"
+NO_ADDRESS = "-"  # sign-ins outside a request (none today) share one row
 
 
-def is_locked(user, now: datetime | None = None) -> bool:
-    until = getattr(user, "locked_until", None)
-    return until is not None and until > (now or utcnow())
+def _address() -> str:
+    return (audit.client_ip() if has_request_context() else None) or NO_ADDRESS
+
+
+def _throttle(user, address: str) -> SignInThrottle | None:
+    return db.session.get(SignInThrottle, (user.id, address))
+
+
+def is_locked(user, address: str | None = None, now: datetime | None = None) -> bool:
+    """Whether sign-ins to `user` from `address` (default: this request's client) are refused now."""
+    row = _throttle(user, address or _address())
+    return row is not None and row.locked_until is not None and row.locked_until > (now or utcnow())
+
+
+def _keep_for() -> timedelta:
+    """How long a pair's row outlives its last event: the lockout, the attack window, and the lifetime
+    of the sessions and API tokens a lockout may have to end (services/sessions.py reads `locked_at`)."""
+    times = [timedelta(minutes=setting("LOGIN_LOCKOUT_MINUTES")), timedelta(minutes=setting("LOGIN_ALERT_MINUTES")),
+             setting("PERMANENT_SESSION_LIFETIME"), setting("JWT_REFRESH_TOKEN_EXPIRES")]
+    return max(t if isinstance(t, timedelta) else timedelta(seconds=int(t)) for t in times)
+
+
+def _locked_row(user, address: str) -> SignInThrottle:
+    """The pair's row, created if needed and locked for this transaction (PostgreSQL), so concurrent
+    failures count one by one."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(SignInThrottle).values(user_id=user.id, ip=address, failures=0)
+                       .on_conflict_do_nothing())
+    return db.session.get(SignInThrottle, (user.id, address), with_for_update=True, populate_existing=True)
 
 
 def note_failure(user) -> bool:
-    """Called after FAB has counted a failed sign-in (`fail_login_count`). Locks the account when the
-    count reaches LOGIN_MAX_FAILURES; the count starts again so a timed unlock gives a fresh set of tries.
-    Returns True when this failure locked the account."""
-    limit = setting("LOGIN_MAX_FAILURES")
-    if limit <= 0 or (user.fail_login_count or 0) < limit:
-        return False
-    now = utcnow()
+    """Called after FAB has counted a failed sign-in. Counts it for this account and address and locks
+    the pair at LOGIN_MAX_FAILURES; the count starts again after a lockout, and failures further apart
+    than the lockout time do not add up. Returns True when this failure locked the pair."""
+    now, address = utcnow(), _address()
+    window = timedelta(minutes=setting("LOGIN_LOCKOUT_MINUTES"))
+    locked = False
     with unit_of_work():
-        user.locked_until = now + timedelta(minutes=setting("LOGIN_LOCKOUT_MINUTES"))
-        failures, user.fail_login_count = user.fail_login_count, 0
-        audit.record("auth", "lockout", actor=Actor.from_user(user),
-                     detail={"failures": failures, "locked_until": format_wib(user.locked_until)})
-    return True
+        row = _locked_row(user, address)
+        if row.last_failure_at is None or row.last_failure_at < now - window:
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        if row.failures >= setting("LOGIN_MAX_FAILURES"):
+            failures, row.failures = row.failures, 0
+            row.locked_at, row.locked_until = now, now + window
+            user.last_lockout_at = now
+            audit.record("auth", "lockout", actor=Actor.from_user(user),
+                         detail={"failures": failures, "address": address,
+                                 "locked_until": format_wib(row.locked_until)})
+            locked = True
+        _watch_for_attack(user, now)
+        cutoff = now - _keep_for()
+        db.session.execute(sa.delete(SignInThrottle).where(
+            SignInThrottle.user_id == user.id,
+            sa.or_(SignInThrottle.last_failure_at.is_(None), SignInThrottle.last_failure_at < cutoff),
+            sa.or_(SignInThrottle.locked_at.is_(None), SignInThrottle.locked_at < cutoff))
+            .execution_options(synchronize_session=False))
+    return locked
+
+
+def _watch_for_attack(user, now: datetime) -> None:
+    """Failures from many addresses: one history row and one notice to each Admin Sistem per episode.
+    An episode lasts while such failures go on and ends LOGIN_ALERT_MINUTES after the last one."""
+    since = now - timedelta(minutes=setting("LOGIN_ALERT_MINUTES"))
+    addresses = db.session.scalar(sa.select(sa.func.count()).select_from(SignInThrottle).where(
+        SignInThrottle.user_id == user.id, SignInThrottle.last_failure_at >= since))
+    if addresses < setting("LOGIN_ALERT_ADDRESSES"):
+        return
+    ongoing = user.attack_seen_at is not None and user.attack_seen_at >= since
+    user.attack_seen_at = now
+    if ongoing:
+        return
+    audit.record("auth", "login.attack", actor=Actor.from_user(user),
+                 detail={"addresses": addresses, "minutes": setting("LOGIN_ALERT_MINUTES")})
+    from .accounts import staff_with_role
+
+    context = {"username": user.username, "addresses": addresses, "minutes": setting("LOGIN_ALERT_MINUTES"),
+               "since": format_wib(since), "limit": setting("LOGIN_MAX_FAILURES"),
+               "lockout": setting("LOGIN_LOCKOUT_MINUTES"),
+               "history_url": setting("PUBLIC_BASE_URL").rstrip("/") + "/riwayat/"}
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    notify.queue_many(notify.Notice("email", email, "sign_in_attack", context,
+                                    f"auth:attack:u{user.id}:{stamp}:a{uid}",
+                                    locale=setting("BABEL_DEFAULT_LOCALE") or "id")
+                      for uid, email in staff_with_role(Role.ADMIN_SISTEM))
 
 
 def note_locked_attempt(user) -> None:
-    """A sign-in attempt on a locked account: refused without checking the password, and logged."""
+    """A sign-in attempt from a locked-out address: refused without checking the password, and logged."""
+    row = _throttle(user, _address())
     with unit_of_work():
         audit.record("auth", "login.locked", actor=Actor.from_user(user),
-                     detail={"locked_until": format_wib(user.locked_until)})
+                     detail={"locked_until": format_wib(row.locked_until if row else None)})
 
 
 def unlock(user_ids, actor: Actor) -> int:
-    """Admin unlock: clears the lock and the failure count. Returns how many accounts were locked."""
+    """Admin unlock: lifts the lockouts of every address and clears the failure counts. Returns how
+    many of the accounts had an address locked out."""
     ids = [int(i) for i in user_ids]
     if not ids:
         raise Invalid("Pilih akun yang akan dibuka kuncinya.")
@@ -63,12 +144,16 @@ def unlock(user_ids, actor: Actor) -> int:
         if not users:
             raise NotFound("Akun tidak ditemukan.")
         for user in users:
-            was_locked = is_locked(user, now)
-            user.locked_until = None
+            locked = db.session.scalars(sa.select(SignInThrottle.ip).where(
+                SignInThrottle.user_id == user.id, SignInThrottle.locked_until > now)).all()
+            # `locked_at` stays: the sessions the lockout ended stay ended.
+            db.session.execute(sa.update(SignInThrottle).where(SignInThrottle.user_id == user.id)
+                               .values(failures=0, locked_until=None).execution_options(synchronize_session=False))
             user.fail_login_count = 0
-            unlocked += was_locked
+            unlocked += bool(locked)
             audit.record("auth", "unlock", actor=actor,
-                         detail={"user_id": user.id, "username": user.username, "was_locked": was_locked})
+                         detail={"user_id": user.id, "username": user.username, "was_locked": bool(locked),
+                                 "addresses": sorted(locked)})
     return unlocked
 
 

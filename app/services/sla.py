@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 import sqlalchemy as sa
-from flask_appbuilder.security.sqla.models import Role as FabRole
 
 from .. import notify
 from ..extensions import db
-from ..models import AuditLog, Complaint, Opd, Staff
+from ..models import AuditLog, Complaint, Opd
 from ..timeutil import format_wib, utcnow
 from ..workflow import Role, State
 from . import sql
+from .accounts import staff_with_role
 from .common import setting, unit_of_work
 
 # A decision or answer made after its deadline but before the next sweep is still flagged; the sweep
@@ -53,15 +53,6 @@ class ReminderReport:
 # --------------------------------------------------------------------------- helpers
 
 
-def _staff_with_role(role: Role, opd_id: int | None = None) -> list[tuple[int, str]]:
-    """(id, e-mail) of the active accounts holding `role` (of one OPD when given)."""
-    query = (sa.select(Staff.id, Staff.email).join(Staff.roles).where(FabRole.name == role.value,
-                                                                       Staff.active.is_(True),
-                                                                       Staff.email.is_not(None))
-             .order_by(Staff.id))
-    if opd_id is not None:
-        query = query.where(Staff.opd_id == opd_id)
-    return [(uid, email) for uid, email in db.session.execute(query).all() if email]
 
 
 def _url(path: str) -> str:
@@ -133,7 +124,7 @@ def _escalate(validation: list, answer: list) -> int:
     open_answer = [r for r in answer if State(r[3]) is State.DITERUSKAN]
     if not open_validation and not open_answer:
         return 0
-    supervisors = _staff_with_role(Role.PIMPINAN)
+    supervisors = staff_with_role(Role.PIMPINAN)
     opd_names = _opd_names({r[5] for r in open_answer})
     dashboard = _url("/staf/kendali/")
     locale = _locale()
@@ -200,7 +191,7 @@ def _reminder_notices(validation: list, answer: list) -> int:
     locale = _locale()
     notices = []
     if validation:
-        validators = _staff_with_role(Role.VALIDATOR)
+        validators = staff_with_role(Role.VALIDATOR)
         desk = _url("/staf/validasi/")
         for cid, ticket, title, deadline in validation:
             context = {"ticket": ticket, "title": title or "–", "deadline": format_wib(deadline), "desk_url": desk}
@@ -212,7 +203,7 @@ def _reminder_notices(validation: list, answer: list) -> int:
         desk = _url("/staf/opd/")
         for cid, ticket, title, deadline, opd_id, routed in answer:
             if opd_id not in admins:
-                admins[opd_id] = _staff_with_role(Role.ADMIN_OPD, opd_id)
+                admins[opd_id] = staff_with_role(Role.ADMIN_OPD, opd_id)
             opd = opds.get(opd_id)
             context = {"ticket": ticket, "title": title or "–", "deadline": format_wib(deadline),
                        "opd": opd.name if opd else "OPD", "desk_url": desk}

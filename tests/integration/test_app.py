@@ -41,13 +41,18 @@ def test_missing_secret_outside_demo_mode_is_a_clear_startup_error(monkeypatch):
 
 
 def test_production_mode_with_secrets_builds(monkeypatch):
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    secret = secrets.token_urlsafe(48)
     monkeypatch.setenv("APP_MODE", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("NIK_ENCRYPTION_KEY", "ZGVtby1vbmx5LW5pay1rZXktbm90LXNlY3JldC0xMjM=")
-    monkeypatch.setenv("NIK_HMAC_KEY", "y" * 40)
+    monkeypatch.setenv("SECRET_KEY", secret)
+    monkeypatch.setenv("NIK_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("NIK_HMAC_KEY", secrets.token_urlsafe(48))
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/x")
     settings = build_config()
-    assert settings["SECRET_KEY"] == "x" * 40
+    assert settings["SECRET_KEY"] == secret
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert settings["SIAK_MODE"] == "off"
 

@@ -93,13 +93,16 @@ def test_delete_and_actions_by_get_no_longer_work(use_csrf_app, csrf_app, app, a
     client.get(f"/nonworkingdayview/delete/{row_id}")
     assert _count("non_working_day") == 1
 
-    db.session.execute(sa.text("UPDATE ab_user SET locked_until = :t WHERE username = 'validator2'"),
-                       {"t": "2099-01-01 00:00:00"})
-    db.session.commit()
+    from datetime import datetime
+
+    from app.models import SignInThrottle
+
     target = db.session.scalar(sa.select(Staff.id).where(Staff.username == "validator2"))
+    db.session.add(SignInThrottle(user_id=target, ip="10.9.9.9", failures=0, locked_until=datetime(2099, 1, 1)))
+    db.session.commit()
     client.get(f"/users/action/unlock/{target}")
     db.session.expire_all()
-    assert db.session.get(Staff, target).locked_until is not None
+    assert db.session.get(SignInThrottle, (target, "10.9.9.9")).locked_until is not None
 
 
 def test_api_sign_in_needs_no_csrf_token(csrf_app):
