@@ -176,7 +176,7 @@ def test_recap_csv_has_the_same_figures(client, auth, dataset):
 
 
 def test_formula_payloads_are_neutralised_in_the_recap_xlsx(app):
-    from app.desks.records import recap_workbook
+    from app.services.records import recap_workbook
 
     report = recap.Recap(MARCH, "opd", rows=[recap.RecapRow(1, "=HYPERLINK(\"http://jahat\")", received=-1),
                                              recap.RecapRow(2, "@SUM(A1)"), recap.RecapRow(3, "+1"),
