@@ -10,7 +10,6 @@ import pytest
 from tests.conftest import text_of
 
 # Flask-Babel keeps the locale and catalogue on the request context; FAB's user on `g`: start each request clean.
-pytestmark = pytest.mark.usefixtures("fresh_g")
 
 
 def _switch(client, code):

@@ -19,7 +19,7 @@ from app.services.common import unit_of_work
 from app.timeutil import utcnow
 from app.workflow import State
 from tests.conftest import PASSWORD, VALID_NIK_F, text_of
-from tests.integration.opd_support import FreshContextClient, login, routed
+from tests.integration.opd_support import login, routed
 
 
 def _count(model, *where) -> int:
@@ -122,7 +122,7 @@ def test_answer_flow_state_timeline_public_page_and_notification(app, submission
     mail = db.session.scalar(sa.select(Outbox).where(Outbox.complaint_id == c.id, Outbox.template == "answered"))
     assert mail is not None and mail.recipient == "warga@contoh.id" and mail.status == "pending"
     # The public page shows the answer at once (masked), with no waiting job in between.
-    public = FreshContextClient(app, app.response_class).get(f"/pengaduan/{c.ticket}")
+    public = app.test_client().get(f"/pengaduan/{c.ticket}")
     assert public.status_code == 200
     page = text_of(public)
     assert "Petugas pendaftaran ditambah mulai Senin." in page and "0812-1111-0000" not in page
@@ -190,7 +190,7 @@ def test_edit_needs_a_reason_and_pimpinan_sees_every_version(app, submission, ac
     assert body.index("Jadwal perbaikan: Senin.") < body.index("Jadwal perbaikan: Selasa.")
     assert "Salah ketik hari." in body and "Versi 2" in body
     # The public page shows the current version only.
-    public = text_of(FreshContextClient(app, app.response_class).get(f"/pengaduan/{c.ticket}"))
+    public = text_of(app.test_client().get(f"/pengaduan/{c.ticket}"))
     assert "Selasa" in public and "Jadwal perbaikan: Senin." not in public
 
 
@@ -212,7 +212,7 @@ def test_pimpinan_reads_but_does_not_answer_or_return(app, submission, actor):
 
 def test_the_desk_needs_a_sign_in_and_the_right_role(app, submission, actor):
     c = routed(submission, actor)
-    anonymous = FreshContextClient(app, app.response_class)
+    anonymous = app.test_client()
     for url in ("/staf/opd/", f"/staf/opd/{c.id}", "/staf/opd/ekspor.csv", "/staf/disposisi/"):
         response = anonymous.get(url)
         assert response.status_code == 302 and "/login/" in response.headers["Location"]
@@ -239,7 +239,7 @@ def test_internal_notes_are_for_staff_who_see_the_complaint_never_public(app, su
     boss.post(f"/staf/opd/{c.id}/catatan", data={"text": "Mohon diprioritaskan."})
     notes = db.session.scalars(sa.select(InternalNote).where(InternalNote.complaint_id == c.id)).all()
     assert [n.text for n in notes] == ["Koordinasi dengan Puskesmas Senduro.", "Mohon diprioritaskan."]
-    public = FreshContextClient(app, app.response_class)
+    public = app.test_client()
     services.answer(c.id, actor("opd.dinkes"), "Selesai ditangani.")
     page = public.get(f"/pengaduan/{c.ticket}")
     assert page.status_code == 200 and "Selesai ditangani." in page.get_data(as_text=True)

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Answer, Attachment, Complaint, InternalNote, Routing, StatusEvent
 from app.workflow import State
 from tests.conftest import PASSWORD, VALID_NIK_F
-from tests.integration.opd_support import FreshContextClient, api_headers, login, routed
+from tests.integration.opd_support import api_headers, login, routed
 
 OWNERS = {"opd.dinkes": "DINKESP2KB", "opd.dputr": "DPUTR"}
 
@@ -177,7 +177,7 @@ def test_lists_searches_filters_and_exports_show_only_the_own_opd(app, world, in
 @pytest.mark.parametrize("intruder,owner", [("opd.dputr", "opd.dinkes")])
 def test_rest_calls_on_a_foreign_complaint_are_404_without_data(app, world, intruder, owner):
     theirs = world[owner]
-    client = FreshContextClient(app, app.response_class)
+    client = app.test_client()
     headers = api_headers(intruder)
     for complaint in (theirs["waiting"], theirs["answered"]):
         for suffix, body in (("answer", {"text": "x"}), ("return", {"reason": "x"})):
