@@ -17,7 +17,7 @@ from ..crypto import NikCipher, new_pin, normalize_pin
 from ..extensions import db
 from ..models import Answer, Complaint, NikCheck, NonWorkingDay, Opd, Routing, StatusEvent, TicketCounter
 from ..nik import check as check_nik
-from ..timeutil import format_wib, utcnow
+from ..timeutil import format_wib, to_wib, utcnow
 from ..workflow import Action, Role, State, Visibility, answer_deadline, apply_transition, validation_deadline
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, setting, unit_of_work
 from .scope import get_visible
@@ -71,8 +71,9 @@ def original_text(complaint: Complaint) -> str:
 
 def _next_ticket(now) -> str:
     """`LMJ-2026-000123`: a per-year counter bumped with UPDATE … RETURNING, which holds a row lock
-    until commit, so concurrent submissions on PostgreSQL queue up instead of colliding."""
-    prefix, year = setting("TICKET_PREFIX"), now.year
+    until commit, so concurrent submissions on PostgreSQL queue up instead of colliding. The year is
+    the WIB year (a complaint sent at 00:30 WIB on 1 January belongs to the new year)."""
+    prefix, year = setting("TICKET_PREFIX"), to_wib(now).year
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
