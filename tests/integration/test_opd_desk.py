@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+import time_machine
 from PIL import Image
 
 from app import services
@@ -20,6 +21,9 @@ from app.timeutil import utcnow
 from app.workflow import State
 from tests.conftest import PASSWORD, VALID_NIK_F, text_of
 from tests.integration.opd_support import login, routed
+
+
+MONDAY_10_WIB = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
 
 
 def _count(model, *where) -> int:
@@ -47,26 +51,28 @@ def _png(color=(10, 120, 10)) -> bytes:
 
 
 def test_queue_nearest_deadline_first_with_time_left_and_overdue_badge(app, submission, actor):
-    now = utcnow()
-    late = routed(submission, actor, title="Tiga terlambat")
-    soon = routed(submission, actor, title="Dua besok", nik=VALID_NIK_F)
-    later = routed(submission, actor, title="Satu lusa depan")
-    _set_deadline(late.id, now - timedelta(hours=5), overdue=True)
-    _set_deadline(soon.id, now + timedelta(days=1, hours=2))
-    _set_deadline(later.id, now + timedelta(days=5))
-    routed(submission, actor, "DPUTR", title="Milik DPUTR")
-    client = login(app, "opd.dinkes", PASSWORD)
-    body = text_of(client.get("/staf/opd/"))
-    assert body.index("Tiga terlambat") < body.index("Dua besok") < body.index("Satu lusa depan")
-    assert "Milik DPUTR" not in body
-    assert "Terlambat" in body and "terlambat 5 jam" in body
-    assert "1 hari 1 jam lagi" in body or "1 hari 2 jam lagi" in body
-    only_late = text_of(client.get("/staf/opd/?terlambat=1"))
-    assert "Tiga terlambat" in only_late and "Dua besok" not in only_late
-    # Search by words of the public title, and by ticket.
-    assert "Dua besok" in text_of(client.get("/staf/opd/?q=besok")) and \
-        "Satu lusa" not in text_of(client.get("/staf/opd/?q=besok"))
-    assert "Dua besok" in text_of(client.get(f"/staf/opd/?q={soon.ticket}"))
+    with time_machine.travel(MONDAY_10_WIB, tick=False) as clock:
+        now = utcnow()
+        late = routed(submission, actor, title="Tiga terlambat")
+        soon = routed(submission, actor, title="Dua besok", nik=VALID_NIK_F)
+        later = routed(submission, actor, title="Satu lusa depan")
+        _set_deadline(late.id, now - timedelta(hours=5), overdue=True)
+        _set_deadline(soon.id, now + timedelta(days=1, hours=2))
+        _set_deadline(later.id, now + timedelta(days=5))
+        routed(submission, actor, "DPUTR", title="Milik DPUTR")
+        clock.shift(timedelta(minutes=1))  # the page is read a minute later: counted down, not rounded up
+        client = login(app, "opd.dinkes", PASSWORD)
+        body = text_of(client.get("/staf/opd/"))
+        assert body.index("Tiga terlambat") < body.index("Dua besok") < body.index("Satu lusa depan")
+        assert "Milik DPUTR" not in body
+        assert "Terlambat" in body and "terlambat 5 jam 1 menit" in body
+        assert "1 hari 1 jam lagi" in body and "4 hari 23 jam lagi" in body
+        only_late = text_of(client.get("/staf/opd/?terlambat=1"))
+        assert "Tiga terlambat" in only_late and "Dua besok" not in only_late
+        # Search by words of the public title, and by ticket.
+        assert "Dua besok" in text_of(client.get("/staf/opd/?q=besok")) and \
+            "Satu lusa" not in text_of(client.get("/staf/opd/?q=besok"))
+        assert "Dua besok" in text_of(client.get(f"/staf/opd/?q={soon.ticket}"))
 
 
 def test_answered_tab_and_keyset_pages(app, submission, actor, monkeypatch):

@@ -194,10 +194,11 @@ def test_dashboard_filter_by_opd_and_bad_input_gives_a_message(dataset, client, 
 def test_dashboard_is_for_pimpinan_and_admin_only(client, auth, username):
     auth.login(username)
     response = client.get("/staf/kendali/")
-    assert response.status_code in (302, 403)
+    assert response.status_code == 403  # signed in without the right: refused, not sent to sign in
     assert "Kinerja OPD" not in response.get_data(as_text=True)
 
 
 def test_dashboard_is_not_public(client):
     response = client.get("/staf/kendali/")
-    assert response.status_code in (302, 401, 403)
+    assert response.status_code == 302 and "/login/" in response.headers["Location"]
+    assert "Kinerja OPD" not in response.get_data(as_text=True)
