@@ -5,6 +5,19 @@ Each test starts from the same seeded state: the rows it wrote are removed after
 
 The database is SQLite by default; set TEST_DATABASE_URL to a PostgreSQL URL to run on PostgreSQL
 (a fresh database is created on that server for the session and dropped at the end).
+
+Contexts and sessions, as in production:
+- The test body runs in one app context (`_isolate`) with its own database session: use it to arrange
+  (through the services, or rows followed by `db.session.commit()`) and to assert.
+- Every request of a test client (`client`, `app.test_client()`, `opd_support.login`) and every CLI
+  command of `runner` runs in an app context of its own, with its own `g` and its own session: it sees
+  only what the test committed, and two clients are two browsers. Commit before a request; an
+  uncommitted write of the test is invisible to it (and on SQLite it blocks the request's writes).
+- After each request or command the test's session is expired: objects the test holds are read again
+  on their next use, so an assertion sees what the request committed.
+- Time: freeze it with `time_machine.travel(moment, tick=False)` wherever a figure depends on "now"
+  (WIB days, months, years, time left). Sign in inside the same travel as the requests that follow:
+  a session's idle time counts from its sign-in.
 """
 
 from __future__ import annotations
