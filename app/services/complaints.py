@@ -168,6 +168,10 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors=errors)
     crypt = cipher()
     nik_hash = crypt.digest(nik_result.nik)
+    # The PIN's hash is slow on purpose: made before the transaction, so the ticket counter's row lock
+    # (taken below, held until commit) is never held while it is computed.
+    pin = new_pin()
+    pin_hash = generate_password_hash(pin)
     now = utcnow()
     with unit_of_work():
         window = now - timedelta(minutes=setting("DUPLICATE_WINDOW_MINUTES"))
@@ -179,9 +183,8 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
             raise Conflict(_("Pengaduan yang sama dari NIK ini baru saja diterima; tidak perlu mengirim ulang."),
                            code="duplicate")
         move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
-        pin = new_pin()
         complaint = Complaint(
-            ticket=_next_ticket(now), pin_hash=generate_password_hash(pin), channel=data.channel,
+            ticket=_next_ticket(now), pin_hash=pin_hash, channel=data.channel,
             name=data.name.strip(), nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
             phone=data.phone.strip(), email=_clean(data.email), address=_clean(data.address),
             opd_id=opd.id, opd=opd, title=_title_without_nik(data.title.strip()),
