@@ -8,6 +8,15 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 
+def _sync_permissions() -> dict[str, int]:
+    from .services.accounts import PermissionSyncError, sync_permissions
+
+    try:
+        return sync_permissions()
+    except PermissionSyncError as exc:
+        raise click.ClickException(f"{exc} (perbaiki penyebabnya lalu jalankan lagi; perintah ini idempoten)") from exc
+
+
 def register_cli(app: Flask) -> None:
     roles = AppGroup("roles", help="Peran dan hak akses.")
     opd = AppGroup("opd", help="Daftar OPD.")
@@ -17,9 +26,7 @@ def register_cli(app: Flask) -> None:
     @roles.command("sync")
     def roles_sync():
         """Apply the role permission sets declared in app/security.py (idempotent)."""
-        from .services.accounts import sync_permissions
-
-        result = sync_permissions()
+        result = _sync_permissions()
         click.echo(f"Roles synced: {result['added']} permission(s) added, {result['removed']} removed.")
 
     @opd.command("import")
@@ -66,10 +73,10 @@ def register_cli(app: Flask) -> None:
         """Migrate the database, register permissions, sync roles, import the OPD list."""
         from flask_migrate import upgrade
 
-        from .services.accounts import import_opds, sync_permissions
+        from .services.accounts import import_opds
 
         upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
-        result = sync_permissions()
+        result = _sync_permissions()
         created, updated = import_opds(None)
         click.echo(f"Database migrated; roles synced (+{result['added']}/-{result['removed']}); "
                    f"OPD {created} created, {updated} updated.")

@@ -13,6 +13,9 @@ from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -85,3 +88,34 @@ def set_cell(sheet, row: int, column: int, value: Any, number_format: str | None
     if number_format:
         cell.number_format = number_format
     return cell
+
+
+def table_workbook(sheet_title: str, title_lines: Sequence[tuple[str, bool]], header: Sequence[str],
+                   rows: Sequence[Sequence[Any]], number_formats: Sequence[str | None], *,
+                   bold_last_row: bool = False, first_width: int = 48, width: int = 14) -> Workbook:
+    """One sheet: a title block (text, bold?), a blank line, a wrapped bold header row, then one typed
+    row per entry (`number_formats` per column; the last row bold for a totals row). The first column
+    is wide (labels), the header stays in view when scrolling."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title
+    for i, (text, bold) in enumerate(title_lines, start=1):
+        set_cell(sheet, i, 1, text).font = Font(bold=bold, size=12 if bold else 10)
+    header_row = len(title_lines) + 2
+    for col, text in enumerate(header, start=1):
+        cell = set_cell(sheet, header_row, col, text)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    r = header_row
+    for r, row in enumerate(rows, start=header_row + 1):
+        for col, (value, fmt) in enumerate(zip(row, number_formats), start=1):
+            set_cell(sheet, r, col, value, fmt)
+    if bold_last_row and r > header_row:
+        for col in range(1, len(header) + 1):
+            sheet.cell(row=r, column=col).font = Font(bold=True)
+    sheet.column_dimensions["A"].width = first_width
+    for col in range(2, len(header) + 1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.row_dimensions[header_row].height = 45
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
+    return book

@@ -6,7 +6,8 @@
 - The returned `Upload` objects are handed to the services (`submit(..., files=…)`,
   `answer(..., files=…)`), which call `save_for(complaint, answer=None)` inside their transaction: the
   bytes go to storage under a random name and an `Attachment` row joins the same transaction. When that
-  transaction rolls back, the files written for it are removed again.
+  transaction rolls back, the files written for it are removed again (`UnitOfWork.after_rollback`);
+  files are deleted only after a commit (`after_commit`, see services.retention).
 - `send_attachment(attachment)` serves one file as a download. It does NOT decide who may see it: the
   caller checks access first (the tracking page checks the ticket + PIN grant; the staff desks use
   their scoped look-up, e.g. `services.desk.attachment_for`).
@@ -23,19 +24,18 @@ import logging
 import secrets
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Iterable, Protocol
 
 import filetype
 from flask import Response, current_app
 from PIL import Image, ImageOps
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
 from .extensions import db
 from .models import Answer, Attachment, Complaint
-from .services.common import Invalid, NotFound
+from .services.common import Invalid, NotFound, current_unit
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +97,15 @@ class Upload:
 
     def save_for(self, complaint: Complaint, answer: Answer | None = None) -> Attachment:
         """Write the bytes and add the Attachment row to the caller's (the service's) transaction."""
+        unit = current_unit()  # written only inside a service's transaction, and undone with it
         stored_name = secrets.token_hex(16) + ALLOWED[self.content_type]
         storage = get_storage()
         storage.put(stored_name, self.data)
-        session = db.session()
-        session.info.setdefault(_PENDING, []).append((storage, stored_name))
+        unit.after_rollback(partial(_remove_written, storage, stored_name))
         attachment = Attachment(complaint_id=complaint.id, answer_id=answer.id if answer is not None else None,
                                 original_name=self.original_name, stored_name=stored_name,
                                 content_type=self.content_type, size=len(self.data), sha256=self.sha256)
-        session.add(attachment)
+        db.session.add(attachment)
         return attachment
 
 
@@ -185,22 +185,13 @@ def prepare(files: Iterable) -> list[Upload]:
 
 # --------------------------------------------------------------------------- transaction hygiene
 
-_PENDING = "lpo_pending_uploads"
 
-
-@event.listens_for(Session, "after_commit")
-def _forget_written(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _remove_written(session: Session) -> None:
+def _remove_written(storage: Storage, name: str) -> None:
     # The rows are gone with the rollback; the files must not outlive them.
-    for storage, name in session.info.pop(_PENDING, []):
-        try:
-            storage.delete(name)
-        except OSError as exc:
-            log.warning("could not remove orphaned upload %s: %s", name, exc)
+    try:
+        storage.delete(name)
+    except OSError as exc:
+        log.warning("could not remove orphaned upload %s: %s", name, exc)
 
 
 # --------------------------------------------------------------------------- serving

@@ -5,6 +5,19 @@ Each test starts from the same seeded state: the rows it wrote are removed after
 
 The database is SQLite by default; set TEST_DATABASE_URL to a PostgreSQL URL to run on PostgreSQL
 (a fresh database is created on that server for the session and dropped at the end).
+
+Contexts and sessions, as in production:
+- The test body runs in one app context (`_isolate`) with its own database session: use it to arrange
+  (through the services, or rows followed by `db.session.commit()`) and to assert.
+- Every request of a test client (`client`, `app.test_client()`, `opd_support.login`) and every CLI
+  command of `runner` runs in an app context of its own, with its own `g` and its own session: it sees
+  only what the test committed, and two clients are two browsers. Commit before a request; an
+  uncommitted write of the test is invisible to it (and on SQLite it blocks the request's writes).
+- After each request or command the test's session is expired: objects the test holds are read again
+  on their next use, so an assertion sees what the request committed.
+- Time: freeze it with `time_machine.travel(moment, tick=False)` wherever a figure depends on "now"
+  (WIB days, months, years, time left). Sign in inside the same travel as the requests that follow:
+  a session's idle time counts from its sign-in.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ os.environ.setdefault("INSTANCE_DIR", str(_TMP))
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from flask.testing import FlaskCliRunner, FlaskClient  # noqa: E402
 
 # Every rendered template is checked: no complaint row in a context, only the disclosure policy's views.
 from tests.disclosure_guard import _install_disclosure_guard, _no_complaint_rows_in_templates  # noqa: E402,F401
@@ -75,11 +89,59 @@ TEST_SETTINGS = {
 }
 
 
+class RequestClient(FlaskClient):
+    """The test client: every request runs in an app context of its own, as in production.
+
+    A test runs inside the app context of `_isolate` (for its set-up and asserts), and Flask 3.1 reuses
+    an app context that is already open for a request: without this, `g` (Flask-Login's cached user,
+    FAB's `g.user`, Flask-JWT-Extended's user) would outlive the request and the request would share the
+    test's database session (Flask-SQLAlchemy scopes it per app context). With it, a request sees only
+    what was committed, commits only its own work, and two clients are two people.
+
+    After each request the test's own session is expired, so an object the test holds is read again
+    from the database on its next use: it shows what the request committed, never a stale copy.
+    The body is read before the request's context closes (a streamed CSV needs it). `with client:`
+    still keeps the last request's contexts for inspection until the block ends.
+    """
+
+    def open(self, *args, **kwargs):
+        # Contexts kept by the previous request of a `with client:` block go before this one opens.
+        self._context_stack.close()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+            response.get_data()
+        _expire_test_session()
+        return response
+
+
+class CommandRunner(FlaskCliRunner):
+    """The CLI runner: each command runs in an app context (and database session) of its own, like
+    `flask …` in a process of its own; the test's session is expired afterwards (see RequestClient)."""
+
+    def invoke(self, cli=None, args=None, **kwargs):
+        with self.app.app_context():
+            result = super().invoke(cli, args, **kwargs)
+        _expire_test_session()
+        return result
+
+
+def _expire_test_session() -> None:
+    from flask import has_app_context
+
+    if has_app_context():
+        from app.extensions import db
+
+        db.session.expire_all()
+
+
 def build_app(url: str, **overrides):
     from app import create_app
 
     settings = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_DIR": str(_TMP / "uploads"), **overrides}
-    return create_app(settings)
+    app = create_app(settings)
+    app.test_client_class = RequestClient
+    app.test_cli_runner_class = CommandRunner
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +205,8 @@ def _clean(app) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolate(request):
-    """Run each test inside an app context and wipe what it wrote afterwards."""
+    """Run each test inside an app context (its own database session, for set-up and asserts; each
+    request and CLI command gets another, see RequestClient) and wipe what it wrote afterwards."""
     if "app" not in request.fixturenames:
         yield
         return
@@ -218,25 +281,6 @@ def submission():
 def text_of(response) -> str:
     """A response body as text, tags stripped (for 'this must not appear' assertions)."""
     return re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-
-
-@pytest.fixture
-def fresh_g(app):
-    """Make each test request start with an empty `flask.g`, as in production.
-
-    Tests run inside one app context (see `_isolate`), which requests then share: Flask-Login's cached
-    `g._login_user` (or Flask-JWT-Extended's JWT user) from one request leaks into the next, so a second
-    client looks signed in as the first and a deactivated user still looks active. Use this fixture whenever a test
-    uses several clients or changes an account between requests."""
-    from flask import g, request_started
-
-    def clear(sender, **extra):
-        for name in list(g):  # Flask-Login's user, Flask-JWT-Extended's JWT user, FAB's g.user, …
-            g.pop(name, None)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,10 +22,54 @@ from .common import Actor, Invalid, unit_of_work
 DEFAULT_OPD_CSV = Path(__file__).resolve().parent.parent / "data" / "opd-lumajang.csv"
 
 
+class PermissionSyncError(RuntimeError):
+    """FAB refused a write while permissions were synced (it logs such errors and carries on)."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("Sinkronisasi hak akses gagal: " + "; ".join(messages))
+        self.messages = messages
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _fab_errors_raised():
+    """FAB's security manager catches every error of its writes (add_role, add_permission_view_menu,
+    add_permission_role, ...), logs it, rolls back and returns as if nothing happened: a sync that half
+    failed would look done. Its error records are collected here and raised."""
+    logger = logging.getLogger("flask_appbuilder")
+    collect = _Collect()
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.ERROR:
+        logger.setLevel(logging.ERROR)
+    logger.addHandler(collect)
+    try:
+        yield
+    except Exception as exc:
+        if collect.messages:
+            raise PermissionSyncError(collect.messages) from exc
+        raise
+    finally:
+        logger.removeHandler(collect)
+        logger.setLevel(level)
+    if collect.messages:
+        raise PermissionSyncError(collect.messages)
+
+
 def sync_permissions() -> dict[str, int]:
-    """Register every view's permissions (FAB) and apply our role table; idempotent."""
+    """Register every view's permissions (FAB) and apply our role table; idempotent.
+
+    FAB commits each of its writes itself, so a failure leaves the earlier ones in place; the error is
+    raised (`PermissionSyncError`) and a second run completes the rest."""
     appbuilder = current_app.appbuilder
-    with unit_of_work():
+    with unit_of_work(), _fab_errors_raised():
         # FAB grants each new permission to the admin role only if that role already exists.
         appbuilder.sm.add_role(Role.ADMIN_SISTEM.value)
         appbuilder.add_permissions(update_perms=True)

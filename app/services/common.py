@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..workflow import Role, WorkflowError, highest_role
+
+log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -84,29 +86,82 @@ def setting(name: str):
     return current_app.config[name]
 
 
+class UnitOfWork:
+    """The open transaction of one service call, with what must happen outside the database once its
+    outcome is known: `after_commit` (delete a file the committed rows no longer name) and
+    `after_rollback` (delete a file written for rows that were rolled back)."""
+
+    def __init__(self) -> None:
+        self._on_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        self._on_commit.append(hook)
+
+    def after_rollback(self, hook: Callable[[], None]) -> None:
+        self._on_rollback.append(hook)
+
+    @staticmethod
+    def _run(hooks: list[Callable[[], None]], outcome: str) -> None:
+        # The transaction's outcome is final: a hook that fails cannot change it, so it is logged
+        # (an orphaned file at worst) and the others still run.
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("unit of work: a hook after %s failed", outcome)
+
+
+_OPEN = "lpo_unit_of_work"
+
+
+class NestedUnitOfWork(RuntimeError):
+    """A service opened a transaction inside another one: a programming error, never a user's."""
+
+
 @contextmanager
-def unit_of_work() -> Iterator[None]:
+def unit_of_work() -> Iterator[UnitOfWork]:
     """One transaction: commit on success, roll back everything on any error.
 
-    Services are the only callers; views, APIs and jobs never commit (house rule).
+    Services are the only callers; views, APIs and jobs never commit (house rule). Units do not nest:
+    an inner commit would make the outer unit's "all or nothing" false, and a savepoint would let a
+    failed inner step pass silently. A service that needs another's work inside its own transaction
+    calls a helper that does not open a unit (the way `audit.record` is called). Files and other
+    effects outside the database are tied to the outcome with `after_commit` / `after_rollback`.
     """
-    session = db.session
+    session = db.session()
+    if session.info.get(_OPEN) is not None:
+        raise NestedUnitOfWork("unit_of_work() opened inside another unit_of_work(); call the inner "
+                               "service's helper instead of the service")
+    unit = session.info[_OPEN] = UnitOfWork()
     try:
-        yield
-        session.commit()
-    except StaleDataError as exc:
-        session.rollback()
-        raise Conflict(
-            "Pengaduan ini baru saja diubah oleh petugas lain. Muat ulang halaman dan periksa lagi.",
-            code="stale",
-        ) from exc
-    except WorkflowError as exc:
-        session.rollback()
-        cls = Forbidden if exc.code == "forbidden" else Conflict
-        raise cls(exc.message, code=exc.code) from exc
-    except IntegrityError:
-        session.rollback()
-        raise
+        try:
+            yield unit
+            session.commit()
+        except StaleDataError as exc:
+            session.rollback()
+            raise Conflict(
+                "Pengaduan ini baru saja diubah oleh petugas lain. Muat ulang halaman dan periksa lagi.",
+                code="stale",
+            ) from exc
+        except WorkflowError as exc:
+            session.rollback()
+            cls = Forbidden if exc.code == "forbidden" else Conflict
+            raise cls(exc.message, code=exc.code) from exc
+        except BaseException:
+            session.rollback()
+            raise
     except BaseException:
-        session.rollback()
+        session.info.pop(_OPEN, None)
+        unit._run(unit._on_rollback, "a rollback")
         raise
+    session.info.pop(_OPEN, None)
+    unit._run(unit._on_commit, "the commit")
+
+
+def current_unit() -> UnitOfWork:
+    """The unit of work open on this session; helpers that write (storage) require one."""
+    unit = db.session().info.get(_OPEN)
+    if unit is None:
+        raise RuntimeError("no unit_of_work() is open: this must run inside a service's transaction")
+    return unit

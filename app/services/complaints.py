@@ -19,7 +19,7 @@ from ..crypto import NikCipher, new_pin, normalize_pin
 from ..extensions import db
 from ..models import Answer, Complaint, NikCheck, NonWorkingDay, Opd, Routing, StatusEvent, TicketCounter
 from ..nik import check as check_nik
-from ..timeutil import format_wib, utcnow
+from ..timeutil import format_wib, to_wib, utcnow
 from ..workflow import Action, Role, State, Visibility, answer_deadline, apply_transition, validation_deadline
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, setting, unit_of_work
 from .disclosure import public_rendering
@@ -69,8 +69,9 @@ def _title_without_nik(title: str) -> str:
 
 def _next_ticket(now) -> str:
     """`LMJ-2026-000123`: a per-year counter bumped with UPDATE … RETURNING, which holds a row lock
-    until commit, so concurrent submissions on PostgreSQL queue up instead of colliding."""
-    prefix, year = setting("TICKET_PREFIX"), now.year
+    until commit, so concurrent submissions on PostgreSQL queue up instead of colliding. The year is
+    the WIB year (a complaint sent at 00:30 WIB on 1 January belongs to the new year)."""
+    prefix, year = setting("TICKET_PREFIX"), to_wib(now).year
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -165,6 +166,10 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors=errors)
     crypt = cipher()
     nik_hash = crypt.digest(nik_result.nik)
+    # The PIN's hash is slow on purpose: made before the transaction, so the ticket counter's row lock
+    # (taken below, held until commit) is never held while it is computed.
+    pin = new_pin()
+    pin_hash = hash_pin(pin)
     now = utcnow()
     name, visibility = data.name.strip(), Visibility(data.visibility)
     title = _title_without_nik(data.title.strip())
@@ -181,9 +186,8 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
             raise Conflict(_("Pengaduan yang sama dari NIK ini baru saja diterima; tidak perlu mengirim ulang."),
                            code="duplicate")
         move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
-        pin = new_pin()
         complaint = Complaint(
-            ticket=_next_ticket(now), pin_hash=hash_pin(pin), channel=data.channel,
+            ticket=_next_ticket(now), pin_hash=pin_hash, channel=data.channel,
             name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
             phone=data.phone.strip(), email=_clean(data.email), address=_clean(data.address),
             opd_id=opd.id, opd=opd, title=title,

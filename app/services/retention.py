@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -52,33 +53,46 @@ def _delete_file(stored_name: str) -> bool:
     except ValueError:  # a name the storage refuses was never written by it
         log.warning("retention: refusing to delete odd stored name %r", stored_name)
         return False
+    except OSError as exc:  # the rows are already anonymised; the file is left for an operator
+        log.warning("retention: could not delete %s: %s", stored_name, exc)
+        return False
     return True
 
 
 def run(now: datetime | None = None, batch_size: int = 200) -> RetentionReport:
     """Anonymise every due complaint, one transaction per batch. Idempotent: anonymised rows carry
-    `anonymised_at` and are not selected again."""
+    `anonymised_at` and are not selected again. The complainants' files are deleted after their batch
+    has committed: a batch that rolls back keeps its rows and its files, and is done again next run."""
     now = now or utcnow()
     report = RetentionReport(cutoff=cutoff(now))
     while True:
-        with unit_of_work():
+        with unit_of_work() as unit:
             complaints = db.session.scalars(
                 sa.select(Complaint).where(Complaint.closed_at.is_not(None), Complaint.closed_at < report.cutoff,
                                            Complaint.anonymised_at.is_(None))
                 .order_by(Complaint.id).limit(batch_size)).all()
+            doomed: list[str] = []
             for complaint in complaints:
-                report.files_deleted += _anonymise(complaint, now)
+                doomed += _anonymise(complaint, now)
                 report.complaint_ids.append(complaint.id)
             report.anonymised += len(complaints)
             if complaints:
                 audit.record("system", "retention.anonymise", actor=Actor.system(),
                              detail={"count": len(complaints), "cutoff": report.cutoff.isoformat(),
                                      "first_id": complaints[0].id, "last_id": complaints[-1].id})
+            unit.after_commit(partial(_delete_files, doomed, report))
         if len(complaints) < batch_size:
             return report
 
 
-def _anonymise(complaint: Complaint, now: datetime) -> int:
+def _delete_files(stored_names: list[str], report: RetentionReport) -> None:
+    for name in stored_names:
+        report.files_deleted += _delete_file(name)
+
+
+def _anonymise(complaint: Complaint, now: datetime) -> list[str]:
+    """Erase one complaint's personal data in the open transaction; returns the stored names of the
+    complainant's files, to delete once it has committed."""
     complaint.name = ERASED_NAME
     complaint.nik_encrypted = ERASED
     complaint.nik_hash = ERASED
@@ -90,14 +104,14 @@ def _anonymise(complaint: Complaint, now: datetime) -> int:
     for version in db.session.scalars(sa.select(versions).where(versions.id == complaint.id)):
         if version.text:
             version.text = drop_sealed(version.text)
-    deleted = 0
+    names = []
     # The complainant's own files (an answer's files belong to the OPD and stay with the answer).
     for attachment in db.session.scalars(sa.select(Attachment).where(
             Attachment.complaint_id == complaint.id, Attachment.answer_id.is_(None))).all():
-        deleted += _delete_file(attachment.stored_name)
+        names.append(attachment.stored_name)
         db.session.delete(attachment)
     db.session.execute(sa.delete(Outbox).where(Outbox.complaint_id == complaint.id))
-    return deleted
+    return names
 
 
 def retention_job() -> None:

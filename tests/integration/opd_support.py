@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from flask.testing import FlaskClient
-
 from app import services
 from app.extensions import db
 from app.models import Staff
@@ -26,23 +24,9 @@ def api_headers(username: str) -> dict:
     return {"Authorization": f"Bearer {create_access_token(identity=str(user.id), fresh=True)}"}
 
 
-class FreshContextClient(FlaskClient):
-    """A test client whose every request runs in its own app context, as in production.
-
-    The suite's autouse fixture keeps one app context open per test, and Flask reuses an open app
-    context for a request: `g` (where Flask-Login caches the signed-in user) would then outlive the
-    request, and a second client in the same test would act as the first client's user.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-            response.get_data()  # read a streamed body while its context is alive
-            return response
-
-
-def login(app, username: str, password: str) -> FreshContextClient:
-    client = FreshContextClient(app, app.response_class, use_cookies=True)
+def login(app, username: str, password: str):
+    """A test client signed in as `username` (each client is one browser)."""
+    client = app.test_client()
     response = client.post("/login/", data={"username": username, "password": password})
     assert response.status_code == 302, f"login of {username} failed"
     return client

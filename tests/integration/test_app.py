@@ -85,3 +85,46 @@ def test_times_are_shown_in_wib():
     from app.timeutil import format_wib
 
     assert format_wib(datetime(2026, 11, 28, 17, 30)) == "29-11-2026 00:30 WIB"
+
+
+# --------------------------------------------------------------------------- the test harness itself
+
+
+def test_each_request_runs_in_its_own_context_so_two_clients_are_two_people(app, client, auth):
+    """What production does (one app context per request) holds in tests too: nothing a request caches
+    in `g` (Flask-Login's user, FAB's g.user) survives it, and a second client is not signed in."""
+    from flask import g
+
+    auth.login("admin")
+    assert client.get("/riwayat/").status_code == 200
+    assert "_login_user" not in g and "user" not in g
+    stranger = app.test_client()
+    refused = stranger.get("/riwayat/")
+    assert refused.status_code == 302 and "/login/" in refused.headers["Location"]
+
+
+def test_an_object_the_test_holds_is_read_again_after_a_request(app, client, auth, submission):
+    from app.extensions import db
+    from app.models import Complaint
+    from app.services import submit
+
+    complaint = submit(submission()).complaint
+    assert complaint.state.value == "menunggu_verifikasi"
+    auth.login("validator")
+    client.get(f"/staf/validasi/{complaint.id}")
+    decided = client.post(f"/staf/validasi/{complaint.id}/keputusan",
+                          data={"decision": "tidak_valid", "remark": "NIK tidak terdaftar.",
+                                "version": db.session.get(Complaint, complaint.id).version})
+    assert decided.status_code == 302
+    # The request committed in a session of its own; the test's copy is not left stale.
+    assert complaint.state.value == "tidak_valid"
+
+
+def test_with_client_keeps_the_last_request_for_inspection(client):
+    from flask import request
+
+    with client:
+        client.get("/health")
+        assert request.path == "/health"
+        client.get("/login/")
+        assert request.path == "/login/"

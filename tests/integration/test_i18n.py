@@ -5,12 +5,7 @@ Needs the compiled catalogues (`make install-test` or `python scripts/i18n.py co
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import text_of
-
-# Flask-Babel keeps the locale and catalogue on the request context; FAB's user on `g`: start each request clean.
-pytestmark = pytest.mark.usefixtures("fresh_g")
 
 
 def _switch(client, code):

@@ -355,7 +355,7 @@ def test_every_allowed_value_has_its_labels():
     assert set(audit.KINDS) == set(AUDIT_KINDS)
 
 
-def test_deleting_an_account_on_the_record_from_the_users_screen_is_refused(client, auth, submission, fresh_g):
+def test_deleting_an_account_on_the_record_from_the_users_screen_is_refused(client, auth, submission):
     """FAB's delete meets the RESTRICT rule: no error page, the account and its decision stay; an account
     without a record can still be deleted."""
     from app.extensions import db

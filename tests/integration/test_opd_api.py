@@ -8,11 +8,11 @@ from app.extensions import db
 from app.models import Answer, Complaint, Outbox, Routing
 from app.services.complaints import compute_answer_deadline
 from app.workflow import State
-from tests.integration.opd_support import FreshContextClient, api_headers, routed
+from tests.integration.opd_support import api_headers, routed
 
 
 def _api(app):
-    return FreshContextClient(app, app.response_class)
+    return app.test_client()
 
 
 def _fresh(complaint_id) -> Complaint:

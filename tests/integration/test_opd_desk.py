@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+import time_machine
 from PIL import Image
 
 from app import services
@@ -20,7 +21,10 @@ from app.services.common import unit_of_work
 from app.timeutil import utcnow
 from app.workflow import State
 from tests.conftest import PASSWORD, VALID_NIK_F, text_of
-from tests.integration.opd_support import FreshContextClient, login, routed
+from tests.integration.opd_support import login, routed
+
+
+MONDAY_10_WIB = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
 
 
 def _count(model, *where) -> int:
@@ -48,26 +52,28 @@ def _png(color=(10, 120, 10)) -> bytes:
 
 
 def test_queue_nearest_deadline_first_with_time_left_and_overdue_badge(app, submission, actor):
-    now = utcnow()
-    late = routed(submission, actor, title="Tiga terlambat")
-    soon = routed(submission, actor, title="Dua besok", nik=VALID_NIK_F)
-    later = routed(submission, actor, title="Satu lusa depan")
-    _set_deadline(late.id, now - timedelta(hours=5), overdue=True)
-    _set_deadline(soon.id, now + timedelta(days=1, hours=2))
-    _set_deadline(later.id, now + timedelta(days=5))
-    routed(submission, actor, "DPUTR", title="Milik DPUTR")
-    client = login(app, "opd.dinkes", PASSWORD)
-    body = text_of(client.get("/staf/opd/"))
-    assert body.index("Tiga terlambat") < body.index("Dua besok") < body.index("Satu lusa depan")
-    assert "Milik DPUTR" not in body
-    assert "Terlambat" in body and "terlambat 5 jam" in body
-    assert "1 hari 1 jam lagi" in body or "1 hari 2 jam lagi" in body
-    only_late = text_of(client.get("/staf/opd/?terlambat=1"))
-    assert "Tiga terlambat" in only_late and "Dua besok" not in only_late
-    # Search by words of the public title, and by ticket.
-    assert "Dua besok" in text_of(client.get("/staf/opd/?q=besok")) and \
-        "Satu lusa" not in text_of(client.get("/staf/opd/?q=besok"))
-    assert "Dua besok" in text_of(client.get(f"/staf/opd/?q={soon.ticket}"))
+    with time_machine.travel(MONDAY_10_WIB, tick=False) as clock:
+        now = utcnow()
+        late = routed(submission, actor, title="Tiga terlambat")
+        soon = routed(submission, actor, title="Dua besok", nik=VALID_NIK_F)
+        later = routed(submission, actor, title="Satu lusa depan")
+        _set_deadline(late.id, now - timedelta(hours=5), overdue=True)
+        _set_deadline(soon.id, now + timedelta(days=1, hours=2))
+        _set_deadline(later.id, now + timedelta(days=5))
+        routed(submission, actor, "DPUTR", title="Milik DPUTR")
+        clock.shift(timedelta(minutes=1))  # the page is read a minute later: counted down, not rounded up
+        client = login(app, "opd.dinkes", PASSWORD)
+        body = text_of(client.get("/staf/opd/"))
+        assert body.index("Tiga terlambat") < body.index("Dua besok") < body.index("Satu lusa depan")
+        assert "Milik DPUTR" not in body
+        assert "Terlambat" in body and "terlambat 5 jam 1 menit" in body
+        assert "1 hari 1 jam lagi" in body and "4 hari 23 jam lagi" in body
+        only_late = text_of(client.get("/staf/opd/?terlambat=1"))
+        assert "Tiga terlambat" in only_late and "Dua besok" not in only_late
+        # Search by words of the public title, and by ticket.
+        assert "Dua besok" in text_of(client.get("/staf/opd/?q=besok")) and \
+            "Satu lusa" not in text_of(client.get("/staf/opd/?q=besok"))
+        assert "Dua besok" in text_of(client.get(f"/staf/opd/?q={soon.ticket}"))
 
 
 def test_answered_tab_and_keyset_pages(app, submission, actor, monkeypatch):
@@ -122,7 +128,7 @@ def test_answer_flow_state_timeline_public_page_and_notification(app, submission
     mail = db.session.scalar(sa.select(Outbox).where(Outbox.complaint_id == c.id, Outbox.template == "answered"))
     assert mail is not None and mail.recipient == "warga@contoh.id" and mail.status == "pending"
     # The public page shows the answer at once (masked), with no waiting job in between.
-    public = FreshContextClient(app, app.response_class).get(f"/pengaduan/{c.ticket}")
+    public = app.test_client().get(f"/pengaduan/{c.ticket}")
     assert public.status_code == 200
     page = text_of(public)
     assert "Petugas pendaftaran ditambah mulai Senin." in page and "0812-1111-0000" not in page
@@ -190,7 +196,7 @@ def test_edit_needs_a_reason_and_pimpinan_sees_every_version(app, submission, ac
     assert body.index("Jadwal perbaikan: Senin.") < body.index("Jadwal perbaikan: Selasa.")
     assert "Salah ketik hari." in body and "Versi 2" in body
     # The public page shows the current version only.
-    public = text_of(FreshContextClient(app, app.response_class).get(f"/pengaduan/{c.ticket}"))
+    public = text_of(app.test_client().get(f"/pengaduan/{c.ticket}"))
     assert "Selasa" in public and "Jadwal perbaikan: Senin." not in public
 
 
@@ -212,7 +218,7 @@ def test_pimpinan_reads_but_does_not_answer_or_return(app, submission, actor):
 
 def test_the_desk_needs_a_sign_in_and_the_right_role(app, submission, actor):
     c = routed(submission, actor)
-    anonymous = FreshContextClient(app, app.response_class)
+    anonymous = app.test_client()
     for url in ("/staf/opd/", f"/staf/opd/{c.id}", "/staf/opd/ekspor.csv", "/staf/disposisi/"):
         response = anonymous.get(url)
         assert response.status_code == 302 and "/login/" in response.headers["Location"]
@@ -239,7 +245,7 @@ def test_internal_notes_are_for_staff_who_see_the_complaint_never_public(app, su
     boss.post(f"/staf/opd/{c.id}/catatan", data={"text": "Mohon diprioritaskan."})
     notes = db.session.scalars(sa.select(InternalNote).where(InternalNote.complaint_id == c.id)).all()
     assert [n.text for n in notes] == ["Koordinasi dengan Puskesmas Senduro.", "Mohon diprioritaskan."]
-    public = FreshContextClient(app, app.response_class)
+    public = app.test_client()
     services.answer(c.id, actor("opd.dinkes"), "Selesai ditangani.")
     page = public.get(f"/pengaduan/{c.ticket}")
     assert page.status_code == 200 and "Selesai ditangani." in page.get_data(as_text=True)

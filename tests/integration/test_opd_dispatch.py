@@ -112,7 +112,8 @@ def test_a_validator_dispatches_only_returned_complaints(app, submission, actor)
     validator = login(app, "validator", PASSWORD)
     # A routed complaint is not a validator's to move (nor even to see on the dispatch queue).
     response = validator.post(f"/staf/disposisi/{c.id}/teruskan", data={"opd": "DPUTR"})
-    assert response.status_code in (302, 404)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/staf/disposisi/")
+    assert "Peran Anda tidak berwenang melakukan tindakan" in text_of(validator.get("/staf/disposisi/"))
     assert _fresh(c.id).opd.code == "DINKESP2KB" and len(_hops(c.id)) == 1
     # An Admin OPD has no dispatch rights at all.
     assert login(app, "opd.dinkes", PASSWORD).post(

@@ -21,7 +21,7 @@ from app.services import cursor
 from app.models import Answer, Attachment, Complaint, InternalNote, Routing, StatusEvent
 from app.workflow import State
 from tests.conftest import PASSWORD, VALID_NIK_F
-from tests.integration.opd_support import FreshContextClient, api_headers, login, routed
+from tests.integration.opd_support import api_headers, login, routed
 
 OWNERS = {"opd.dinkes": "DINKESP2KB", "opd.dputr": "DPUTR"}
 
@@ -94,18 +94,20 @@ def _assert_clean(response, secrets, label, echoed: str = ""):
     assert not leaked, f"{label}: foreign data in the response: {leaked}"
 
 
-DESK_ROUTES = {  # endpoint → (method, url template); every desk route must be in the matrix
-    "OpdDeskView.detail": ("GET", "/staf/opd/{id}"),
-    "OpdDeskView.add_note": ("POST", "/staf/opd/{id}/catatan"),
-    "OpdDeskView.answer": ("POST", "/staf/opd/{id}/jawab"),
-    "OpdDeskView.edit_answer": ("POST", "/staf/opd/{id}/ubah-jawaban"),
-    "OpdDeskView.return_complaint": ("POST", "/staf/opd/{id}/kembalikan"),
-    "OpdDeskView.versions": ("GET", "/staf/opd/{id}/versi"),
-    "OpdDeskView.attachment": ("GET", "/staf/opd/{id}/lampiran/{file}"),
-    "DispatchView.reroute": ("POST", "/staf/disposisi/{id}/teruskan"),
-    "ComplaintDeskApi.answer": ("POST", "/api/v1/complaint/{id}/answer"),
-    "ComplaintDeskApi.return_complaint": ("POST", "/api/v1/complaint/{id}/return"),
-    "ComplaintDeskApi.reroute": ("POST", "/api/v1/complaint/{id}/reroute"),
+# endpoint → (method, url template, status for an Admin OPD on another OPD's complaint): 403 where the
+# role has no such right at all, 404 where it has the right but the complaint is out of its scope.
+DESK_ROUTES = {  # every desk route must be in the matrix
+    "OpdDeskView.detail": ("GET", "/staf/opd/{id}", 404),
+    "OpdDeskView.add_note": ("POST", "/staf/opd/{id}/catatan", 404),
+    "OpdDeskView.answer": ("POST", "/staf/opd/{id}/jawab", 404),
+    "OpdDeskView.edit_answer": ("POST", "/staf/opd/{id}/ubah-jawaban", 404),
+    "OpdDeskView.return_complaint": ("POST", "/staf/opd/{id}/kembalikan", 404),
+    "OpdDeskView.versions": ("GET", "/staf/opd/{id}/versi", 403),  # Pimpinan and Admin Sistem only
+    "OpdDeskView.attachment": ("GET", "/staf/opd/{id}/lampiran/{file}", 404),
+    "DispatchView.reroute": ("POST", "/staf/disposisi/{id}/teruskan", 403),  # dispatch is not an OPD's
+    "ComplaintDeskApi.answer": ("POST", "/api/v1/complaint/{id}/answer", 404),
+    "ComplaintDeskApi.return_complaint": ("POST", "/api/v1/complaint/{id}/return", 404),
+    "ComplaintDeskApi.reroute": ("POST", "/api/v1/complaint/{id}/reroute", 403),
 }
 LIST_ROUTES = {"OpdDeskView.queue", "OpdDeskView.export", "DispatchView.queue"}
 FORM = {"text": "Jawaban penyusup.", "reason": "Alasan penyusup.", "opd": "DPUTR", "note": "x"}
@@ -128,7 +130,7 @@ def test_every_route_on_a_foreign_complaint_is_404_or_403_and_changes_nothing(ap
     calls = 0
     for complaint in (theirs["waiting"], theirs["anonim"], theirs["answered"]):
         own_files = [f.id for f in theirs["files"] if f.complaint_id == complaint.id] or [theirs["files"][0].id]
-        for endpoint, (method, template) in DESK_ROUTES.items():
+        for endpoint, (method, template, status) in DESK_ROUTES.items():
             for file_id in own_files:
                 url = template.format(id=complaint.id, file=file_id)
                 if endpoint.startswith("ComplaintDeskApi"):
@@ -138,14 +140,14 @@ def test_every_route_on_a_foreign_complaint_is_404_or_403_and_changes_nothing(ap
                 else:
                     response = client.post(url, data=FORM)
                 calls += 1
-                assert response.status_code in (403, 404), f"{endpoint} {url}: {response.status_code}"
+                assert response.status_code == status, f"{endpoint} {url}: {response.status_code}"
                 _assert_clean(response, theirs["secrets"], f"{endpoint} {url}")
     # Their file through my own complaint's URL: the file must belong to the complaint in the URL.
     for f in theirs["files"]:
         response = client.get(f"/staf/opd/{mine['waiting'].id}/lampiran/{f.id}")
         assert response.status_code == 404
         _assert_clean(response, theirs["secrets"], "attachment via own complaint")
-    assert calls >= 3 * len(DESK_ROUTES)
+    assert calls >= 3 * len(DESK_ROUTES)  # the loop ran over every route of the three complaints
     assert _state(ids) == before
 
 
@@ -178,7 +180,7 @@ def test_lists_searches_filters_and_exports_show_only_the_own_opd(app, world, in
 @pytest.mark.parametrize("intruder,owner", [("opd.dputr", "opd.dinkes")])
 def test_rest_calls_on_a_foreign_complaint_are_404_without_data(app, world, intruder, owner):
     theirs = world[owner]
-    client = FreshContextClient(app, app.response_class)
+    client = app.test_client()
     headers = api_headers(intruder)
     for complaint in (theirs["waiting"], theirs["answered"]):
         for suffix, body in (("answer", {"text": "x"}), ("return", {"reason": "x"})):

@@ -244,10 +244,10 @@ def _history_expected(rows, **flt) -> list[int]:
 
 
 def test_history_log_walks_every_filter_to_the_end(app, history_rows, monkeypatch):
-    from app.desks import records
+    from app.services import records
 
     rows, ticket = history_rows
-    monkeypatch.setattr(records, "PAGE_SIZE", 7)
+    monkeypatch.setattr(records, "HISTORY_PAGE", 7)
     client = login(app, "pimpinan", PASSWORD)
     cases = [{"jenis": "action"}, {"aksi": "nik.view"}, {"pengguna": "budi"}, {"peran": "Validator"},
              {"tiket": ticket}, {"dari": "2025-03-03", "sampai": "2025-03-05"},
@@ -420,10 +420,10 @@ def test_old_parameter_names_redirect_to_the_same_page(app, client, public_rows,
 
 
 def test_old_id_cursors_of_the_history_log_and_outbox_become_cursors(app, history_rows, monkeypatch):
-    from app.desks import records
+    from app.services import records
 
     rows, _ticket = history_rows
-    monkeypatch.setattr(records, "PAGE_SIZE", 7)
+    monkeypatch.setattr(records, "HISTORY_PAGE", 7)
     client = login(app, "pimpinan", PASSWORD)
     expected = _history_expected(rows, jenis="auth")
     anchor = expected[6]  # the last row of the first page: the old link was "older than this id"

@@ -22,7 +22,6 @@ from tests.permission_expectations import (
     CALLERS, DENY, NF, OK, REDIR, SKIP_ENDPOINTS, everyone, expectation_for,
 )
 
-pytestmark = pytest.mark.usefixtures("fresh_g")
 
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 

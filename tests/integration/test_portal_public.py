@@ -272,8 +272,9 @@ def test_statistics_count_by_opd_and_state_with_time_standard_shares(client, sub
     from app.services.portal import clear_statistics_cache, statistics
 
     validator, dinkes = actor("validator"), actor("opd.dinkes")
-    # 08:00 WIB on 1 January of the current year; everything below happens in this year.
-    start = datetime(statistics().year, 1, 1, 1, 0, tzinfo=timezone.utc)
+    # 08:00 WIB on 1 January 2026; everything below happens in that year, and the figures are read on
+    # 15 February (a fixed day: read on 1 January, the check of `waiting` would not be due yet).
+    start = datetime(2026, 1, 1, 1, 0, tzinfo=timezone.utc)
     with time_machine.travel(start, tick=False):
         on_time = submit(submission(opd_code="DINKESP2KB")).complaint
         late = submit(submission(opd_code="DINKESP2KB")).complaint
@@ -290,25 +291,27 @@ def test_statistics_count_by_opd_and_state_with_time_standard_shares(client, sub
         answer(on_time.id, dinkes, "Sudah.")  # within the time standard
     with time_machine.travel(start + timedelta(days=40), tick=False):
         answer(late.id, dinkes, "Maaf, terlambat.")  # far past it
-    stats = statistics()
-    by_code = {row.code: row for row in stats.rows}
-    health, roads = by_code["DINKESP2KB"], by_code["DPUTR"]
-    assert health.by_state == {"dijawab": 2} and health.total == 2
-    assert roads.by_state == {"menunggu_verifikasi": 1, "tidak_valid": 1, "diteruskan": 1} and roads.total == 3
-    assert (health.checked_on_time, health.check_due) == (1, 2) and health.checked_share == 0.5
-    assert (health.answered_on_time, health.answer_due) == (1, 2)
-    # `waiting` is far past its 24 hours without a check: it counts against the share.
-    assert (roads.checked_on_time, roads.check_due) == (2, 3)
-    assert stats.totals.total == 5 and stats.totals.by_state["dijawab"] == 2
-    del waiting
+    with time_machine.travel(datetime(2026, 2, 15, 3, 0, tzinfo=timezone.utc), tick=False):
+        stats = statistics()
+        assert stats.year == 2026
+        by_code = {row.code: row for row in stats.rows}
+        health, roads = by_code["DINKESP2KB"], by_code["DPUTR"]
+        assert health.by_state == {"dijawab": 2} and health.total == 2
+        assert roads.by_state == {"menunggu_verifikasi": 1, "tidak_valid": 1, "diteruskan": 1} and roads.total == 3
+        assert (health.checked_on_time, health.check_due) == (1, 2) and health.checked_share == 0.5
+        assert (health.answered_on_time, health.answer_due) == (1, 2)
+        # `waiting` is far past its 24 hours without a check: it counts against the share.
+        assert (roads.checked_on_time, roads.check_due) == (2, 3)
+        assert stats.totals.total == 5 and stats.totals.by_state["dijawab"] == 2
+        del waiting
 
-    clear_statistics_cache()
-    page = client.get("/statistik")
-    assert page.status_code == 200
-    text = text_of(page)
-    assert f"Statistik {stats.year}" in text and "Dinas Kesehatan" in text
-    assert "50,0%" in text and "(1 dari 2)" in text
-    assert "Menunggu verifikasi NIK" in text and "NIK tidak valid" in text
+        clear_statistics_cache()
+        page = client.get("/statistik")
+        assert page.status_code == 200
+        text = text_of(page)
+        assert f"Statistik {stats.year}" in text and "Dinas Kesehatan" in text
+        assert "50,0%" in text and "(1 dari 2)" in text
+        assert "Menunggu verifikasi NIK" in text and "NIK tidak valid" in text
 
 
 def test_statistics_ignore_other_years(client, submission):
@@ -328,12 +331,14 @@ def test_the_statistics_page_is_cached_for_a_short_while(app, client, submission
     from app.services.portal import clear_statistics_cache
 
     clear_statistics_cache()
-    assert "Belum ada pengaduan tahun ini." in text_of(client.get("/statistik"))
-    submit(submission())
-    assert "Belum ada pengaduan tahun ini." in text_of(client.get("/statistik"))  # within the minute
-    monkeypatch.setitem(app.config, "PUBLIC_STATS_CACHE_SECONDS", 0)
-    assert "Jumlah pengaduan" in text_of(client.get("/statistik")) and "Dinas Kesehatan" in text_of(
-        client.get("/statistik"))
+    # One fixed moment: a run across midnight of 31 December (WIB) would count another year.
+    with time_machine.travel(datetime(2026, 6, 15, 3, 0, tzinfo=timezone.utc), tick=False):
+        assert "Belum ada pengaduan tahun ini." in text_of(client.get("/statistik"))
+        submit(submission())
+        assert "Belum ada pengaduan tahun ini." in text_of(client.get("/statistik"))  # within the minute
+        monkeypatch.setitem(app.config, "PUBLIC_STATS_CACHE_SECONDS", 0)
+        assert "Jumlah pengaduan" in text_of(client.get("/statistik")) and "Dinas Kesehatan" in text_of(
+            client.get("/statistik"))
 
 
 def test_a_service_error_on_a_public_page_renders_as_a_message(client, monkeypatch):

@@ -201,7 +201,7 @@ def test_import_fills_duties_and_keeps_what_admin_wrote(app):
         db.session.commit()
 
 
-def test_admin_edits_duties_and_keywords_on_the_opd_screen(app, fresh_g):
+def test_admin_edits_duties_and_keywords_on_the_opd_screen(app):
     dispar = db.session.scalar(sa.select(Opd).where(Opd.code == "DISPAR"))
     original = (dispar.duties, dispar.keywords)
     admin = login(app, "admin", PASSWORD)
@@ -222,7 +222,7 @@ def test_admin_edits_duties_and_keywords_on_the_opd_screen(app, fresh_g):
         db.session.commit()
 
 
-def test_admin_sees_when_each_model_was_trained_and_on_how_much(app, fresh_g):
+def test_admin_sees_when_each_model_was_trained_and_on_how_much(app):
     routing_service.train_and_store()
     page = login(app, "admin", PASSWORD).get("/routingmodelview/list/").get_data(as_text=True)
     assert "Model saran OPD" in page and "Dilatih (WIB)" in page and "WIB" in page

@@ -20,13 +20,13 @@ from app import services
 from app.extensions import db
 from app.models import AuditLog, Outbox, SignInThrottle, Staff
 from tests.conftest import PASSWORD
-from tests.integration.opd_support import FreshContextClient
+from flask.testing import FlaskClient
 
 WRONG = "salah-kata-sandi-123"
 
 
-def _browser(app, address) -> FreshContextClient:
-    client = FreshContextClient(app, app.response_class, use_cookies=True)
+def _browser(app, address) -> FlaskClient:
+    client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
 

@@ -110,7 +110,7 @@ def test_markers_typed_into_the_form_are_stored_as_brackets(client, complaint_fo
 
 
 def test_a_complaint_already_holding_forged_markers_opens_on_the_validator_desk_and_the_tracking_page(
-        app, client, auth, submission, fresh_g):
+        app, client, auth, submission):
     """Stored before markers were neutralised: the desk and the tracking page show a label, not a 500."""
     from app.extensions import db
     from app.models import Complaint

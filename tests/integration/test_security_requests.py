@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, build_app
 
-pytestmark = pytest.mark.usefixtures("fresh_g")
 
 
 @pytest.fixture(scope="module")

@@ -12,26 +12,28 @@ from app import services
 from app.extensions import db
 from app.models import Staff
 from tests.conftest import PASSWORD
-from tests.integration.opd_support import FreshContextClient, routed
+from flask.testing import FlaskClient
+
+from tests.integration.opd_support import routed
 
 VALIDATOR_PAGE = "/staf/validasi/"
 NEW_PASSWORD = "kopi-tubruk-senduro-77"
 
 
-def _browser(app, address="127.0.0.1") -> FreshContextClient:
-    client = FreshContextClient(app, app.response_class, use_cookies=True)
+def _browser(app, address="127.0.0.1") -> FlaskClient:
+    client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
 
 
-def _sign_in(app, username, address="127.0.0.1", password=PASSWORD) -> FreshContextClient:
+def _sign_in(app, username, address="127.0.0.1", password=PASSWORD) -> FlaskClient:
     client = _browser(app, address)
     response = client.post("/login/", data={"username": username, "password": password})
     assert response.status_code == 302 and "/login/" not in response.headers["Location"], username
     return client
 
 
-def _copy(app, client, address=None) -> FreshContextClient:
+def _copy(app, client, address=None) -> FlaskClient:
     """A second browser holding a copy of `client`'s session cookie."""
     name = app.config["SESSION_COOKIE_NAME"]
     other = _browser(app, address or client.environ_base["REMOTE_ADDR"])

@@ -14,7 +14,6 @@ import time_machine
 
 from tests.conftest import PASSWORD, build_app
 
-pytestmark = pytest.mark.usefixtures("fresh_g")
 
 
 def _user(username):

@@ -1,9 +1,10 @@
 """Each use case: one transaction, exactly one StatusEvent, nothing half-written on failure."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app import services
 from app.extensions import db
@@ -11,6 +12,9 @@ from app.models import Answer, AuditLog, Complaint, NikCheck, Outbox, Routing, S
 from app.services import Conflict, Forbidden, Invalid, NotFound
 from app.workflow import State
 from tests.conftest import VALID_NIK
+
+
+MONDAY_10_WIB = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
 
 
 def count(model) -> int:
@@ -23,11 +27,12 @@ def events_of(complaint_id):
 
 
 def test_submit_stores_complaint_ticket_pin_and_one_event(submission):
-    result = services.submit(submission(email="budi@contoh.id"))
+    with time_machine.travel(MONDAY_10_WIB, tick=False):
+        result = services.submit(submission(email="budi@contoh.id"))
+        second = services.submit(submission()).complaint
     c = result.complaint
     assert c.state is State.MENUNGGU_VERIFIKASI
-    assert c.ticket.startswith("LMJ-2026-") or c.ticket.startswith("LMJ-")
-    assert len(c.ticket.split("-")[-1]) == 6
+    assert (c.ticket, second.ticket) == ("LMJ-2026-000001", "LMJ-2026-000002")
     assert result.pin and result.pin not in c.pin_hash
     assert VALID_NIK not in c.nik_encrypted and c.nik_hash != VALID_NIK
     assert c.validation_deadline - c.submitted_at == timedelta(hours=24)
@@ -76,6 +81,14 @@ def _submitted(submission, **kw):
     return services.submit(submission(**kw)).complaint
 
 
+def test_the_ticket_year_is_the_wib_year(submission):
+    with time_machine.travel(datetime(2026, 12, 31, 16, 59, 59, tzinfo=timezone.utc), tick=False) as clock:
+        last = services.submit(submission()).complaint  # 23:59:59 WIB on 31 December
+        clock.move_to(datetime(2026, 12, 31, 17, 0, 0, tzinfo=timezone.utc))
+        first = services.submit(submission()).complaint  # 00:00 WIB on 1 January: a new year's counter
+    assert (last.ticket, first.ticket) == ("LMJ-2026-000001", "LMJ-2027-000001")
+
+
 def test_claim_then_valid_decision_routes_and_publishes(submission, actor):
     c = _submitted(submission)
     services.claim(c.id, actor("validator"))
@@ -110,12 +123,15 @@ def test_invalid_needs_a_remark_and_is_never_published(submission, actor):
 
 def test_claim_held_by_another_validator(submission, actor):
     c = _submitted(submission)
-    services.claim(c.id, actor("validator"))
-    with pytest.raises(Conflict) as err:
-        services.claim(c.id, actor("validator2"))
-    assert "Validator" in err.value.message or "Sedang diperiksa" in err.value.message
-    with pytest.raises(Conflict):
-        services.decide_nik(c.id, actor("validator2"), valid=True)
+    with time_machine.travel(MONDAY_10_WIB, tick=False):
+        services.claim(c.id, actor("validator"))
+        with pytest.raises(Conflict) as err:
+            services.claim(c.id, actor("validator2"))
+        with pytest.raises(Conflict):
+            services.decide_nik(c.id, actor("validator2"), valid=True)
+    # Held for CLAIM_MINUTES (10) by the first validator, named, with the time in WIB.
+    assert err.value.code == "claimed"
+    assert err.value.message == "Sedang diperiksa oleh Validator Uji sampai 02-03-2026 10:10 WIB."
 
 
 def test_only_validators_decide(submission, actor):
@@ -153,18 +169,24 @@ def test_other_opd_cannot_answer(submission, actor):
 
 
 def test_return_and_reroute_restart_the_deadline(submission, actor):
-    c = _routed(submission, actor)
-    first_deadline = db.session.get(Complaint, c.id).answer_deadline
-    services.return_to_dispatch(c.id, actor("opd.dinkes"), "Kewenangan DPUTR.")
-    assert db.session.get(Complaint, c.id).state is State.PERLU_DISPOSISI
-    with pytest.raises(NotFound):  # no longer on the Dinkes desk
-        services.answer(c.id, actor("opd.dinkes"), "x")
-    services.reroute(c.id, actor("admin"), "DPUTR")
+    # Routed on Monday 2 March 2026, re-routed on Wednesday 4 March (10:00 WIB): 7 working days
+    # from each (no holidays in between) end on Wednesday 11 and Friday 13 March at 23:59:59 WIB.
+    with time_machine.travel(MONDAY_10_WIB, tick=False) as clock:
+        c = _routed(submission, actor)
+        first_deadline = db.session.get(Complaint, c.id).answer_deadline
+        services.return_to_dispatch(c.id, actor("opd.dinkes"), "Kewenangan DPUTR.")
+        assert db.session.get(Complaint, c.id).state is State.PERLU_DISPOSISI
+        with pytest.raises(NotFound):  # no longer on the Dinkes desk
+            services.answer(c.id, actor("opd.dinkes"), "x")
+        clock.shift(timedelta(days=2))
+        services.reroute(c.id, actor("admin"), "DPUTR")
     c = db.session.get(Complaint, c.id)
     assert c.state is State.DITERUSKAN and c.opd.code == "DPUTR"
-    assert c.answer_deadline >= first_deadline
+    assert first_deadline == datetime(2026, 3, 11, 16, 59, 59)
+    assert c.routed_at == datetime(2026, 3, 4, 3, 0) and c.answer_deadline == datetime(2026, 3, 13, 16, 59, 59)
     hops = db.session.scalars(sa.select(Routing).where(Routing.complaint_id == c.id).order_by(Routing.id)).all()
     assert [(h.opd.code, h.outcome) for h in hops] == [("DINKESP2KB", "returned"), ("DPUTR", None)]
+    assert [h.deadline for h in hops] == [first_deadline, c.answer_deadline]
     assert [e.to_state for e in events_of(c.id)][-2:] == [State.PERLU_DISPOSISI, State.DITERUSKAN]
 
 

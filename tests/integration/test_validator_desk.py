@@ -20,6 +20,7 @@ from app.workflow import State
 from tests.conftest import PASSWORD, VALID_NIK, VALID_NIK_F, text_of
 
 DESK = "/staf/validasi/"
+MONDAY_10_WIB = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
 
 
 def submit(submission, **kw) -> Complaint:
@@ -38,27 +39,11 @@ def fresh(complaint_id) -> Complaint:
     return db.session.get(Complaint, complaint_id)
 
 
-class Browser:
-    """A separate browser (own cookie jar) signed in as one user.
-
-    Each request runs in a fresh app context: the test's own context would otherwise be reused by the
-    request, and its `g` (where Flask-Login keeps the signed-in user) shared between two browsers."""
-
-    def __init__(self, app, username):
-        self.app, self.client = app, app.test_client()
-        assert self.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
-
-    def get(self, *args, **kwargs):
-        with self.app.app_context():
-            return self.client.get(*args, **kwargs)
-
-    def post(self, *args, **kwargs):
-        with self.app.app_context():
-            return self.client.post(*args, **kwargs)
-
-
-def signed_in(app, username) -> Browser:
-    return Browser(app, username)
+def signed_in(app, username):
+    """A separate browser (own cookie jar) signed in as one user."""
+    client = app.test_client()
+    assert client.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
+    return client
 
 
 def decide(client, complaint_id, **form):
@@ -103,7 +88,7 @@ def test_admin_sistem_sees_the_queue_but_cannot_open_a_nik(client, auth, submiss
 
 
 def test_queue_oldest_deadline_first_with_time_left_and_overdue_badge(client, auth, submission):
-    with time_machine.travel(datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(MONDAY_10_WIB, tick=False) as clock:
         newer = submit(submission, title="Pengaduan baru")
         older = submit(submission, title="Pengaduan lama")
         with unit_of_work():  # backdate one complaint past its 24-hour deadline
@@ -112,6 +97,7 @@ def test_queue_oldest_deadline_first_with_time_left_and_overdue_badge(client, au
             row.validation_deadline -= timedelta(hours=30)
         decided = submit(submission, title="Sudah diputuskan")
         services.decide_nik(decided.id, services.Actor.from_user(_user("validator2")), valid=True)
+        clock.shift(timedelta(minutes=1, seconds=30))
         auth.login("validator")
         page = client.get(DESK)
     assert page.status_code == 200
@@ -119,8 +105,8 @@ def test_queue_oldest_deadline_first_with_time_left_and_overdue_badge(client, au
     assert body.index(older.ticket) < body.index(newer.ticket)
     assert decided.ticket not in body
     text = " ".join(text_of(page).split())
-    assert "Terlambat" in text and "lewat 6 jam 0 menit" in text
-    assert "1 hari 0 jam lagi" in text
+    assert "Terlambat" in text and "lewat 6 jam 1 menit" in text  # minutes are counted down, never up
+    assert "23 jam 58 menit lagi" in text
     assert "Menunggu: 2 pengaduan." in text
     assert VALID_NIK not in body  # the queue never shows a NIK
 
@@ -298,31 +284,33 @@ def test_tidak_valid_ignores_public_edits(client, auth, submission):
 
 
 def test_own_statistics_share_within_24h_and_median_work_time(app, client, auth, actor, submission):
-    made = [submit(submission) for _ in range(3)]
-    with unit_of_work():  # the third one is decided after its 24-hour deadline
-        row = db.session.get(Complaint, made[2].id)
-        row.validation_deadline = row.submitted_at - timedelta(minutes=1)
-    validator = actor("validator")
-    start = datetime.now().astimezone()
-    for complaint, minutes in zip(made, (4, 15, 8)):
-        with time_machine.travel(start, tick=False) as clock:
+    # The periods are WIB days ending today: the decisions and the reading happen on one fixed day, so
+    # a run near midnight WIB cannot put the decisions on a day the figures do not cover.
+    with time_machine.travel(MONDAY_10_WIB, tick=False) as clock:
+        made = [submit(submission) for _ in range(3)]
+        with unit_of_work():  # the third one is decided after its 24-hour deadline
+            row = db.session.get(Complaint, made[2].id)
+            row.validation_deadline = row.submitted_at - timedelta(minutes=1)
+        validator = actor("validator")
+        for complaint, minutes in zip(made, (4, 15, 8)):
             services.claim(complaint.id, validator)
             clock.shift(timedelta(minutes=minutes))
             services.decide_nik(complaint.id, validator, valid=True)
-    days, mine = validation.validator_stats(validator)
-    assert days == 30 and len(mine) == 1
-    stats = mine[0]
-    assert (stats.checks, stats.within_24h, stats.within_work_standard) == (3, 2, 2)
-    assert stats.median_work_seconds == pytest.approx(480, abs=1)
-    auth.login("validator")
-    text = " ".join(text_of(client.get("/staf/statistik-validasi/")).split())
-    assert "Validator Uji 3 66,7% (2) 8 menit sesuai standar 66,7% (2)" in text
-    # validator2 sees only their own (empty) numbers; Pimpinan sees every validator.
-    assert [(s.username, s.checks) for s in validation.validator_stats(actor("validator2"))[1]] == [("validator2", 0)]
-    everyone = {s.name: s.checks for s in validation.validator_stats(actor("pimpinan"), days=7)[1]}
-    assert everyone == {"Validator Uji": 3, "Validator2 Uji": 0}
-    assert signed_in(app, "pimpinan").get("/staf/statistik-validasi/?hari=7").status_code == 200
-    assert signed_in(app, "opd.dinkes").get("/staf/statistik-validasi/").status_code == 403
+        days, mine = validation.validator_stats(validator)
+        assert days == 30 and len(mine) == 1
+        stats = mine[0]
+        assert (stats.checks, stats.within_24h, stats.within_work_standard) == (3, 2, 2)
+        assert stats.median_work_seconds == pytest.approx(480, abs=1)
+        auth.login("validator")
+        text = " ".join(text_of(client.get("/staf/statistik-validasi/")).split())
+        assert "Validator Uji 3 66,7% (2) 8 menit sesuai standar 66,7% (2)" in text
+        # validator2 sees only their own (empty) numbers; Pimpinan sees every validator.
+        assert [(s.username, s.checks) for s in validation.validator_stats(actor("validator2"))[1]] == [
+            ("validator2", 0)]
+        everyone = {s.name: s.checks for s in validation.validator_stats(actor("pimpinan"), days=7)[1]}
+        assert everyone == {"Validator Uji": 3, "Validator2 Uji": 0}
+        assert signed_in(app, "pimpinan").get("/staf/statistik-validasi/?hari=7").status_code == 200
+        assert signed_in(app, "opd.dinkes").get("/staf/statistik-validasi/").status_code == 403
 
 
 # --------------------------------------------------------------------------- offline registry import

@@ -34,10 +34,8 @@ def fresh(complaint_id) -> Complaint:
 
 def desk_page(app, complaint_id) -> str:
     client = app.test_client()
-    with app.app_context():
-        client.post("/login/", data={"username": "validator", "password": PASSWORD})
-    with app.app_context():
-        response = client.get(f"/staf/validasi/{complaint_id}")
+    client.post("/login/", data={"username": "validator", "password": PASSWORD})
+    response = client.get(f"/staf/validasi/{complaint_id}")
     assert response.status_code == 200
     return " ".join(text_of(response).split())
 
