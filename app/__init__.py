@@ -36,6 +36,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     from config import build_config
 
     app = Flask(__name__, instance_relative_config=False)
+    from .boundary import register_converters
+
+    register_converters(app)  # before any route: every <int:…> is bounded (app/boundary.py)
     app.config.update(build_config())
     if config is not None:
         overrides = config if isinstance(config, Mapping) else {
@@ -92,6 +95,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     from .audit import init_app as init_history_log
 
     init_history_log(app)  # a history-log row for every staff request (issue 7)
+    from .boundary import init_app as init_input_boundary
+
+    init_input_boundary(app)  # after the history log's hooks, so a refused request still gets its row
     from .filters import register_filters
 
     register_filters(app)

@@ -126,3 +126,4 @@ def drop_sealed(text: str, label: str = SEALED_LABEL) -> str:
     """Sealed NIKs replaced by a label: for staff other than the validator, and after retention. Never
     decrypts, so it cannot fail on a forged or unreadable token."""
     return SEALED_NIK.sub(label, text)
+

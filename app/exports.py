@@ -3,6 +3,12 @@
 A text cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return would be read by a
 spreadsheet as a formula (CSV/formula injection, OWASP). Such text is prefixed with an apostrophe,
 which spreadsheets show as plain text. Numbers, dates and booleans stay typed and untouched.
+
+Text is also cleaned of what the formats cannot hold, whatever an old row or a request header brought:
+NUL and the other control characters XML 1.0 refuses (openpyxl's ILLEGAL_CHARACTERS_RE, which would make
+the XLSX fail), lone surrogates (not encodable as UTF-8: a CSV download would break off mid-stream),
+noncharacters and bidirectional controls (`inputs.printable`). Cleaning comes before the formula check,
+so "\x00=1+1" is still neutralised.
 """
 
 from __future__ import annotations
@@ -14,14 +20,26 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+
+from .inputs import printable
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def storable(value: Any) -> Any:
+    """Text without the characters CSV readers and XLSX cannot hold; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", printable(value))
+
+
 def neutralise(value: Any) -> Any:
-    """A text value that a spreadsheet would run as a formula, made inert; anything else unchanged."""
+    """A text value cleaned (`storable`) and, if a spreadsheet would run it as a formula, made inert;
+    anything else unchanged."""
+    value = storable(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value

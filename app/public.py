@@ -293,7 +293,14 @@ def _too_many(exc):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc):
-    megabytes = "%g" % ((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024))
+    config = current_app.config
+    megabytes = "%g" % ((config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024))
+    if (request.content_length or 0) <= (config.get("MAX_CONTENT_LENGTH") or 0):
+        # Within the total, so the text fields themselves were too long (Flask's MAX_FORM_MEMORY_SIZE).
+        kilobytes = "%g" % ((config.get("MAX_FORM_MEMORY_SIZE") or 0) / 1000)
+        return _error(_l("Kiriman terlalu besar"),
+                      _l("Isian teks formulir melebihi %(kb)s kB. Persingkat isian, lalu kirim lagi.", kb=kilobytes),
+                      413)
     return _error(_l("Kiriman terlalu besar"),
                   _l("Ukuran seluruh kiriman melebihi %(mb)s MB. Kurangi atau perkecil lampiran, lalu kirim lagi.",
                      mb=megabytes), 413)

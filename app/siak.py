@@ -383,6 +383,9 @@ class OfflineRegistryAdapter:
         return _result(Verdict.MATCH, f"Data sesuai (skor nama {score})", score)
 
 
+REGISTRY_NAME_MAX = 120  # the registry table's name column
+
+
 def parse_registry_csv(text: str) -> list[tuple[str, RegistryRecord]]:
     """Parse the admin import: nik,nama[,tanggal_lahir YYYY-MM-DD][,status]. Header row optional.
 
@@ -413,6 +416,8 @@ def parse_registry_csv(text: str) -> list[tuple[str, RegistryRecord]]:
         name = " ".join(values.get("nama", "").split())
         if not name:
             raise ValueError(f"Baris {lineno}: nama kosong")
+        if len(name) > REGISTRY_NAME_MAX:
+            raise ValueError(f"Baris {lineno}: nama lebih dari {REGISTRY_NAME_MAX} karakter")
         raw_date = values.get("tanggal_lahir", "")
         try:
             if raw_date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date):

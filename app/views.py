@@ -75,6 +75,8 @@ class RoutingModelView(ModelView):
                      "cold_documents": _l("Dokumen tugas dan kata kunci"), "size_bytes": _l("Ukuran (bita)"),
                      "metrics": _l("Ketepatan pada pengaduan terbaru")}
     formatters_columns = {"trained_at": format_wib, "metrics": _metrics}
+    # The payload is the stored model (bytes): never a search or list column.
+    search_columns = ["version", "trained_at", "answered", "returns", "size_bytes"]
     base_order = ("version", "desc")
     base_permissions = ["can_list", "can_show"]
 

@@ -114,6 +114,19 @@ class RequestClient(FlaskClient):
         return response
 
 
+def fresh_context_wsgi(app):
+    """`app` as a WSGI callable whose every request runs in an app context of its own (what RequestClient
+    does), for third-party clients that drive the app through WSGI (schemathesis, Open311 client libraries)."""
+
+    def call(environ, start_response):
+        with app.app_context():
+            body = b"".join(app.wsgi_app(environ, start_response))
+        _expire_test_session()
+        return [body]
+
+    return call
+
+
 class CommandRunner(FlaskCliRunner):
     """The CLI runner: each command runs in an app context (and database session) of its own, like
     `flask …` in a process of its own; the test's session is expired afterwards (see RequestClient)."""

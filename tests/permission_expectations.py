@@ -84,7 +84,8 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "StaffAuthDBView.logout"): row(DENY, default=OK),  # a confirmation page, never a sign-out
     ("POST", "StaffAuthDBView.logout"): everyone(REDIR),
     ("POST", "SecurityApi.login"): everyone(400),  # empty body
-    ("POST", "SecurityApi.refresh"): row(DENY, default=422),  # an access token is not a refresh token
+    # An access token is not a refresh token: refused as no authentication (401, app/boundary.py).
+    ("POST", "SecurityApi.refresh"): everyone(DENY),
     ("GET", "OpenApi.get"): ADMIN_ONLY,
     ("GET", "SwaggerView.show"): ADMIN_ONLY,
     ("GET", "MenuApi.get_menu_data"): ADMIN_ONLY,

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields
 
 from ..services import Actor, Invalid, ServiceError, complaint_api, cursor, validation
+from ..services.complaints import LIMITS
 from ..workflow import State
+from . import fields as body
 from . import current_actor, refusal
 
 
-class DecisionSchema(Schema):
+class DecisionSchema(body.BodySchema):
     __component_name__ = "Decision"
 
-    valid = fields.Boolean(required=True, metadata={"description": "true: NIK valid (routed and published "
-                                                                   "unless rahasia); false: tidak valid"})
-    remark = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
-                           metadata={"description": "Catatan validator; wajib untuk tidak valid"})
-    version = fields.Integer(load_default=None, allow_none=True,
-                             metadata={"description": "The complaint's version as read (optimistic locking)"})
-    public_title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    public_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
-    public_edit_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    valid = body.Boolean(required=True, metadata={"description": "true: NIK valid (routed and published "
+                                                                 "unless rahasia); false: tidak valid"})
+    remark = body.Text(load_default=None, allow_none=True, limit=LIMITS["remark"], multiline=True,
+                       metadata={"description": "Catatan validator; wajib untuk tidak valid"})
+    version = body.Integer(load_default=None, allow_none=True,
+                           metadata={"description": "The complaint's version as read (optimistic locking)"})
+    public_title = body.Text(load_default=None, allow_none=True, limit=LIMITS["title"])
+    public_text = body.Text(load_default=None, allow_none=True, limit=LIMITS["text"], multiline=True)
+    public_edit_reason = body.Text(load_default=None, allow_none=True, limit=LIMITS["reason"])
 
 
 class OpdSchema(Schema):
@@ -102,13 +104,14 @@ def _paging_args(args) -> tuple[str | None, int]:
     """The cursor token and page size of a list request; the old names are still accepted (an old
     id cursor becomes the token of that position)."""
     token = args.get(cursor.NEXT) or _first(args, cursor.OLD_TOKEN_NAMES)[1]
+    # Every id cursor sent is checked, also one a newer name overrides: a client's mistake gets its answer.
+    bad = {name: "Bilangan bulat positif (id)." for name in cursor.OLD_ID_NAMES
+           if name in args and cursor.legacy_id(args[name]) is None}
+    if bad:
+        raise Invalid("Periksa kembali parameter halaman.", code="cursor", errors=bad)
     old_name, old_id = _first(args, cursor.OLD_ID_NAMES)
     if not token and old_name:
-        ident = cursor.legacy_id(old_id)
-        if ident is None:
-            raise Invalid("Periksa kembali parameter halaman.", code="cursor",
-                          errors={old_name: "Bilangan bulat positif (id)."})
-        token = complaint_api.API_ORDER.token_for_id(ident)
+        token = complaint_api.API_ORDER.token_for_id(cursor.legacy_id(old_id))
     size_name, size = _first(args, (cursor.PER_PAGE, *cursor.OLD_PER_PAGE_NAMES))
     if size_name and cursor.legacy_id(size) is None:
         raise Invalid("Periksa kembali parameter halaman.",
@@ -178,7 +181,7 @@ class ComplaintApi(BaseApi):
         """
         try:
             token, size = _paging_args(request.args)
-            rows, next_token = complaint_api.api_list(_actor(), state=request.args.get("state") or None,
+            rows, next_token = complaint_api.api_list(_actor(), state=request.args.get("state"),
                                                       cursor_token=token, limit=size)
         except ServiceError as exc:
             return self._error(exc)
@@ -258,12 +261,9 @@ class ComplaintApi(BaseApi):
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return self._refuse(400, "Kirim JSON: {\"valid\": true|false, \"remark\": \"…\"}.")
-        try:
-            data = DecisionSchema().load(payload)
-        except ValidationError as exc:
-            return self._refuse(400, "Periksa kembali isian.",
-                                errors={k: " ".join(map(str, v)) if isinstance(v, list) else str(v)
-                                        for k, v in exc.messages.items()})
+        data, errors = body.load(DecisionSchema(), payload)
+        if errors:
+            return self._refuse(400, "Periksa kembali isian.", errors=errors)
         actor = _actor()
         try:
             complaint = validation.decide(pk, actor, valid=data["valid"], remark=data["remark"],

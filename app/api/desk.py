@@ -9,21 +9,56 @@ from __future__ import annotations
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
+from flask_babel import gettext as _
+from marshmallow import Schema, fields
 
 from .. import services
 from ..services.common import ServiceError
-from . import current_actor, refusal
+from ..services.complaints import LIMITS
+from . import current_actor, fields as body, refusal
 
 
+class AnswerSchema(body.BodySchema):
+    __component_name__ = "Answer"
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
+    text = body.Text(required=True, limit=LIMITS["answer"], multiline=True,
+                     metadata={"description": "The answer, published with the complaint at once"})
 
 
-def _text(body: dict, key: str) -> str | None:
-    value = body.get(key)
-    return value if isinstance(value, str) else None
+class ReturnSchema(body.BodySchema):
+    __component_name__ = "ReturnToDispatch"
+
+    reason = body.Text(required=True, limit=LIMITS["reason"], multiline=True,
+                       metadata={"description": "Why this is not your OPD's authority (bukan wewenang)"})
+
+
+class RerouteSchema(body.BodySchema):
+    __component_name__ = "Reroute"
+
+    opd = body.Text(required=True, limit=LIMITS["opd"], metadata={"description": "OPD code, e.g. DPUTR"})
+    note = body.Text(load_default=None, allow_none=True, limit=LIMITS["note"], multiline=True)
+
+
+class DeskResultSchema(Schema):
+    __component_name__ = "DeskResult"
+
+    id = fields.Integer()
+    ticket = fields.String()
+    state = fields.String()
+    opd = fields.String(metadata={"description": "Code of the complaint's OPD now"})
+    answer_deadline = fields.String(allow_none=True)
+    answer_id = fields.Integer(metadata={"description": "Only in the answer's result"})
+
+
+def _load(schema: Schema):
+    """(data, None) or (None, a 400 response) for the request's JSON body."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return None, refusal(400, _("Kirim objek JSON."), errors={"_schema": _("Kirim objek JSON.")})
+    data, errors = body.load(schema, payload)
+    if errors:
+        return None, refusal(400, _("Periksa kembali isian."), errors=errors)
+    return data, None
 
 
 def _summary(complaint) -> dict:
@@ -38,6 +73,7 @@ class ComplaintDeskApi(BaseApi):
     class_permission_name = "ComplaintDeskApi"
     method_permission_name = {"answer": "answer", "return_complaint": "return", "reroute": "reroute"}
     openapi_spec_tag = "OPD desk"
+    openapi_spec_component_schemas = (AnswerSchema, ReturnSchema, RerouteSchema, DeskResultSchema)
     allow_browser_login = False
 
     def _run(self, call):
@@ -63,23 +99,13 @@ class ComplaintDeskApi(BaseApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  required: [text]
-                  properties:
-                    text: {type: string, maxLength: 10000}
+                schema: {$ref: '#/components/schemas/Answer'}
           responses:
             200:
               description: Answered
               content:
                 application/json:
-                  schema:
-                    type: object
-                    properties:
-                      id: {type: integer}
-                      ticket: {type: string}
-                      state: {type: string}
-                      answer_id: {type: integer}
+                  schema: {$ref: '#/components/schemas/DeskResult'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -91,10 +117,12 @@ class ComplaintDeskApi(BaseApi):
             409:
               description: Not possible in the complaint's current state
         """
-        text = _text(_body(), "text")
+        data, refused = _load(AnswerSchema())
+        if refused is not None:
+            return refused
 
         def call(actor):
-            reply = services.answer(pk, actor, text)
+            reply = services.answer(pk, actor, data["text"])
             return {**_summary(reply.complaint), "answer_id": reply.id}
 
         return self._run(call)
@@ -116,14 +144,13 @@ class ComplaintDeskApi(BaseApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  required: [reason]
-                  properties:
-                    reason: {type: string, maxLength: 500}
+                schema: {$ref: '#/components/schemas/ReturnToDispatch'}
           responses:
             200:
               description: Returned; the complaint waits in the dispatch queue
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DeskResult'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -135,8 +162,10 @@ class ComplaintDeskApi(BaseApi):
             409:
               description: Not possible in the complaint's current state
         """
-        reason = _text(_body(), "reason")
-        return self._run(lambda actor: _summary(services.return_to_dispatch(pk, actor, reason)))
+        data, refused = _load(ReturnSchema())
+        if refused is not None:
+            return refused
+        return self._run(lambda actor: _summary(services.return_to_dispatch(pk, actor, data["reason"])))
 
     @expose("/<int:pk>/reroute", methods=["POST"])
     @protect()
@@ -155,15 +184,13 @@ class ComplaintDeskApi(BaseApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  required: [opd]
-                  properties:
-                    opd: {type: string, description: OPD code, e.g. DPUTR}
-                    note: {type: string, maxLength: 500}
+                schema: {$ref: '#/components/schemas/Reroute'}
           responses:
             200:
               description: Routed to the new OPD, with its new answer deadline
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DeskResult'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -175,9 +202,10 @@ class ComplaintDeskApi(BaseApi):
             409:
               description: Not possible in the complaint's current state
         """
-        body = _body()
-        opd, note = _text(body, "opd"), _text(body, "note")
-        return self._run(lambda actor: _summary(services.reroute(pk, actor, opd, note)))
+        data, refused = _load(RerouteSchema())
+        if refused is not None:
+            return refused
+        return self._run(lambda actor: _summary(services.reroute(pk, actor, data["opd"], data["note"])))
 
 
 def register(appbuilder) -> None:

@@ -24,6 +24,7 @@ from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..inputs import printable
 from ..models import AuditLog
 from ..timeutil import utcnow
 from ..workflow import Role, highest_role
@@ -106,10 +107,11 @@ def record(kind: str, action: str, *, actor=None, complaint_id: int | None = Non
     )
     if has_request_context():
         row.method = request.method
-        row.path = request.path[:500]
+        # What a URL or a header holds may not be storable (a NUL): printable, one line.
+        row.path = printable(request.path, multiline=False)[:500]
         row.endpoint = (request.endpoint or "")[:120] or None
         row.ip = client_ip()
-        row.user_agent = (request.user_agent.string or "")[:300] or None
+        row.user_agent = printable(request.user_agent.string or "", multiline=False)[:300] or None
     for key, value in columns.items():
         setattr(row, key, value)
     db.session.add(row)

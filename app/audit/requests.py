@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 
 from ..extensions import db
+from ..inputs import printable
 from ..models import AuditLog, Complaint, Staff
 from ..timeutil import utcnow
 
@@ -118,10 +119,11 @@ def _teardown_request(exc) -> None:
             "at": utcnow(), "kind": "request", "action": "request",
             "user_id": who.get("user_id"), "username": who.get("username"), "role": who.get("role"),
             "complaint_id": _complaint_of_request(),
-            "method": request.method[:8], "path": request.path[:500],
+            "method": request.method[:8], "path": printable(request.path, multiline=False)[:500],
             "endpoint": (request.endpoint or "")[:120] or None,
             "status": 500 if exc is not None else state.get("status"),
-            "ip": client_ip(), "user_agent": (request.user_agent.string or "")[:300] or None,
+            "ip": client_ip(),
+            "user_agent": printable(request.user_agent.string or "", multiline=False)[:300] or None,
             "duration_ms": int((time.perf_counter() - start) * 1000),
             "detail": json.dumps({"error": exc.__class__.__name__}) if exc is not None else None,
         }
@@ -149,7 +151,8 @@ def _username_tried() -> str | None:
     if value is None and request.is_json:
         body = request.get_json(silent=True)
         value = body.get("username") if isinstance(body, dict) else None
-    return (str(value).strip()[:128] or None) if value is not None else None
+    # Printable only: a NUL in what someone typed must not cost the attempt its row (PostgreSQL refuses it).
+    return (printable(str(value), multiline=False).strip()[:128] or None) if value is not None else None
 
 
 def log_sign_in(user) -> None:

@@ -15,7 +15,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
 from pygal.style import Style
 
-from .. import paging
+from .. import inputs, paging
 from ..extensions import db
 from ..models import Opd
 from ..reports import dashboard as report
@@ -82,14 +82,14 @@ def late_text(delta: timedelta) -> str:
 
 
 def _parse_date(name: str, default: date, errors: list[str]) -> date:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return default
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(_("Tanggal '%(v)s' tidak dikenal; gunakan format TTTT-BB-HH.", v=raw[:20]))
+        day = inputs.parse_date(request.args.get(name))
+    except inputs.Problem as problem:
+        raw = (request.args.get(name) or "")[:20]
+        errors.append(_("Tanggal '%(v)s' tidak dikenal; gunakan format TTTT-BB-HH.", v=raw) if problem.code == "date"
+                      else _("Tanggal '%(v)s': %(message)s", v=raw, message=problem.text(_)))
         return default
+    return default if day is None else day
 
 
 def read_filters(now) -> tuple[report.Filters, Opd | None, list[str]]:

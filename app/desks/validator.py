@@ -16,6 +16,7 @@ from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import Optional as OptionalValue
 
 from .. import paging, redact
+from ..boundary import arg_int
 from ..services import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..services import validation
 from ..services.disclosure import Screen
@@ -157,10 +158,7 @@ class ValidatorStatsView(BaseView):
     @expose("/")
     @has_access
     def stats(self):
-        try:
-            days = int(request.args.get("hari", 30))
-        except ValueError:
-            days = 30
+        days = arg_int("hari", minimum=1, default=30)
         try:
             days, rows = validation.validator_stats(_actor(), days=days)
         except ServiceError as exc:

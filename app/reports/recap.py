@@ -16,8 +16,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 
+from .. import inputs
 from ..extensions import db
 from ..models import Complaint, Opd
 from ..services import sql
@@ -97,14 +98,11 @@ def previous(period: Period) -> Period:
     return make_period(period.kind, period.start - timedelta(days=1)) if period.kind != "rentang" else period
 
 
-def parse_date(value: str | None) -> date | None:
-    """An ISO date (YYYY-MM-DD), or None when empty or not a date."""
-    value = (value or "").strip()
-    if not value:
-        return None
+def _read_date(args: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
+        return inputs.parse_date(args.get(name))
+    except inputs.Problem as problem:
+        errors[name] = problem.text(gettext)
         return None
 
 
@@ -119,17 +117,13 @@ def parse_args(args: Mapping[str, str], today: date | None = None) -> tuple[Peri
     dimension = (args.get("kelompok") or "opd").strip()
     if dimension not in DIMENSIONS:
         errors["kelompok"] = "Pengelompokan tidak dikenal."
-    anchor = today
-    if args.get("tanggal"):
-        anchor = parse_date(args.get("tanggal"))
-        if anchor is None:
-            errors["tanggal"] = "Tanggal tidak valid (format TTTT-BB-HH)."
+    anchor = _read_date(args, "tanggal", errors) or today
     start = end = None
     if kind == "rentang":
-        start, end = parse_date(args.get("dari")), parse_date(args.get("sampai"))
-        if start is None:
+        start, end = _read_date(args, "dari", errors), _read_date(args, "sampai", errors)
+        if start is None and "dari" not in errors:
             errors["dari"] = "Tanggal awal wajib diisi (format TTTT-BB-HH)."
-        if end is None:
+        if end is None and "sampai" not in errors:
             errors["sampai"] = "Tanggal akhir wajib diisi (format TTTT-BB-HH)."
         if start and end and end < start:
             errors["sampai"] = "Tanggal akhir tidak boleh sebelum tanggal awal."

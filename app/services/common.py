@@ -10,6 +10,7 @@ from typing import Callable, Iterator, Mapping
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import inputs
 from ..extensions import db
 from ..workflow import Role, WorkflowError, highest_role
 
@@ -80,6 +81,30 @@ class Actor:
     @property
     def main_role(self) -> str:
         return (highest_role(self.roles) or Role.PUBLIK).value
+
+
+def read_text(errors: dict[str, str], field_name: str, value, **rules) -> str | None:
+    """One text field through the input boundary (`inputs.clean_text(value, **rules)`): the clean value,
+    or None with the field's message, translated, put into `errors`."""
+    try:
+        return inputs.clean_text(value, **rules)
+    except inputs.Problem as problem:
+        from flask_babel import gettext
+
+        errors[field_name] = problem.text(gettext)
+        return None
+
+
+def require_text(field_name: str, value, missing: str, **rules) -> str:
+    """A required text field of a one-field use case (answer, reason, note): clean, or `Invalid` whose
+    message is `missing` when nothing was written and the field's own problem otherwise."""
+    try:
+        return inputs.clean_text(value, required=True, **rules)
+    except inputs.Problem as problem:
+        from flask_babel import gettext
+
+        text = problem.text(gettext)
+        raise Invalid(missing if problem.code == "required" else text, errors={field_name: text}) from None
 
 
 def setting(name: str):

@@ -47,7 +47,7 @@ def api_list(actor: Actor, *, state: str | None = None, cursor_token: str | None
     """Complaints the actor may see, newest first, keyset-paginated on id (no count, no OFFSET)."""
     limit = max(1, min(int(limit), API_PAGE_MAX))
     query = visible(actor)
-    if state:
+    if state is not None:  # sent but empty or unknown: refused, not read as "every state"
         try:
             query = query.where(Complaint.state == State(state))
         except ValueError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Sequence
 
@@ -21,12 +21,18 @@ from ..models import Answer, Complaint, NikCheck, NonWorkingDay, Opd, Routing, S
 from ..nik import check as check_nik
 from ..timeutil import format_wib, to_wib, utcnow
 from ..workflow import Action, Role, State, Visibility, answer_deadline, apply_transition, validation_deadline
-from .common import Actor, Conflict, Forbidden, Invalid, NotFound, setting, unit_of_work
+from .common import Actor, Conflict, Forbidden, Invalid, NotFound, read_text, require_text, setting, unit_of_work
 from .disclosure import public_rendering
 from .scope import get_visible
 
 LIMITS = {"name": 120, "phone": 32, "email": 254, "address": 300, "title": 200, "text": 4000,
-          "location": 300, "remark": 2000, "answer": 10000, "reason": 500}
+          "location": 300, "remark": 2000, "answer": 10000, "reason": 500, "note": 500, "nik": 64,
+          "opd": 32}
+# The fields of a submission, each through the input boundary (app/inputs.py): (field, error key, rules).
+SUBMISSION_TEXT = (("name", "name", {"required": True}), ("nik", "nik", {"required": True}),
+                   ("phone", "phone", {"required": True}), ("email", "email", {}), ("address", "address", {}),
+                   ("opd_code", "opd", {}), ("title", "title", {"required": True}),
+                   ("text", "text", {"required": True, "multiline": True}), ("location", "location", {}))
 
 
 def cipher() -> NikCipher:
@@ -108,35 +114,39 @@ class Submitted:
     pin: str  # shown once to the complainant, stored only hashed
 
 
-def _clean(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
+def _fit(text: str | None, limit: int) -> str | None:
+    """A rendering that grew past its column (a masking label is longer than what it hides) is cut."""
+    return text if text is None or len(text) <= limit else text[:limit - 1] + "…"
+
+
+def clean_submission(data: SubmitInput) -> tuple[SubmitInput, dict[str, str]]:
+    """The submission with every text field through the input boundary, and each field's problem."""
+    errors: dict[str, str] = {}
+    values = {name: read_text(errors, key, getattr(data, name), limit=LIMITS[key], **rules)
+              for name, key, rules in SUBMISSION_TEXT}
+    return replace(data, **values), errors
 
 
 def validate_submission(data: SubmitInput) -> tuple[dict[str, str], object, Opd | None]:
     """Every field's problem, in Indonesian; also the parsed NIK and the OPD when they are fine."""
-    errors: dict[str, str] = {}
-    for name in ("name", "phone", "title", "text"):
-        if not _clean(getattr(data, name)):
-            errors[name] = _("Wajib diisi.")
-    for name in ("name", "phone", "email", "address", "title", "text", "location"):
-        value = _clean(getattr(data, name))
-        if value and len(value) > LIMITS[name]:
-            errors[name] = _("Maksimal %(max)d karakter (saat ini %(n)d).", max=LIMITS[name], n=len(value))
-    phone = _clean(data.phone)
+    _data, errors, result, opd = _validated(data)
+    return errors, result, opd
+
+
+def _validated(raw: SubmitInput) -> tuple[SubmitInput, dict[str, str], object, Opd | None]:
+    data, errors = clean_submission(raw)
+    phone = data.phone
     if phone and "phone" not in errors:
         digits = "".join(ch for ch in phone if ch.isdigit())
         if not (8 <= len(digits) <= 15) or any(ch not in "0123456789+-() " for ch in phone):
             errors["phone"] = _("Nomor telepon tidak valid (contoh: 0812-3456-7890).")
-    email = _clean(data.email)
+    email = data.email
     if email and "email" not in errors:
         local, _at, domain = email.partition("@")
-        if not local or "." not in domain or " " in email:
+        if not local or "." not in domain or any(ch.isspace() or not ch.isprintable() for ch in email):
             errors["email"] = _("Alamat e-mail tidak valid (contoh: nama@contoh.id).")
     result = None
-    if not _clean(data.nik):
-        errors["nik"] = _("Wajib diisi.")
-    else:
+    if data.nik and "nik" not in errors:
         result = check_nik(data.nik, allowed_prefixes=tuple(setting("NIK_ALLOWED_PREFIXES")),
                            refuse_outside=setting("NIK_REFUSE_OUTSIDE"))
         if not result.valid:
@@ -146,13 +156,13 @@ def validate_submission(data: SubmitInput) -> tuple[dict[str, str], object, Opd 
     if not data.consent:
         errors["consent"] = _("Persetujuan pemrosesan data pribadi (UU 27/2022) diperlukan.")
     opd = None
-    if not _clean(data.opd_code):
-        errors["opd"] = _("Pilih OPD tujuan.")
+    if not data.opd_code:
+        errors.setdefault("opd", _("Pilih OPD tujuan."))
     else:
-        opd = db.session.scalar(sa.select(Opd).where(Opd.code == data.opd_code.strip(), Opd.active.is_(True)))
+        opd = db.session.scalar(sa.select(Opd).where(Opd.code == data.opd_code, Opd.active.is_(True)))
         if opd is None:
             errors["opd"] = _("OPD tujuan tidak dikenal atau tidak aktif.")
-    return errors, result, opd
+    return data, errors, result, opd
 
 
 def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) -> Submitted:
@@ -161,7 +171,7 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
     `files` are objects with `save_for(complaint)` (see storage); they are written in this transaction.
     """
     actor = actor or Actor.public()
-    errors, nik_result, opd = validate_submission(data)
+    data, errors, nik_result, opd = _validated(data)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors=errors)
     crypt = cipher()
@@ -171,10 +181,10 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
     pin = new_pin()
     pin_hash = hash_pin(pin)
     now = utcnow()
-    name, visibility = data.name.strip(), Visibility(data.visibility)
-    title = _title_without_nik(data.title.strip())
-    public_title = public_rendering(data.title.strip(), name=name, visibility=visibility)
-    public_text = public_rendering(data.text.strip(), name=name, visibility=visibility)
+    name, visibility = data.name, Visibility(data.visibility)
+    title = _fit(_title_without_nik(data.title), LIMITS["title"])
+    public_title = _fit(public_rendering(data.title, name=name, visibility=visibility), LIMITS["title"])
+    public_text = public_rendering(data.text, name=name, visibility=visibility)
     with unit_of_work():
         window = now - timedelta(minutes=setting("DUPLICATE_WINDOW_MINUTES"))
         # Same NIK and name, same text: compared on the masked rendering, as the stored original has its NIKs
@@ -189,10 +199,10 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
         complaint = Complaint(
             ticket=_next_ticket(now), pin_hash=pin_hash, channel=data.channel,
             name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
-            phone=data.phone.strip(), email=_clean(data.email), address=_clean(data.address),
+            phone=data.phone, email=data.email, address=data.address,
             opd_id=opd.id, opd=opd, title=title,
-            text=crypt.seal_niks(data.text.strip()),
-            location=_clean(data.location), visibility=visibility,
+            text=crypt.seal_niks(data.text),
+            location=data.location, visibility=visibility,
             public_title=public_title, public_text=public_text,
             nik_structural_ok=nik_result.valid,
             nik_findings=json.dumps([{"code": r.code, "message": r.message, "severity": r.severity}
@@ -225,10 +235,12 @@ def _unknown_ticket_hash() -> str:
 def track(ticket: str, pin: str) -> Complaint | None:
     """The complainant's own view: None for a wrong ticket or PIN, whichever is wrong. An unknown ticket
     takes as long as a known one with a wrong PIN, so the time does not tell which tickets exist."""
+    errors: dict[str, str] = {}
+    ticket = read_text(errors, "ticket", ticket, limit=40) or ""
     # Only the id and the hash: a known ticket must not cost a whole row (and its OPD) more than an
-    # unknown one before the PIN is checked.
-    found = db.session.execute(sa.select(Complaint.id, Complaint.pin_hash)
-                               .where(Complaint.ticket == (ticket or "").strip().upper())).first()
+    # unknown one before the PIN is checked. A ticket the boundary refuses is an unknown one.
+    found = None if errors else db.session.execute(
+        sa.select(Complaint.id, Complaint.pin_hash).where(Complaint.ticket == ticket.upper())).first()
     stored = found.pin_hash if found is not None else _unknown_ticket_hash()
     if not check_password_hash(stored, normalize_pin(pin or "")) or found is None:
         return None
@@ -268,11 +280,6 @@ def claim(complaint_id: int, actor: Actor) -> Complaint:
     return complaint
 
 
-def _lines(value: str | None) -> str | None:
-    # Browsers post CRLF; compare and store what the page showed.
-    return None if value is None else value.replace("\r\n", "\n").strip()
-
-
 def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | None = None,
                expected_version: int | None = None, public_title: str | None = None,
                public_text: str | None = None, public_edit_reason: str | None = None) -> Complaint:
@@ -280,33 +287,33 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
     unless rahasia.
 
     The validator may edit the public rendering with a Valid decision. A field sent unchanged (the desk
-    always sends both) is not an edit; an edit needs a reason, is masked like every public rendering
-    (personal data, and for anonim the complainant's name) and the original stays."""
-    remark = _clean(remark)
+    always sends both) is not an edit; an edit may not be blank, needs a reason, is masked like every public
+    rendering (personal data, and for anonim the complainant's name) and the original stays."""
+    errors: dict[str, str] = {}
+    remark = read_text(errors, "remark", remark, limit=LIMITS["remark"], multiline=True)
+    if errors:
+        raise Invalid(errors["remark"], errors=errors)
     if not valid and not remark:
         raise Invalid(_("Catatan wajib diisi untuk keputusan Tidak valid."), errors={"remark": _("Wajib diisi.")})
-    if remark and len(remark) > LIMITS["remark"]:
-        raise Invalid(_("Catatan terlalu panjang."), errors={"remark": _("Maksimal %(max)d karakter.", max=LIMITS["remark"])})
+    submitted = {}
+    for key, value, rules in (("public_title", public_title, {"limit": LIMITS["title"]}),
+                              ("public_text", public_text, {"limit": LIMITS["text"], "multiline": True})):
+        if value is not None and valid:
+            # An edited public version may not be blank: the published complaint would say nothing.
+            submitted[key] = read_text(errors, key, value, required=True, **rules)
+    public_edit_reason = read_text(errors, "public_edit_reason", public_edit_reason, limit=LIMITS["reason"])
+    if errors:
+        raise Invalid(_("Periksa kembali versi publik."), errors=errors)
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         if expected_version is not None and complaint.version != expected_version:
             raise Conflict(_("Pengaduan ini baru saja diputuskan oleh validator lain."), code="stale")
-        edits = {}
-        if valid:
-            for key, submitted in (("public_title", public_title), ("public_text", public_text)):
-                submitted = _lines(submitted)
-                if submitted is not None and submitted != _lines(getattr(complaint, key)):
-                    edits[key] = submitted
-            if edits and not _clean(public_edit_reason):
-                raise Invalid(_("Alasan perubahan versi publik wajib diisi."),
-                              errors={"public_edit_reason": _("Wajib diisi.")})
-            if "public_title" in edits and not edits["public_title"]:
-                raise Invalid(_("Judul versi publik wajib diisi."), errors={"public_title": _("Wajib diisi.")})
-            for key, limit in (("public_title", LIMITS["title"]), ("public_text", LIMITS["text"])):
-                if key in edits and len(edits[key]) > limit:
-                    raise Invalid(_("Periksa kembali isian."),
-                                  errors={key: _("Maksimal %(max)d karakter.", max=limit)})
+        # A field the desk sent back unchanged is not an edit (the boundary already normalised line breaks).
+        edits = {k: v for k, v in submitted.items() if v != getattr(complaint, k)}
+        if edits and not public_edit_reason:
+            raise Invalid(_("Alasan perubahan versi publik wajib diisi."),
+                          errors={"public_edit_reason": _("Wajib diisi.")})
         action = Action.VALIDATE if valid else Action.INVALIDATE
         move = apply_transition(action, complaint.state, actor.roles)
         if (complaint.claim_expires_at and complaint.claim_expires_at > now
@@ -321,9 +328,10 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
         complaint.claimed_by_id = complaint.claim_expires_at = complaint.claimed_at = None
         if valid:
             for key, value in edits.items():
-                setattr(complaint, key, public_rendering(value, name=complaint.name, visibility=complaint.visibility))
+                setattr(complaint, key, _fit(public_rendering(value, name=complaint.name,
+                                                              visibility=complaint.visibility), LIMITS[key[7:]]))
             if edits:
-                complaint.public_edit_reason = public_edit_reason.strip()
+                complaint.public_edit_reason = public_edit_reason
             _route(complaint, complaint.opd, now)
             if complaint.visibility is not Visibility.RAHASIA:
                 complaint.published_at = now
@@ -368,11 +376,7 @@ def _notify_complainant(complaint: Complaint, template: str, locale: str = "id",
 
 def answer(complaint_id: int, actor: Actor, text: str, files: Sequence = ()) -> Answer:
     """SOP rows 7-8: store the answer; it is shown with the complaint at once."""
-    text = _clean(text)
-    if not text:
-        raise Invalid(_("Jawaban wajib diisi."), errors={"text": _("Wajib diisi.")})
-    if len(text) > LIMITS["answer"]:
-        raise Invalid(_("Jawaban terlalu panjang."), errors={"text": _("Maksimal %(max)d karakter.", max=LIMITS["answer"])})
+    text = require_text("text", text, _("Jawaban wajib diisi."), limit=LIMITS["answer"], multiline=True)
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
@@ -394,13 +398,10 @@ def answer(complaint_id: int, actor: Actor, text: str, files: Sequence = ()) -> 
 
 def edit_answer(complaint_id: int, actor: Actor, text: str, reason: str) -> Answer:
     """Editing a published answer needs a reason; Continuum keeps every version for Pimpinan."""
-    text, reason = _clean(text), _clean(reason)
-    errors = {}
-    if not text:
-        errors["text"] = _("Wajib diisi.")
-    elif len(text) > LIMITS["answer"]:
-        errors["text"] = _("Maksimal %(max)d karakter.", max=LIMITS["answer"])
-    if not reason:
+    errors: dict[str, str] = {}
+    text = read_text(errors, "text", text, limit=LIMITS["answer"], multiline=True, required=True)
+    reason = read_text(errors, "reason", reason, limit=LIMITS["reason"], multiline=True)
+    if not reason and "reason" not in errors:
         errors["reason"] = _("Alasan perubahan wajib diisi.")
     if errors:
         raise Invalid(_("Periksa kembali isian."), errors=errors)
@@ -417,11 +418,7 @@ def edit_answer(complaint_id: int, actor: Actor, text: str, reason: str) -> Answ
 
 def return_to_dispatch(complaint_id: int, actor: Actor, reason: str) -> Complaint:
     """"Bukan wewenang": the OPD hands the complaint back for re-routing."""
-    reason = _clean(reason)
-    if not reason:
-        raise Invalid(_("Alasan wajib diisi."), errors={"reason": _("Wajib diisi.")})
-    if len(reason) > LIMITS["reason"]:
-        raise Invalid(_("Alasan terlalu panjang."), errors={"reason": _("Maksimal %(max)d karakter.", max=LIMITS["reason"])})
+    reason = require_text("reason", reason, _("Alasan wajib diisi."), limit=LIMITS["reason"], multiline=True)
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
@@ -436,20 +433,24 @@ def return_to_dispatch(complaint_id: int, actor: Actor, reason: str) -> Complain
 
 def reroute(complaint_id: int, actor: Actor, opd_code: str, note: str | None = None) -> Complaint:
     """Disposisi: send the complaint to another OPD; its deadline starts again at this routing."""
+    errors: dict[str, str] = {}
+    opd_code = read_text(errors, "opd", opd_code, limit=LIMITS["opd"])
+    note = read_text(errors, "note", note, limit=LIMITS["note"], multiline=True)
+    if errors:
+        raise Invalid(_("Periksa kembali isian disposisi."), errors=errors)
     now = utcnow()
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
-        target = db.session.scalar(sa.select(Opd).where(Opd.code == (opd_code or "").strip(), Opd.active.is_(True)))
+        target = db.session.scalar(sa.select(Opd).where(Opd.code == (opd_code or ""), Opd.active.is_(True)))
         if target is None:
             raise Invalid(_("OPD tujuan tidak dikenal atau tidak aktif."), errors={"opd": _("OPD tidak dikenal.")})
         if target.id == complaint.opd_id and complaint.state is State.DITERUSKAN:
             raise Invalid(_("Pengaduan sudah berada di OPD tersebut."), errors={"opd": _("Pilih OPD lain.")})
         move = apply_transition(Action.REROUTE, complaint.state, actor.roles)
         if complaint.state is State.DITERUSKAN:
-            _close_routing(complaint, now, "rerouted", _clean(note))
+            _close_routing(complaint, now, "rerouted", note)
         _route(complaint, target, now)
-        _event(complaint, move, actor, note=f"Diteruskan ke {target.name}." + (f" {note.strip()}" if _clean(note) else ""),
-               at=now)
+        _event(complaint, move, actor, note=f"Diteruskan ke {target.name}." + (f" {note}" if note else ""), at=now)
         audit.record("action", "complaint.reroute", actor=actor, complaint_id=complaint.id,
                      detail={"opd": target.code})
         _notify_complainant(complaint, "routed")

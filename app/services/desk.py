@@ -22,7 +22,7 @@ from ..timeutil import format_wib, utcnow
 from ..workflow import Action, Role, State, find_transition
 from . import cursor as cursor_codec
 from . import sql
-from .common import Actor, Forbidden, Invalid, NotFound, setting, unit_of_work
+from .common import Actor, Forbidden, NotFound, require_text, setting, unit_of_work
 from .disclosure import ComplaintView, Screen, complainant_label, present, title_column, viewer_for
 from .scope import get_visible, visible
 
@@ -251,13 +251,9 @@ def notes_of(complaint_id: int) -> list[NoteView]:
 
 def add_note(complaint_id: int, actor: Actor, text: str) -> InternalNote:
     """An internal note: staff who can see the complaint read it; never on a public page."""
-    text = (text or "").strip()
     if not actor.roles & STAFF_ROLES:
         raise Forbidden("Hanya petugas yang dapat menulis catatan internal.")
-    if not text:
-        raise Invalid("Catatan wajib diisi.", errors={"text": "Wajib diisi."})
-    if len(text) > NOTE_MAX:
-        raise Invalid("Catatan terlalu panjang.", errors={"text": f"Maksimal {NOTE_MAX} karakter."})
+    text = require_text("text", text, "Catatan wajib diisi.", limit=NOTE_MAX, multiline=True)
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         note = InternalNote(complaint_id=complaint.id, author_id=actor.user_id, text=text, created_at=utcnow())

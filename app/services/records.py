@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy_continuum import version_class
 
-from .. import audit
+from .. import audit, inputs
 from ..crypto import drop_sealed
 from ..exports import table_workbook
 from ..extensions import db
@@ -51,10 +51,12 @@ def log_export(actor: Actor, what: str, fmt: str, filters: dict[str, Any]) -> No
 # --------------------------------------------------------------------------- history log
 
 
-def _parse_day(value: str | None) -> date | None | bool:
-    """None when empty, False when not a date."""
-    day = recap_report.parse_date(value)
-    return False if day is None and (value or "").strip() else day
+def _parse_day(value: str | None) -> date | None | inputs.Problem:
+    """None when empty, the problem when not a date within the bounds (app/inputs.py)."""
+    try:
+        return inputs.parse_date(value)
+    except inputs.Problem as problem:
+        return problem
 
 
 class HistoryFilter:
@@ -68,10 +70,10 @@ class HistoryFilter:
         self.complaint_id: int | None = None
         self.start = _parse_day(self.values["dari"])
         self.end = _parse_day(self.values["sampai"])
-        if self.start is False:
-            self.errors["dari"] = _("Tanggal tidak valid (format TTTT-BB-HH).")
-        if self.end is False:
-            self.errors["sampai"] = _("Tanggal tidak valid (format TTTT-BB-HH).")
+        for key, attribute in (("dari", "start"), ("sampai", "end")):
+            if isinstance(getattr(self, attribute), inputs.Problem):
+                self.errors[key] = getattr(self, attribute).text(_)
+                setattr(self, attribute, None)
         if self.start and self.end and self.end < self.start:
             self.errors["sampai"] = _("Tanggal akhir tidak boleh sebelum tanggal awal.")
         if self.values["jenis"] and self.values["jenis"] not in audit.KINDS:

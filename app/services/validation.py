@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from flask import current_app
 from flask_appbuilder.security.sqla.models import Role as FabRole
 
-from .. import audit, siak
+from .. import audit, inputs, siak
 from ..extensions import db
 from ..models import Complaint, NikCheck, RegistryEntry, Staff
 from ..nik import NikResult, check as check_nik
@@ -370,6 +370,10 @@ def import_registry(text: str, actor: Actor) -> ImportResult:
         raise Forbidden("Hanya Admin Sistem yang dapat mengisi registri lokal.")
     if not (text or "").strip():
         raise Invalid("Berkas CSV kosong.", errors={"file": "Pilih berkas CSV yang berisi data."})
+    try:
+        inputs.check_plain(text, multiline=True)  # a NUL would stop the CSV reader (and PostgreSQL)
+    except inputs.Problem as problem:
+        raise Invalid(f"Berkas CSV ditolak: {problem.message}", errors={"file": problem.message}) from None
     try:
         records = siak.parse_registry_csv(text)
     except ValueError as exc:

@@ -1,0 +1,144 @@
+"""Hostile input on every REST endpoint of ours: list parameters, the validator's decision, the OPD's
+answer and return, the re-route; every field with the text corpus and with values of the wrong JSON
+type; bodies that are not objects, too deep, too big, or carry unknown keys."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from tests.integration.opd_support import api_headers
+
+from .corpus import INTEGERS, SHORT, TEXT, WRONG_TYPES, json_body, text_values, url
+
+ENDPOINTS = {"ComplaintApi.get_list", "ComplaintApi.get", "ComplaintApi.decision", "ComplaintDeskApi.answer",
+             "ComplaintDeskApi.return_complaint", "ComplaintDeskApi.reroute"}
+
+REFUSED = ("nul", "nul_only", "controls", "c1", "rtl_override", "rtl_isolate", "noncharacter", "lone_surrogate")
+# Nothing visible: missing, which only a required field refuses (an optional one is simply not given).
+BLANK = ("blank", "zero_width_only", "invisible_only", "type empty")
+BODIES = {
+    "array": b"[1, 2]", "string": b'"teks"', "number": b"12", "null": b"null", "broken": b'{"text": ',
+    "deep": b"[" * 5000 + b"]" * 5000, "deep object": b'{"a": ' * 3000 + b"1" + b"}" * 3000,
+    "not utf-8": b'{"text": "\xff\xfe"}', "bom": b'\xef\xbb\xbf{"text": "x"}',
+    "duplicate keys": b'{"text": "a", "text": "b"}',
+    "huge": b'{"text": "' + b"a" * 3_000_000 + b'"}', "nan": b'{"version": NaN, "text": "x"}',
+}
+
+
+def _state(complaint_id: int):
+    from app.extensions import db
+    from app.models import Complaint
+
+    state = db.session.scalar(sa.select(Complaint.state).where(Complaint.id == complaint_id))
+    db.session.rollback()
+    return state
+
+
+def _sweep(probe, client, headers, *, make, path, base, fields, label, required=()):
+    """Each field of a JSON body with every text value and every wrong type; a success that moved the
+    complaint on uses it up."""
+    target = make()
+    start = _state(target.id)
+    values = [*text_values(TEXT), *((f"type {k}", v) for k, v in WRONG_TYPES.items())]
+    for field in fields:
+        for name, value in values:
+            response = probe.call(client, "POST", path(target), label=f"{label} {field}={name}",
+                                  **json_body({**base(target), field: value}, headers))
+            if response is None:
+                continue
+            wrong_type = name.startswith("type ") and name not in ("type string", "type null", "type empty")
+            fits = (field == "version" and name in ("type int", "type negative")) or (field == "valid"
+                                                                                      and name == "type true")
+            refused = name in REFUSED or (wrong_type and not fits)
+            if field in required and (name == "type null" or name in BLANK):
+                refused = True
+            if refused and response.status_code != 400:
+                probe.fail(f"{label} {field}={name}: expected 400, got {response.status_code}")
+            if refused and response.status_code == 400:
+                body = response.get_json(silent=True) or {}
+                if field not in (body.get("errors") or {}) and name != "type object":
+                    probe.fail(f"{label} {field}={name}: 400 without a message for the field: {body}")
+            if _state(target.id) != start:
+                target = make()
+                start = _state(target.id)
+    for name, raw in BODIES.items():
+        probe.call(client, "POST", path(target), label=f"{label} body {name}", data=raw,
+                   content_type="application/json", headers=headers)
+    probe.call(client, "POST", path(target), label=f"{label} unknown key",
+               **json_body({**base(target), "nik": "3508011203900001", "state": "selesai"}, headers))
+    probe.call(client, "POST", path(target), label=f"{label} form instead of JSON", data={"text": "x"},
+               headers=headers)
+
+
+def test_list_parameters(app, clients, probe, world):
+    world.routed()
+    world.waiting()
+    for role in ("admin", "validator", "pimpinan", "opd.dinkes"):
+        headers = api_headers(role)
+        client = clients["anon"]
+        for label, value in text_values(SHORT):
+            probe.call(client, "GET", url("/api/v1/complaint/", {"state": value}), label=f"{role} state={label}",
+                       headers=headers)
+        # The paging names (services/cursor.py): an id cursor (old `before`) is a positive 64-bit id; a page
+        # size (`per_halaman`, old `limit`) is a positive integer, larger ones taken as the maximum.
+        for name in ("before", "limit", "per_halaman"):
+            for value in INTEGERS:
+                response = probe.call(client, "GET", url("/api/v1/complaint/", {name: value}),
+                                      label=f"{role} {name}={value[:12]!r}", headers=headers)
+                digits = value.strip()
+                good = value.isascii() and digits.isdigit() and len(digits) <= 19 and 0 < int(digits) <= 2**63 - 1
+                if response is not None and not good and value.strip() and response.status_code != 400:
+                    probe.fail(f"{role} {name}={value[:12]!r}: expected 400, got {response.status_code}")
+    probe.assert_clean()
+
+
+def test_validator_decision_api(app, clients, probe, world):
+    headers = api_headers("validator")
+
+    def base(complaint):
+        return {"valid": True, "remark": "Cocok.", "public_title": "Jalan berlubang",
+                "public_text": "Mohon diperbaiki.", "public_edit_reason": "Merapikan."}
+
+    _sweep(probe, clients["anon"], headers, make=world.waiting, path=lambda c: f"/api/v1/complaint/{c.id}/decision",
+           base=base, fields=("valid", "remark", "version", "public_title", "public_text", "public_edit_reason"),
+           label="decision", required=("valid",))
+    probe.assert_clean()
+
+
+def test_opd_answer_return_and_reroute_api(app, clients, probe, world):
+    opd = api_headers("opd.dinkes")
+    _sweep(probe, clients["anon"], opd, make=world.routed, path=lambda c: f"/api/v1/complaint/{c.id}/answer",
+           base=lambda c: {"text": "Sudah diperbaiki."}, fields=("text",), label="answer", required=("text",))
+    _sweep(probe, clients["anon"], opd, make=world.routed, path=lambda c: f"/api/v1/complaint/{c.id}/return",
+           base=lambda c: {"reason": "Bukan wewenang."}, fields=("reason",), label="return", required=("reason",))
+    _sweep(probe, clients["anon"], api_headers("admin"), make=world.returned,
+           path=lambda c: f"/api/v1/complaint/{c.id}/reroute", base=lambda c: {"opd": "DPUTR", "note": "Jalan."},
+           fields=("opd", "note"), label="reroute", required=("opd",))
+    probe.assert_clean()
+
+
+def test_blank_api_answer_leaves_the_complaint_unanswered(app, clients, probe, world):
+    """The reported bug: POST …/answer with a zero-width space made the complaint dijawab, empty."""
+    from app.workflow import State
+
+    complaint = world.routed()
+    for label in ("zero_width_only", "nul_only", "blank", "invisible_only"):
+        response = probe.call(clients["anon"], "POST", f"/api/v1/complaint/{complaint.id}/answer",
+                              label=f"answer {label}", **json_body({"text": TEXT[label]}, api_headers("opd.dinkes")))
+        assert response is not None and response.status_code == 400
+        assert response.get_json()["errors"]["text"]
+    assert _state(complaint.id) is State.DITERUSKAN
+    probe.assert_clean()
+
+
+def test_api_tokens(app, clients, probe):
+    for label, value in text_values(SHORT):
+        header = f"Bearer {value}"[:8000].replace("\r", "").replace("\n", "")
+        response = probe.call(clients["anon"], "GET", "/api/v1/complaint/", label=f"token {label}",
+                              headers={"Authorization": header})
+        if response is not None:
+            assert response.status_code in (401, 422)
+            assert set(json.loads(response.get_data(as_text=True))) >= {"message", "code"}
+    probe.assert_clean()
