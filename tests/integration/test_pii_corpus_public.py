@@ -38,7 +38,7 @@ def _submit_and_publish(client, complaint_form, actor):
 
     "Fit" means the masked public title too stays within the 200-character column: labels are longer than
     what they replace, and an overlong public title is not what this test is about (reported separately)."""
-    from app import redact
+    from app import inputs, redact
     from app.extensions import db
     from app.models import Complaint
     from app.services import decide_nik
@@ -49,7 +49,8 @@ def _submit_and_publish(client, complaint_form, actor):
         title, in_title = f"Korpus {rows[0].line}", []
         for row in rows:
             longer = f"{title} ; {row.text}"
-            if "\n" not in row.text and "\r" not in row.text and max(len(longer), len(redact.mask(longer))) <= 200:
+            # A title is one line: the boundary refuses tabs and line breaks in it (they stay in the text).
+            if not any(c in row.text for c in "\n\r\t") and max(len(longer), len(redact.mask(longer))) <= 200:
                 title = longer
                 in_title.append(row)
         text = "\n\n".join([f"Laporan warga (baris {rows[0].line}-{rows[-1].line})."]
@@ -59,7 +60,8 @@ def _submit_and_publish(client, complaint_form, actor):
         complaint = db.session.scalar(sa.select(Complaint).order_by(Complaint.id.desc()).limit(1))
         assert complaint.public_title.startswith(f"Korpus {rows[0].line}")
         decide_nik(complaint.id, actor("validator"), valid=True)
-        made.append((rows, complaint.id, complaint.ticket, text.replace("\r\n", "\n"), in_title))
+        # As the input boundary keeps it: line breaks of any kind (CRLF, U+2028) become LF.
+        made.append((rows, complaint.id, complaint.ticket, inputs.clean_text(text, multiline=True), in_title))
     return made
 
 
@@ -76,7 +78,7 @@ def _list_pages(client) -> list[str]:
 
 def test_no_corpus_writing_reaches_a_public_page_and_every_nik_is_sealed_at_rest(app, client, complaint_form,
                                                                                   actor):
-    from app import redact
+    from app import inputs, redact
     from app.extensions import db
     from app.models import Complaint
     from app.services.complaints import cipher
