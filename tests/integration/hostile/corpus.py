@@ -157,7 +157,7 @@ DEFAULT_PAGE = re.compile(r"<title>\d{3} [A-Za-z ]+</title>")
 INDONESIAN = ("tidak", "wajib", "harus", "isian", "periksa", "maksimal", "tanggal", "karakter", "parameter",
               "halaman", "kirim", "formulir", "kolom", "teks", "bilangan", "dikenal", "ditemukan", "diisi", "pilih",
               "hapus", "alasan", "jawaban", "catatan", "pengaduan", "kiriman", "terlalu", "metode", "objek",
-              "opd", "boleh", "berupa", "tautan", "baris", "sudah", "hanya", "permintaan", "status")
+              "opd", "boleh", "berupa", "tautan", "baris", "sudah", "hanya", "permintaan", "status", "diperlukan")
 
 
 def _json_message(response) -> str | None:
@@ -165,6 +165,10 @@ def _json_message(response) -> str | None:
         body = json.loads(response.get_data(as_text=True))
     except ValueError:
         return None
+    if isinstance(body, list) and body and all(isinstance(e, dict) and "code" in e for e in body):
+        # Open311's errors document (app/open311.py): every error described
+        return " ".join(str(e.get("description") or "") for e in body) if all(e.get("description") for e in body) \
+            else None
     return body.get("message") if isinstance(body, dict) else None
 
 
