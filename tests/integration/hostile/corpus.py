@@ -100,7 +100,7 @@ TALLY = Tally()
 
 FINGERPRINT_TABLES = ("complaint", "answer", "status_event", "internal_note", "routing", "nik_check", "attachment",
                       "outbox", "registry_entry", "opd", "non_working_day", "ab_user", "ab_role",
-                      "ab_permission_view_role")
+                      "ab_permission_view_role", "open311_key")
 
 
 def fingerprint(db) -> dict[str, int]:
@@ -118,8 +118,8 @@ def fingerprint(db) -> dict[str, int]:
 SEALED = re.compile(r"\u27e6NIK:[A-Za-z0-9_\-=]+\u27e7")
 CLEAN_TABLES = {"complaint": None, "answer": None, "internal_note": None, "routing": None, "nik_check": None,
                 "status_event": None, "opd": None, "non_working_day": None, "registry_entry": None,
-                "audit_log": ("path", "user_agent", "username"), "ab_user": ("username", "first_name",
-                                                                             "last_name", "email")}
+                "open311_key": ("name",), "audit_log": ("path", "user_agent", "username"),
+                "ab_user": ("username", "first_name", "last_name", "email")}
 NFC_TABLES = {"complaint", "answer", "internal_note", "routing", "nik_check"}
 
 
