@@ -101,7 +101,7 @@ def create_key(name: str, actor: Actor) -> tuple[KeyView, str]:
     return view, api_key
 
 
-def _find_key(actor: Actor, *, key_id: int | None = None, name: str | None = None) -> Open311Key:
+def _find_key(*, key_id: int | None = None, name: str | None = None) -> Open311Key:
     query = sa.select(Open311Key)
     query = query.where(Open311Key.id == key_id) if key_id is not None else query.where(Open311Key.name == name)
     row = db.session.scalar(query.with_for_update())
@@ -114,7 +114,7 @@ def revoke_key(actor: Actor, *, key_id: int | None = None, name: str | None = No
     """Revoke a key by id (the screen) or name (the command): requests with it are refused from now on."""
     _may_manage(actor)
     with unit_of_work():
-        row = _find_key(actor, key_id=key_id, name=name)
+        row = _find_key(key_id=key_id, name=name)
         if row.revoked_at is not None:
             raise Conflict(_("Kunci %(name)s sudah dicabut.", name=row.name), code="revoked")
         row.revoked_at = utcnow()
