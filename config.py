@@ -332,6 +332,8 @@ def build_config() -> dict:
         "AUTH_RATE_LIMIT": _rate_limit("AUTH_RATE_LIMIT", "10 per 5 minutes"),
         "SUBMIT_RATE_LIMIT": _rate_limit("SUBMIT_RATE_LIMIT", "10 per hour"),
         "TRACK_RATE_LIMIT": _rate_limit("TRACK_RATE_LIMIT", "20 per 10 minutes"),
+        # Open311 POST requests per API key (one key serves a whole app's users).
+        "OPEN311_RATE_LIMIT": _rate_limit("OPEN311_RATE_LIMIT", "120 per hour"),
         "DUPLICATE_WINDOW_MINUTES": _int("DUPLICATE_WINDOW_MINUTES", 60, 0, 10080),
         # --- Flask-AppBuilder ---
         "APP_NAME": _env("APP_NAME", "Layanan Pengaduan Online"),

@@ -102,6 +102,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
 
     register_filters(app)
     from .public import register_public; register_public(app)  # citizens' portal (issue 3)
+    from .open311 import register_open311
+
+    register_open311(app)  # Open311 GeoReport v2 (issue 15)
     from .cli import register_cli
 
     register_cli(app)

@@ -213,6 +213,10 @@ def _wants_json() -> bool:
 
 
 def refusal_response(status: int, message: str, code: str = "invalid", errors: dict | None = None):
+    if request.path.startswith("/open311/"):
+        from .open311 import error_response  # the standard's errors/error, in the path's format
+
+        return error_response(status, message, errors)
     if _wants_json():
         from .api import refusal
 
@@ -268,7 +272,7 @@ def _not_found_or_method(exc: HTTPException):
         message = _("Akun Anda tidak berwenang untuk permintaan ini.")
     else:
         message = _("Alamat ini tidak menerima metode %(method)s.", method=request.method)
-    if _wants_json() or _staff_path():
+    if _wants_json() or _staff_path() or request.path.startswith("/open311/"):
         response = refusal_response(code, message, {404: "not_found", 403: "forbidden"}.get(code, "method"))
     else:
         from flask_babel import get_locale

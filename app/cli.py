@@ -97,6 +97,64 @@ def register_cli(app: Flask) -> None:
     _register_security_cli(app)
     _register_scheduler_cli(app)
     _register_routing_cli(app)
+    _register_open311_cli(app)
+
+
+def _register_open311_cli(app: Flask) -> None:
+    """`flask open311 key create NAME | revoke NAME | list` (issue 15): the Open311 API keys."""
+    from .services.common import Actor
+    from .timeutil import format_wib
+    from .workflow import Role
+
+    open311 = AppGroup("open311", help="Open311 GeoReport v2.")
+    key = AppGroup("key", help="Kunci API Open311 (satu per aplikasi atau saluran).")
+    operator = Actor(roles=frozenset({Role.SYSTEM}), username="baris-perintah", display_name="Baris perintah")
+
+    def refuse(exc):
+        raise click.ClickException(exc.message + "".join(f"\n  {k}: {v}" for k, v in exc.errors.items())) from exc
+
+    @key.command("create")
+    @click.argument("name")
+    def key_create(name):
+        """Make a key for the channel NAME and print it once (only its hash is stored)."""
+        from .services import ServiceError
+        from .services.open311 import create_key
+
+        try:
+            view, api_key = create_key(name, operator)
+        except ServiceError as exc:
+            refuse(exc)
+        click.echo(f"Kunci Open311 untuk {view.name} (simpan sekarang; tidak dapat ditampilkan lagi):")
+        click.echo(api_key)
+
+    @key.command("revoke")
+    @click.argument("name")
+    def key_revoke(name):
+        """Revoke the key of the channel NAME: its requests are refused from now on."""
+        from .services import ServiceError
+        from .services.open311 import revoke_key
+
+        try:
+            view = revoke_key(operator, name=name)
+        except ServiceError as exc:
+            refuse(exc)
+        click.echo(f"Kunci {view.name} dicabut pada {format_wib(view.revoked_at)}.")
+
+    @key.command("list")
+    def key_list():
+        """Every key: name, status, who made it and when, last use."""
+        from .services.open311 import list_keys
+
+        keys = list_keys()
+        if not keys:
+            click.echo("Belum ada kunci Open311.")
+        for k in keys:
+            status = "aktif" if k.active else f"dicabut {format_wib(k.revoked_at)}"
+            click.echo(f"{k.name}\t{status}\tdibuat {format_wib(k.created_at)} oleh {k.created_by or 'baris-perintah'}"
+                       f"\tterakhir dipakai {format_wib(k.last_used_at)}")
+
+    open311.add_command(key)
+    app.cli.add_command(open311)
 
 
 def _register_security_cli(app: Flask) -> None:

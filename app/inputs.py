@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Any, Callable, Mapping
 
 from .crypto import neutralise_markers
@@ -211,6 +211,33 @@ def parse_date(value: Any, *, minimum: date = DATE_MIN, maximum: date = DATE_MAX
         raise Problem("date_range", N_("Tanggal harus antara %(min)s dan %(max)s."),
                       min=minimum.strftime("%d-%m-%Y"), max=maximum.strftime("%d-%m-%Y"))
     return day
+
+
+_W3C_DATETIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)"
+                           r"(Z|[+-][0-9]{2}:[0-9]{2})?)?", re.ASCII)
+
+
+def parse_w3c_datetime(value: Any, *, local: tzinfo, minimum: date = DATE_MIN,
+                       maximum: date = DATE_MAX) -> datetime | None:
+    """A W3C date-time (ISO 8601 subset: `2026-01-31`, `2026-01-31T08:15`, `…T08:15:30Z`, `…+07:00`) as an
+    aware datetime; one without an offset is read in `local`. None when empty; else `Problem`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    match = _W3C_DATETIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise Problem("datetime", N_("Waktu tidak valid (format W3C, contoh 2026-01-31T08:15:00+07:00)."))
+    day, clock, offset = match.groups()
+    text = f"{day}T{clock or '00:00'}" + ("+00:00" if offset == "Z" else offset or "")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Problem("datetime", N_("Waktu tidak valid: tidak ada di kalender.")) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local)
+    if not minimum <= moment.date() <= maximum:
+        raise Problem("date_range", N_("Tanggal harus antara %(min)s dan %(max)s."),
+                      min=minimum.strftime("%d-%m-%Y"), max=maximum.strftime("%d-%m-%Y"))
+    return moment
 
 
 def first_problem(values: Mapping[str, Any], *, multiline: bool = False) -> tuple[str, Problem] | None:

@@ -149,6 +149,8 @@ class Complaint(Model):
     ticket: Mapped[str] = mapped_column(sa.String(24), unique=True)
     pin_hash: Mapped[str] = mapped_column(sa.String(256))
     channel: Mapped[str] = mapped_column(sa.String(16), default=Channel.WEB.value)
+    # Who delivered it within its channel: the name of the Open311 key (one key per integrating app).
+    channel_source: Mapped[Optional[str]] = mapped_column(sa.String(64))
     # --- the complainant (never public; NIK only on the validator's desk) ---
     name: Mapped[str] = mapped_column(sa.String(120))
     nik_encrypted: Mapped[str] = mapped_column(sa.Text)  # Fernet token
@@ -466,6 +468,28 @@ class RoutingModel(Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     metrics: Mapped[Optional[str]] = mapped_column(sa.Text)  # JSON: top-1/top-3 on the newest answered
     payload: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+
+
+class Open311Key(Model):
+    """An API key of the Open311 GeoReport v2 server (app/open311.py): one per integrating channel, named.
+
+    Only the key's SHA-256 is stored (a key is 256 random bits, so a fast hash is enough and lets a
+    request find its key by an index); the key itself is shown once, when it is made. A key is revoked,
+    never deleted: the complaints it delivered name it (Complaint.channel_source)."""
+
+    __tablename__ = "open311_key"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+
+    created_by: Mapped[Optional[Staff]] = relationship(Staff)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Outbox(Model):

@@ -100,3 +100,6 @@ def register_views(appbuilder) -> None:
     from .desks.dashboard import register as register_dashboard
 
     register_dashboard(appbuilder)
+    from .desks.open311_keys import register as register_open311_keys
+
+    register_open311_keys(appbuilder)

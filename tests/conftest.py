@@ -22,6 +22,7 @@ Contexts and sessions, as in production:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -136,6 +137,22 @@ class CommandRunner(FlaskCliRunner):
             result = super().invoke(cli, args, **kwargs)
         _expire_test_session()
         return result
+
+
+@contextlib.contextmanager
+def limits_on():
+    """The rate limits on, with empty counters, for the block. The limiter object is shared by every app of
+    the process (its `enabled` flag and storage follow the last app built): the flag is put back afterwards."""
+    from app.extensions import limiter
+
+    was_enabled = limiter.enabled
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        yield
+    finally:
+        limiter.reset()
+        limiter.enabled = was_enabled
 
 
 def _expire_test_session() -> None:

@@ -78,6 +78,13 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "UtilView.back"): everyone(REDIR),
     ("GET", "LocaleView.index"): everyone(REDIR),
     ("GET", "StaffIndexView.index"): everyone(OK),  # a sign-in invitation for anonymous visitors
+    # --- Open311 GeoReport v2 (issue 15): public reads; the POST authenticates by api_key, not by a sign-in ---
+    ("GET", "open311.discovery"): everyone(OK, params={"fmt": "xml"}),
+    ("GET", "open311.services"): everyone(OK, params={"fmt": "json"}),
+    ("GET", "open311.service_definition"): everyone(OK, params={"code": "DINKESP2KB", "fmt": "xml"}),
+    ("POST", "open311.create_request"): everyone(DENY, params={"fmt": "json"}),  # no api_key: 403 for everyone
+    ("GET", "open311.list_requests"): everyone(OK, params={"fmt": "xml"}),
+    ("GET", "open311.one_request"): everyone(OK, params={"fmt": "json"}),  # the published complaint
     # --- sign-in and sign-out ---
     ("GET", "StaffAuthDBView.login"): row(OK, default=REDIR),  # signed in: sent to the desk
     ("POST", "StaffAuthDBView.login"): row(OK, default=REDIR),  # empty form: shown again
@@ -108,6 +115,10 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("POST", "RegistryImportView.upload"): row(admin=400),  # no file
     ("GET", "OutboxView.list"): ADMIN_ONLY,
     ("POST", "OutboxView.resend"): row(admin=REDIR),
+    # Open311 API keys (issue 15): Admin Sistem only; an empty name is refused, an unknown key is 404.
+    ("GET", "Open311KeyView.list"): ADMIN_ONLY,
+    ("POST", "Open311KeyView.create"): row(admin=400),
+    ("POST", "Open311KeyView.revoke"): row(admin=NF, params={"key_id": 2147483647}),
     # --- validator's desk (issue 4): the only place a full NIK is shown ---
     ("GET", "ValidatorDeskView.queue"): row(validator=OK, admin=OK),
     ("GET", "ValidatorDeskView.check"): row(validator=OK, params={"complaint_id": "waiting"}, full_nik=True),

@@ -75,6 +75,10 @@ ACTIONS = {
     "setting.delete": _l("Pengaturan dihapus"),
     "export.history": _l("Ekspor riwayat akses"),
     "export.recap": _l("Ekspor rekap"),
+    "open311.key.create": _l("Kunci Open311 dibuat"),
+    "open311.key.revoke": _l("Kunci Open311 dicabut"),
+    "open311.key.use": _l("Pengaduan masuk lewat Open311"),
+    "open311.key.refused": _l("Kunci Open311 ditolak"),
 }
 
 

@@ -105,6 +105,7 @@ class SubmitInput:
     location: str | None = None
     consent: bool = False
     channel: str = "web"
+    channel_source: str | None = None  # the Open311 key's name (set by services.open311, never by a form)
     locale: str = "id"
 
 
@@ -197,7 +198,7 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
                            code="duplicate")
         move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
         complaint = Complaint(
-            ticket=_next_ticket(now), pin_hash=pin_hash, channel=data.channel,
+            ticket=_next_ticket(now), pin_hash=pin_hash, channel=data.channel, channel_source=data.channel_source,
             name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
             phone=data.phone, email=data.email, address=data.address,
             opd_id=opd.id, opd=opd, title=title,
@@ -215,7 +216,8 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
         for incoming in files:
             incoming.save_for(complaint)
         audit.record("action", "complaint.submit", actor=actor, complaint_id=complaint.id,
-                     detail={"ticket": complaint.ticket, "channel": data.channel})
+                     detail={"ticket": complaint.ticket, "channel": data.channel,
+                             **({"source": data.channel_source} if data.channel_source else {})})
         _notify_complainant(complaint, "submitted", locale=data.locale)
     return Submitted(complaint, pin)
 

@@ -37,8 +37,8 @@ PUBLIC_STATES = (State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.S
 ANSWERED_STATES = (State.DIJAWAB, State.SELESAI)
 
 
-def _published():
-    """The one definition of "the public may see this complaint"."""
+def published():
+    """The one definition of "the public may see this complaint" (also Open311's, services/open311.py)."""
     return sa.and_(Complaint.published_at.is_not(None), Complaint.visibility != Visibility.RAHASIA,
                    Complaint.state.in_(VALIDATED_STATES))
 
@@ -134,7 +134,7 @@ def _item_query():
                       Complaint.published_at, Complaint.state, Complaint.validation_deadline,
                       Complaint.validated_at, Complaint.answer_deadline, Complaint.answered_at, Opd.code, Opd.name)
             .join(Opd, Opd.id == Complaint.opd_id)
-            .where(_published()))
+            .where(published()))
 
 
 def _item(r, now) -> PublicItem:
@@ -211,7 +211,7 @@ def published_detail(ticket: str) -> PublicDetail | None:
     if not ticket or len(ticket) > 24:
         return None
     complaint = db.session.scalar(
-        sa.select(Complaint).where(Complaint.ticket == ticket, _published())
+        sa.select(Complaint).where(Complaint.ticket == ticket, published())
         .options(selectinload(Complaint.answers).selectinload(Answer.opd),
                  selectinload(Complaint.events).selectinload(StatusEvent.opd)))
     if complaint is None:

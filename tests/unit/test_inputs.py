@@ -131,3 +131,25 @@ def test_first_problem_of_a_query_string_names_the_parameter():
     name, _ = inputs.first_problem(MultiDict([("a\x01", "x")]))
     assert name == "a\x01"
     assert inputs.first_problem(MultiDict([("text", "baris\r\nbaru\t")]), multiline=True) is None
+
+
+def test_w3c_datetimes_with_an_offset_or_read_in_the_local_zone():
+    from datetime import datetime, timedelta, timezone
+
+    from app.inputs import parse_w3c_datetime
+    from app.timeutil import WIB
+
+    utc = lambda value: parse_w3c_datetime(value, local=WIB).astimezone(timezone.utc).replace(tzinfo=None)  # noqa: E731
+    assert utc("2026-01-31T08:15:30+07:00") == datetime(2026, 1, 31, 1, 15, 30)
+    assert utc("2026-01-31T01:15:30Z") == datetime(2026, 1, 31, 1, 15, 30)
+    assert utc("2026-01-31T08:15") == datetime(2026, 1, 31, 1, 15)  # no offset: WIB
+    assert utc("2026-01-31") == datetime(2026, 1, 30, 17, 0)  # a day: its WIB midnight
+    assert parse_w3c_datetime("2026-01-31T08:15:30.250-05:00", local=WIB).utcoffset() == timedelta(hours=-5)
+    assert parse_w3c_datetime("  ", local=WIB) is None and parse_w3c_datetime(None, local=WIB) is None
+    for value in ("kemarin", "2026-01-31 08:15", "20260131T081530Z", "2026-01-31T08:15:30+0700", "2026-W05",
+                  "٢٠٢٦-٠١-٣١", "2026-01-31T08:15:30+07:00x", 20260131):
+        assert code_of(parse_w3c_datetime, value, local=WIB) == "datetime", value
+    for value in ("2026-02-30", "2026-01-31T24:00:00Z", "2026-01-31T08:61", "2026-01-31T08:00:00+25:00"):
+        assert code_of(parse_w3c_datetime, value, local=WIB) == "datetime", value
+    assert code_of(parse_w3c_datetime, "1999-12-31T23:00:00Z", local=WIB) == "date_range"
+    assert code_of(parse_w3c_datetime, "2101-01-01", local=WIB) == "date_range"

@@ -100,7 +100,7 @@ TALLY = Tally()
 
 FINGERPRINT_TABLES = ("complaint", "answer", "status_event", "internal_note", "routing", "nik_check", "attachment",
                       "outbox", "registry_entry", "opd", "non_working_day", "ab_user", "ab_role",
-                      "ab_permission_view_role")
+                      "ab_permission_view_role", "open311_key")
 
 
 def fingerprint(db) -> dict[str, int]:
@@ -118,8 +118,8 @@ def fingerprint(db) -> dict[str, int]:
 SEALED = re.compile(r"\u27e6NIK:[A-Za-z0-9_\-=]+\u27e7")
 CLEAN_TABLES = {"complaint": None, "answer": None, "internal_note": None, "routing": None, "nik_check": None,
                 "status_event": None, "opd": None, "non_working_day": None, "registry_entry": None,
-                "audit_log": ("path", "user_agent", "username"), "ab_user": ("username", "first_name",
-                                                                             "last_name", "email")}
+                "open311_key": ("name",), "audit_log": ("path", "user_agent", "username"),
+                "ab_user": ("username", "first_name", "last_name", "email")}
 NFC_TABLES = {"complaint", "answer", "internal_note", "routing", "nik_check"}
 
 
@@ -157,7 +157,7 @@ DEFAULT_PAGE = re.compile(r"<title>\d{3} [A-Za-z ]+</title>")
 INDONESIAN = ("tidak", "wajib", "harus", "isian", "periksa", "maksimal", "tanggal", "karakter", "parameter",
               "halaman", "kirim", "formulir", "kolom", "teks", "bilangan", "dikenal", "ditemukan", "diisi", "pilih",
               "hapus", "alasan", "jawaban", "catatan", "pengaduan", "kiriman", "terlalu", "metode", "objek",
-              "opd", "boleh", "berupa", "tautan", "baris", "sudah", "hanya", "permintaan", "status")
+              "opd", "boleh", "berupa", "tautan", "baris", "sudah", "hanya", "permintaan", "status", "diperlukan")
 
 
 def _json_message(response) -> str | None:
@@ -165,6 +165,10 @@ def _json_message(response) -> str | None:
         body = json.loads(response.get_data(as_text=True))
     except ValueError:
         return None
+    if isinstance(body, list) and body and all(isinstance(e, dict) and "code" in e for e in body):
+        # Open311's errors document (app/open311.py): every error described
+        return " ".join(str(e.get("description") or "") for e in body) if all(e.get("description") for e in body) \
+            else None
     return body.get("message") if isinstance(body, dict) else None
 
 
