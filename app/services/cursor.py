@@ -26,6 +26,8 @@ from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 
+from app.inputs import ID_MAX  # the input boundary's one id bound (PostgreSQL INTEGER)
+
 NEXT = "setelah"
 PER_PAGE = "per_halaman"
 # The names lists used before. `after` (OPD desk, dispatch) already carried a cursor token; `sebelum`
@@ -39,7 +41,6 @@ RENAMED = {**{old: NEXT for old in OLD_TOKEN_NAMES + OLD_ID_NAMES}, **{old: PER_
 # The REST list's answer also keeps its old field: the page's last id, for clients that pass `before`.
 LEGACY_NEXT_FIELD = "next_before"
 
-ID_MAX = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
 TOKEN_MAX = 96  # an encoded ISO time and a 19-digit id fit in 60 characters
 
 
@@ -62,7 +63,7 @@ def decode(token: str | None) -> tuple[datetime | None, int] | None:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
     if not 0 < ident <= ID_MAX or (when is not None and when.tzinfo is not None):
-        return None  # every stored time is naive UTC; an id past 2**63 no database accepts
+        return None  # every stored time is naive UTC; an id past ID_MAX no id column holds
     return when, ident
 
 

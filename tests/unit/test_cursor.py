@@ -23,7 +23,7 @@ def _token(raw: str) -> str:
 
 
 @pytest.mark.parametrize("when,ident", [
-    (datetime(2026, 3, 1, 2, 0, 0, 123456), 1), (datetime.max, 2**63 - 1), (datetime(1, 1, 1), 7), (None, 42)])
+    (datetime(2026, 3, 1, 2, 0, 0, 123456), 1), (datetime.max, cursor.ID_MAX), (datetime(1, 1, 1), 7), (None, 42)])
 def test_a_token_decodes_to_the_position_it_was_made_from(when, ident):
     token = cursor.encode(when, ident)
     assert re.fullmatch(r"[A-Za-z0-9_-]+", token)  # URL-safe, no padding
@@ -34,7 +34,7 @@ def test_a_token_decodes_to_the_position_it_was_made_from(when, ident):
     None, "", "bukan-kursor", "%%%", "A" * 500, "\x00", "gAAAA", _token("|"), _token("2026-01-01"),
     _token("2026-01-01T00:00:00|"), _token("2026-01-01T00:00:00|abc"), _token("2026-01-01T00:00:00|-5"),
     _token("2026-01-01T00:00:00|+5"), _token("2026-01-01T00:00:00| 5"), _token("2026-01-01T00:00:00|5_0"),
-    _token("2026-01-01T00:00:00|0"), _token(f"2026-01-01T00:00:00|{2**63}"), _token(f"|{2**64}"),
+    _token("2026-01-01T00:00:00|0"), _token(f"2026-01-01T00:00:00|{2**63}"), _token(f"|{2**64}"), _token(f"|{cursor.ID_MAX + 1}"),
     _token("2026-01-01T00:00:00|" + "9" * 5000), _token("10000-01-01T00:00:00|5"), _token("2026-13-01|5"),
     _token("2026-01-01T00:00:00+07:00|5"), _token("2026-01-01T00:00:00Z|5"), _token("2026\x00|5"),
     "4pyT", base64.urlsafe_b64encode(b"\xff\xfe|5").decode(),
@@ -57,8 +57,8 @@ def test_a_keyset_refuses_a_token_of_another_shape():
 
 
 @pytest.mark.parametrize("value,ident", [("12", 12), (" 12 ", 12), ("0", None), ("-1", None), ("1e3", None),
-                                         ("²", None), (str(2**63), None), ("9" * 30, None), ("", None), (None, None)])
-def test_an_old_id_cursor_is_a_positive_64_bit_id(value, ident):
+                                         ("²", None), (str(2**31 - 1), 2**31 - 1), (str(2**31), None), (str(2**63), None), ("9" * 30, None), ("", None), (None, None)])
+def test_an_old_id_cursor_is_a_positive_id_an_integer_column_holds(value, ident):
     assert cursor.legacy_id(value) == ident
 
 

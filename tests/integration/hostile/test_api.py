@@ -8,6 +8,8 @@ import json
 
 import sqlalchemy as sa
 
+from app import inputs
+
 from tests.integration.opd_support import api_headers
 
 from .corpus import INTEGERS, SHORT, TEXT, WRONG_TYPES, json_body, text_values, url
@@ -81,14 +83,15 @@ def test_list_parameters(app, clients, probe, world):
         for label, value in text_values(SHORT):
             probe.call(client, "GET", url("/api/v1/complaint/", {"state": value}), label=f"{role} state={label}",
                        headers=headers)
-        # The paging names (services/cursor.py): an id cursor (old `before`) is a positive 64-bit id; a page
+        # The paging names (services/cursor.py): an id cursor (old `before`) is a positive id an INTEGER column holds; a page
         # size (`per_halaman`, old `limit`) is a positive integer, larger ones taken as the maximum.
         for name in ("before", "limit", "per_halaman"):
             for value in INTEGERS:
                 response = probe.call(client, "GET", url("/api/v1/complaint/", {name: value}),
                                       label=f"{role} {name}={value[:12]!r}", headers=headers)
                 digits = value.strip()
-                good = value.isascii() and digits.isdigit() and len(digits) <= 19 and 0 < int(digits) <= 2**63 - 1
+                bound = inputs.ID_MAX if name == "before" else 2**63 - 1
+                good = value.isascii() and digits.isdigit() and len(digits) <= 19 and 0 < int(digits) <= bound
                 if response is not None and not good and value.strip() and response.status_code != 400:
                     probe.fail(f"{role} {name}={value[:12]!r}: expected 400, got {response.status_code}")
     probe.assert_clean()
