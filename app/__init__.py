@@ -98,6 +98,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     from .boundary import init_app as init_input_boundary
 
     init_input_boundary(app)  # after the history log's hooks, so a refused request still gets its row
+    from .staticfiles import init_app as init_static
+
+    init_static(app)  # fingerprinted static URLs when STATIC_MANIFEST is set (served by nginx)
     from .filters import register_filters
 
     register_filters(app)
@@ -113,6 +116,7 @@ def _register_health(app: Flask) -> None:
 
     @app.route("/health")
     @limiter.exempt
+    @talisman(force_https=False)  # monitoring probes each node directly over plain HTTP (127.0.0.1)
     def health():
         # For the proxy and monitoring: figures only (no personal data), no session, 503 when unhealthy.
         report = health_service.check()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import click
+from pathlib import Path
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -97,6 +98,24 @@ def register_cli(app: Flask) -> None:
     _register_security_cli(app)
     _register_scheduler_cli(app)
     _register_routing_cli(app)
+    _register_static_cli(app)
+
+
+def _register_static_cli(app: Flask) -> None:
+    static = AppGroup("static", help="Berkas statis untuk nginx.")
+
+    @static.command("collect")
+    @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+    def static_collect(dest: Path):
+        """Copy the app's and FAB's static files into DEST with fingerprinted names (app/staticfiles.py);
+        point STATIC_MANIFEST at DEST/manifest.json and nginx's /static/ at DEST."""
+        from .staticfiles import collect
+
+        manifest = collect(current_app, dest)
+        click.echo(f"{sum(len(v) for v in manifest.values())} berkas statis di {dest} "
+                   f"(manifest: {dest / 'manifest.json'})")
+
+    app.cli.add_command(static)
 
 
 def _register_security_cli(app: Flask) -> None:

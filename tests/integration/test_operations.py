@@ -186,3 +186,42 @@ def test_the_leading_scheduler_writes_its_heartbeat(app):
     finally:
         process.stop()
         thread.join(10)
+
+
+def test_static_collect_fingerprints_both_folders_and_a_second_run_changes_nothing(app, runner, tmp_path, database_url):
+    import hashlib
+
+    from tests.conftest import build_app
+
+    dest = tmp_path / "static"
+    result = runner.invoke(args=["static", "collect", str(dest)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((dest / "manifest.json").read_text())
+    css = manifest["static"]["public/portal.css"]
+    digest = hashlib.sha256((dest / "public" / "portal.css").read_bytes()).hexdigest()[:12]
+    assert css == f"public/portal.{digest}.css" and (dest / css).read_bytes() == (dest / "public/portal.css").read_bytes()
+    assert any(name.startswith("css/") for name in manifest["appbuilder.static"])
+    assert (dest / "appbuilder" / manifest["appbuilder.static"]["js/ab_keep_tab.js"]).is_file()
+    before = {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()}
+    assert runner.invoke(args=["static", "collect", str(dest)]).exit_code == 0
+    assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
+
+    # With STATIC_MANIFEST, url_for gives the fingerprinted names (nginx serves them for a year).
+    other = build_app(database_url, STATIC_MANIFEST=str(dest / "manifest.json"))
+    with other.test_request_context("/"):
+        from flask import url_for
+
+        assert url_for("static", filename="public/portal.css") == f"/static/{css}"
+        fab = manifest["appbuilder.static"]["js/ab_keep_tab.js"]
+        assert url_for("appbuilder.static", filename="js/ab_keep_tab.js") == f"/static/appbuilder/{fab}"
+        assert url_for("static", filename="unknown.txt") == "/static/unknown.txt"
+
+
+def test_a_missing_static_manifest_is_a_clear_start_up_error(monkeypatch, tmp_path):
+    import pytest
+
+    from config import ConfigError, build_config
+
+    monkeypatch.setenv("STATIC_MANIFEST", str(tmp_path / "nope.json"))
+    with pytest.raises(ConfigError, match="STATIC_MANIFEST"):
+        build_config()
