@@ -18,6 +18,16 @@ def _sync_permissions() -> dict[str, int]:
         raise click.ClickException(f"{exc} (perbaiki penyebabnya lalu jalankan lagi; perintah ini idempoten)") from exc
 
 
+def _schema_revisions() -> str:
+    """The database's Alembic revisions, e.g. "0019_deploy" ("" for an empty database)."""
+    from alembic.migration import MigrationContext
+
+    from .extensions import db
+
+    with db.engine.connect() as conn:
+        return ",".join(sorted(MigrationContext.configure(conn).get_current_heads()))
+
+
 def register_cli(app: Flask) -> None:
     roles = AppGroup("roles", help="Peran dan hak akses.")
     opd = AppGroup("opd", help="Daftar OPD.")
@@ -76,9 +86,13 @@ def register_cli(app: Flask) -> None:
 
         from .services.accounts import import_opds
 
+        before = _schema_revisions()
         upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+        after = _schema_revisions()
         result = _sync_permissions()
         created, updated = import_opds(None)
+        # deploy/install.sh reads the "schema:" line to tell an upgrade from a run that changed nothing.
+        click.echo(f"schema: {before or 'kosong'} -> {after}")
         click.echo(f"Database migrated; roles synced (+{result['added']}/-{result['removed']}); "
                    f"OPD {created} created, {updated} updated.")
         if with_demo:

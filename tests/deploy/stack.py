@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,26 +116,12 @@ class Stack:
 
 
 def _database(base: Path) -> tuple[str, object]:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
+    """A SQLite file of its own, or a fresh PostgreSQL database made the way conftest makes the suite's."""
+    if not os.environ.get("TEST_DATABASE_URL"):
         return f"sqlite:///{base / 'pengaduan.db'}", None
-    import sqlalchemy as sa
+    from tests.conftest import _database_url
 
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    name = f"lpo_deploy_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                                 "AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False), drop
+    return _database_url()
 
 
 def _certificate(base: Path) -> tuple[Path, Path]:
