@@ -296,5 +296,5 @@ if [ "${#skipped[@]}" -gt 0 ]; then
 fi
 if real; then
     note "done: https://$SERVER_NAME/ (health: curl -s http://127.0.0.1:$WEB_PORT/health)"
-    note "first Admin Sistem account: sudo -u $APP_USER env \$(sudo cat $ENV_FILE | xargs) $VENV/bin/flask --app run staff create --username admin --email …"
+    note "first Admin Sistem account: cd $PREFIX_REAL && sudo -u $APP_USER env \$(grep -v '^#' $ENV_FILE | xargs) $VENV/bin/flask --app run staff create --username admin --email …"
 fi
