@@ -242,7 +242,8 @@ def build_config() -> dict:
         import json
 
         try:
-            json.loads(Path(static_manifest).read_text())
+            if not isinstance(json.loads(Path(static_manifest).read_text()), dict):
+                raise ValueError("not an object")
         except (OSError, ValueError):
             raise ConfigError(f"STATIC_MANIFEST {static_manifest!r} must be the manifest.json written by "
                               "`flask --app run static collect DEST` (missing or unreadable).") from None
