@@ -6,7 +6,7 @@ FLASK  := APP_MODE=$${APP_MODE:-demo} $(VENV)/bin/flask --app run
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test test-pg install install-test translations setup demo-db browser-deps clean
+.PHONY: run test test-pg test-deploy install install-test translations setup demo-db browser-deps nginx-deps clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,23 @@ browser-deps:
 	  as_root=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$as_root apt-get update -qq && \
 	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's nginx for `make test-deploy` (nothing to do when it is there; apt-get through sudo unless root).
+nginx-deps:
+	@test -x /usr/sbin/nginx || { \
+	  echo "make: installing Debian's nginx for the deployment test"; \
+	  as_root=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$as_root apt-get update -qq && \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl >/dev/null; }
+	@test -x /usr/sbin/nginx || { echo "make: nginx could not be installed; the deployment test cannot run" >&2; exit 1; }
+
+# The production stack end to end (tests/deploy): nginx with the project's site and a self-signed certificate
+# on high ports, two gunicorn nodes, Redis (127.0.0.1:6379, db $(DEPLOY_REDIS_DB)), two schedulers; then
+# install.sh twice in a clean folder and the upgrade from the first schema. SQLite, or PostgreSQL with
+# TEST_DATABASE_URL. Fails (never skips) when nginx or Redis cannot run.
+DEPLOY_REDIS_DB ?= 13
+test-deploy: install-test nginx-deps
+	DEPLOY_REDIS_DB=$(DEPLOY_REDIS_DB) $(PY) -m pytest -m deploy -p no:cacheprovider tests/deploy $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/pengaduan.db

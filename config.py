@@ -237,6 +237,16 @@ def build_config() -> dict:
                           "redis://127.0.0.1:6379/0.")
     from app.siak import DATE_FORMATS
 
+    static_manifest = _env("STATIC_MANIFEST")
+    if static_manifest:
+        import json
+
+        try:
+            if not isinstance(json.loads(Path(static_manifest).read_text()), dict):
+                raise ValueError("not an object")
+        except (OSError, ValueError):
+            raise ConfigError(f"STATIC_MANIFEST {static_manifest!r} must be the manifest.json written by "
+                              "`flask --app run static collect DEST` (missing or unreadable).") from None
     session_hours = _int("SESSION_IDLE_HOURS", 8, 1, 168)
     https = _bool("HTTPS", False)
     return {
@@ -301,6 +311,13 @@ def build_config() -> dict:
         "OUTBOX_BACKOFF_MAX_SECONDS": backoff_max,
         "PUBLIC_STATS_CACHE_SECONDS": _int("PUBLIC_STATS_CACHE_SECONDS", 60, 0, 86400),
         "PUBLIC_BASE_URL": _url("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+        # --- operations: logs and /health (app/logs.py, app/services/health.py) ---
+        "STATIC_MANIFEST": static_manifest,  # app/staticfiles.py: fingerprinted static URLs behind nginx
+        "LOG_FORMAT": _choice("LOG_FORMAT", "text" if relaxed else "json", ("json", "text")),
+        # 0 switches a check off; by default off for `make run` and tests, which may run without a scheduler.
+        "HEALTH_SCHEDULER_MAX_SECONDS": _int("HEALTH_SCHEDULER_MAX_SECONDS", 0 if relaxed else 300, 0, 86400),
+        "HEALTH_OUTBOX_MAX_MINUTES": _int("HEALTH_OUTBOX_MAX_MINUTES", 0 if relaxed else 60, 0, 10080),
+        "HEALTH_DISK_MIN_MB": _int("HEALTH_DISK_MIN_MB", 0 if relaxed else 1024, 0, 10_000_000),
         # --- scheduler ---
         "SCHEDULER_LOCK_FILE": _env("SCHEDULER_LOCK_FILE", str(instance_dir / "scheduler.lock")),
         "SWEEP_MINUTES": _int("SWEEP_MINUTES", 5, 1, 1440),

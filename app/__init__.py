@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask, jsonify
 from flask_appbuilder import AppBuilder
-from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, db, enforce_sqlite_foreign_keys, limiter, migrate, talisman
@@ -52,7 +50,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         n = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .logs import init_app as init_logs
+
+    init_logs(app)  # JSON lines and the request id, before every other request hook
 
     if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         # SQLite serialises writers: wait up to 30 s for the write lock (Python's default is 5 s) rather than
@@ -98,6 +98,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     from .boundary import init_app as init_input_boundary
 
     init_input_boundary(app)  # after the history log's hooks, so a refused request still gets its row
+    from .staticfiles import init_app as init_static
+
+    init_static(app)  # fingerprinted static URLs when STATIC_MANIFEST is set (served by nginx)
     from .filters import register_filters
 
     register_filters(app)
@@ -112,16 +115,15 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
 
 
 def _register_health(app: Flask) -> None:
+    from .services import health as health_service
+
     @app.route("/health")
     @limiter.exempt
+    @talisman(force_https=False)  # monitoring probes each node directly over plain HTTP (127.0.0.1)
     def health():
-        try:
-            db.session.execute(text("SELECT 1"))
-            database = "ok"
-        except Exception as exc:  # the probe must answer even when the database is down
-            logging.getLogger(__name__).warning("health: database unreachable: %s", exc.__class__.__name__)
-            database = "error"
-            db.session.rollback()
-        status = 200 if database == "ok" else 503
-        return jsonify({"status": "ok" if status == 200 else "degraded", "database": database,
-                        "dialect": db.engine.dialect.name}), status
+        # For the proxy and monitoring: figures only (no personal data), no session, 503 when unhealthy.
+        report = health_service.check()
+        response = jsonify(report.as_json())
+        response.status_code = 200 if report.ok else 503
+        response.headers["Cache-Control"] = "no-store"
+        return response

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import click
+from pathlib import Path
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -15,6 +16,16 @@ def _sync_permissions() -> dict[str, int]:
         return sync_permissions()
     except PermissionSyncError as exc:
         raise click.ClickException(f"{exc} (perbaiki penyebabnya lalu jalankan lagi; perintah ini idempoten)") from exc
+
+
+def _schema_revisions() -> str:
+    """The database's Alembic revisions, e.g. "0019_deploy" ("" for an empty database)."""
+    from alembic.migration import MigrationContext
+
+    from .extensions import db
+
+    with db.engine.connect() as conn:
+        return ",".join(sorted(MigrationContext.configure(conn).get_current_heads()))
 
 
 def register_cli(app: Flask) -> None:
@@ -75,9 +86,13 @@ def register_cli(app: Flask) -> None:
 
         from .services.accounts import import_opds
 
+        before = _schema_revisions()
         upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+        after = _schema_revisions()
         result = _sync_permissions()
         created, updated = import_opds(None)
+        # deploy/install.sh reads the "schema:" line to tell an upgrade from a run that changed nothing.
+        click.echo(f"schema: {before or 'kosong'} -> {after}")
         click.echo(f"Database migrated; roles synced (+{result['added']}/-{result['removed']}); "
                    f"OPD {created} created, {updated} updated.")
         if with_demo:
@@ -98,6 +113,7 @@ def register_cli(app: Flask) -> None:
     _register_scheduler_cli(app)
     _register_routing_cli(app)
     _register_open311_cli(app)
+    _register_static_cli(app)
 
 
 def _register_open311_cli(app: Flask) -> None:
@@ -155,6 +171,23 @@ def _register_open311_cli(app: Flask) -> None:
 
     open311.add_command(key)
     app.cli.add_command(open311)
+
+
+def _register_static_cli(app: Flask) -> None:
+    static = AppGroup("static", help="Berkas statis untuk nginx.")
+
+    @static.command("collect")
+    @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+    def static_collect(dest: Path):
+        """Copy the app's and FAB's static files into DEST with fingerprinted names (app/staticfiles.py);
+        point STATIC_MANIFEST at DEST/manifest.json and nginx's /static/ at DEST."""
+        from .staticfiles import collect
+
+        manifest = collect(current_app, dest)
+        click.echo(f"{sum(len(v) for v in manifest.values())} berkas statis di {dest} "
+                   f"(manifest: {dest / 'manifest.json'})")
+
+    app.cli.add_command(static)
 
 
 def _register_security_cli(app: Flask) -> None:

@@ -209,6 +209,7 @@ class SchedulerProcess:
                          ", ".join(j.id for j in self.jobs))
                 try:
                     self.leading.set()
+                    self._beat()
                     self._run_scheduler()
                 finally:
                     self.leading.clear()
@@ -245,6 +246,18 @@ class SchedulerProcess:
         elif not self._lock.alive():
             log.error("scheduler: leader lock lost (database connection gone); stopping jobs")
             scheduler.shutdown(wait=False)
+        else:
+            self._beat()
+
+    def _beat(self) -> None:
+        """The heartbeat row /health reads (its age says whether jobs are running)."""
+        try:
+            with self.app.app_context():
+                from .services.health import beat
+
+                beat()
+        except Exception as exc:  # noqa: BLE001 - a missed beat shows as age on /health, never stops jobs
+            log.warning("scheduler: heartbeat not written (%s)", exc.__class__.__name__)
 
     def stop(self) -> None:
         from apscheduler.schedulers import SchedulerNotRunningError

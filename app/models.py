@@ -438,6 +438,8 @@ class AuditLog(Model):
     duration_ms: Mapped[Optional[int]] = mapped_column(sa.Integer)
     detail: Mapped[Optional[str]] = mapped_column(sa.Text)  # JSON
     target: Mapped[Optional[str]] = mapped_column(sa.String(64))  # changed record, e.g. "user:12"
+    # The request's id (nginx's X-Request-ID, or made by the app): the same id is in every log line.
+    request_id: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
 
     # Each filter of the history screens leads an index with the time, so a filtered page newest-first
     # is a short index range scan even with millions of rows (migration 0006).
@@ -451,6 +453,18 @@ class AuditLog(Model):
         one_of("kind", AUDIT_KINDS),
         {"extend_existing": True},
     )
+
+
+class SchedulerHeartbeat(Model):
+    """One row per scheduler process that holds the leader lock: when it last said it was alive
+    (/health and the Admin Sistem health page show its age)."""
+
+    __tablename__ = "scheduler_heartbeat"
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)  # "leader"
+    beat_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    host: Mapped[Optional[str]] = mapped_column(sa.String(128))
+    pid: Mapped[Optional[int]] = mapped_column(sa.Integer)
+    __table_args__ = ({"extend_existing": True},)
 
 
 class RoutingModel(Model):

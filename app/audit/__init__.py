@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..inputs import printable
+from ..logs import request_id
 from ..models import AuditLog
 from ..timeutil import utcnow
 from ..workflow import Role, highest_role
@@ -115,6 +116,7 @@ def record(kind: str, action: str, *, actor=None, complaint_id: int | None = Non
         row.path = printable(request.path, multiline=False)[:500]
         row.endpoint = (request.endpoint or "")[:120] or None
         row.ip = client_ip()
+        row.request_id = request_id()
         row.user_agent = printable(request.user_agent.string or "", multiline=False)[:300] or None
     for key, value in columns.items():
         setattr(row, key, value)

@@ -12,6 +12,7 @@ from flask import Flask, current_app, has_request_context, request
 
 from ..extensions import db
 from ..inputs import printable
+from ..logs import request_id
 from ..models import AuditLog, Complaint, Staff
 from ..timeutil import utcnow
 
@@ -123,6 +124,7 @@ def _teardown_request(exc) -> None:
             "endpoint": (request.endpoint or "")[:120] or None,
             "status": 500 if exc is not None else state.get("status"),
             "ip": client_ip(),
+            "request_id": request_id(),
             "user_agent": printable(request.user_agent.string or "", multiline=False)[:300] or None,
             "duration_ms": int((time.perf_counter() - start) * 1000),
             "detail": json.dumps({"error": exc.__class__.__name__}) if exc is not None else None,

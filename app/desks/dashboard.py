@@ -28,6 +28,7 @@ from ..labels import STATE_LABELS
 MENU = "Pengendalian"
 MENU_DASHBOARD = "Dasbor Kendali"
 MENU_OUTBOX = "Kotak Keluar"
+MENU_HEALTH = "Kesehatan Sistem"
 MAX_PERIOD_DAYS = 3 * 366
 
 
@@ -183,8 +184,27 @@ class OutboxView(BaseView):
         return redirect(url_for(".list", status=request.form.get("status") or None), code=303)
 
 
+class SystemHealthView(BaseView):
+    """/staf/kesehatan-sistem/: the figures of /health (app/services/health.py) for Admin Sistem."""
+
+    route_base = "/staf/kesehatan-sistem"
+    default_view = "index"
+    class_permission_name = "SystemHealth"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from ..services import health
+
+        report = health.check()
+        return self.render_template("dashboard/health.html", report=report,
+                                    checks={c.name: c for c in report.checks})
+
+
 def register(appbuilder) -> None:
     appbuilder.add_view(ControlDashboardView, MENU_DASHBOARD, label=_l("Dasbor kendali"), icon="fa-tachometer",
                         category=MENU, category_label=_l("Pengendalian"), category_icon="fa-eye")
     appbuilder.add_view(OutboxView, MENU_OUTBOX, label=_l("Kotak keluar notifikasi"), icon="fa-envelope",
+                        category="Pengaturan", category_label=_l("Pengaturan"))
+    appbuilder.add_view(SystemHealthView, MENU_HEALTH, label=_l("Kesehatan sistem"), icon="fa-heartbeat",
                         category="Pengaturan", category_label=_l("Pengaturan"))

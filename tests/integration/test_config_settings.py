@@ -173,6 +173,18 @@ _texts = {_name: "<tmp>/nilai" if _name in ("UPLOAD_DIR", "SCHEDULER_LOCK_FILE",
 starts(_texts, "free text settings")  # any text starts: what SIAK makes of its settings, its adapter reports
 starts({"SIAK_MODE": "http", "SIAK_BASE_URL": "http://10.0.0.1", "SIAK_VERIFY_TLS": "false"}, "SIAK_MODE")
 
+# Operations (issue 19): log format, the static manifest of `flask static collect`.
+for _value in ("json", "text"):
+    starts({"LOG_FORMAT": _value})
+refused({"LOG_FORMAT": "xml"})
+_MANIFEST = Path(__import__("tempfile").mkdtemp(prefix="lpo-manifest-")) / "manifest.json"
+_MANIFEST.write_text('{"static": {"public/portal.css": "public/portal.0123456789ab.css"}}')
+starts({"STATIC_MANIFEST": str(_MANIFEST)})
+refused({"STATIC_MANIFEST": "<tmp>/tidak-ada/manifest.json"})
+_NOT_A_MANIFEST = _MANIFEST.with_name("list.json")
+_NOT_A_MANIFEST.write_text("[1, 2]")
+refused({"STATIC_MANIFEST": str(_NOT_A_MANIFEST)})
+
 
 def _case_id(case) -> str:
     env, outcome, name = case
@@ -253,7 +265,14 @@ def test_a_setting_starts_the_server_or_is_refused_with_its_name(case, clean_env
     login = client.get("/login/", base_url=base)
     assert login.status_code == 200 and b'name="username"' in login.data
     health = client.get("/health", base_url=base)
-    assert health.status_code == 200 and health.get_json()["database"] == "ok"
+    assert health.get_json()["database"] == "ok"
+    if health.status_code != 200:  # only a health threshold set here may fail (no scheduler runs in tests)
+        failing = {n for n, c in health.get_json()["checks"].items() if not c["ok"]}
+        thresholds = {"disk": "HEALTH_DISK_MIN_MB", "scheduler": "HEALTH_SCHEDULER_MAX_SECONDS"}
+        # Set here, or on by default in production (config.py: off in demo and test mode).
+        default = "on" if env.get("APP_MODE") == "production" else "0"
+        assert health.status_code == 503 and failing and all(
+            n in thresholds and env.get(thresholds[n], default) != "0" for n in failing), health.get_json()
     with app.app_context():
         from app.extensions import db
 
