@@ -13,6 +13,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, db, enforce_sqlite_foreign_keys, limiter, migrate, talisman
 
+# The release; a backup manifest records it (app/services/backup.py).
+__version__ = "0.14.0"
+
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 # Only our own origin: no CDN, no third-party script anywhere (offline-safe and privacy-safe).
