@@ -31,6 +31,7 @@ tests/integration/test_migrations.py fails on both databases until that migratio
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 from typing import Iterable, Optional
 
@@ -490,6 +491,13 @@ class Outbox(Model):
     last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    # Idempotency (services.outbox): every attempt of this notice carries the same key (the e-mail's
+    # Message-ID, the gateway's Idempotency-Key), so a resend after a crash is recognisable downstream.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True, default=lambda: uuid.uuid4().hex)
+    # Set while a deliverer holds the row (claimed, not yet recorded); found set at the next claim, it
+    # means that deliverer died between sending and recording: `interrupted` counts those.
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    interrupted: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     __table_args__ = (
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
