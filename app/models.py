@@ -144,7 +144,8 @@ class Complaint(Model):
     __tablename__ = "complaint"
     # Personal fields are not versioned: retention must be able to erase them everywhere.
     __versioned__ = {"exclude": ["name", "nik_encrypted", "nik_hash", "phone", "email", "address",
-                                 "pin_hash", "claimed_by_id", "claimed_at", "claim_expires_at"]}
+                                 "pin_hash", "claimed_by_id", "claimed_at", "claim_expires_at",
+                                 "siak_attempts", "siak_next_check_at"]}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(sa.String(24), unique=True)
@@ -176,6 +177,10 @@ class Complaint(Model):
     siak_score: Mapped[Optional[int]] = mapped_column(sa.Integer)
     siak_reason: Mapped[Optional[str]] = mapped_column(sa.String(300))
     siak_checked_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    # SIAK unavailable: how many checks in a row found it so, and when the pre-check asks again
+    # (exponential backoff, services.validation.siak_retry_delay); reset by any real verdict.
+    siak_attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    siak_next_check_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     # --- times and deadlines (SOP time standards) ---
     submitted_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     validation_deadline: Mapped[datetime] = mapped_column(sa.DateTime)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import audit, notify
+from .. import audit, notify, timeutil
 from ..extensions import db
 from ..models import OUTBOX_STATUSES, Outbox
 from ..timeutil import utcnow
@@ -52,9 +52,8 @@ class DeliveryReport:
 def backoff(attempts: int) -> timedelta:
     """Delay before attempt `attempts + 1`: base, 2 x base, 4 x base … up to the cap."""
     config = current_app.config
-    base = float(config.get("OUTBOX_BACKOFF_SECONDS", 60))
-    cap = float(config.get("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600))
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+    return timeutil.backoff(attempts, float(config.get("OUTBOX_BACKOFF_SECONDS", 60)),
+                            float(config.get("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)))
 
 
 def _claim(now: datetime, limit: int, channels: list[str]) -> tuple[list[notify.Message], int]:

@@ -1,8 +1,10 @@
-"""Reliability (issue 14): idempotent outbox delivery.
+"""Reliability (issue 14): idempotent outbox delivery, SIAK retries with backoff.
 
 - outbox.idempotency_key: one key per notice, sent with every attempt (Message-ID, Idempotency-Key);
   existing rows get "outbox-<id>", the key the webhook carried before.
 - outbox.claimed_at / interrupted: a claim that was never recorded is seen at the next claim.
+- complaint.siak_attempts / siak_next_check_at: the SIAK pre-check retries with backoff; complaints
+  waiting on an unavailable SIAK are asked again at once after the upgrade.
 
 Revision ID: 0014_reliability
 Revises: 0012_merge
@@ -35,9 +37,15 @@ def upgrade():
     with op.batch_alter_table("outbox", naming_convention=NAMING_CONVENTION) as batch:
         batch.alter_column("idempotency_key", existing_type=sa.String(length=64), nullable=False)
         batch.create_unique_constraint("uq_outbox_idempotency_key", ["idempotency_key"])
+    with op.batch_alter_table("complaint", naming_convention=NAMING_CONVENTION) as batch:
+        batch.add_column(sa.Column("siak_attempts", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(sa.Column("siak_next_check_at", sa.DateTime(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("complaint", naming_convention=NAMING_CONVENTION) as batch:
+        batch.drop_column("siak_next_check_at")
+        batch.drop_column("siak_attempts")
     with op.batch_alter_table("outbox", naming_convention=NAMING_CONVENTION) as batch:
         batch.drop_constraint("uq_outbox_idempotency_key", type_="unique")
         batch.drop_column("interrupted")
