@@ -21,7 +21,7 @@ from . import paging, storage
 from .extensions import limiter
 from .services import complaints
 from .services import portal
-from .services.common import Conflict, Invalid, ServiceError
+from .services.common import Conflict, Invalid, ServiceError, Unavailable
 from .workflow import State, Visibility
 
 bp = Blueprint("public", __name__)
@@ -156,6 +156,8 @@ def new_complaint():
         return _render_form(values, exc.errors, message=exc.message, status=400)
     except Conflict as exc:
         return _render_form(values, message=exc.message, status=409)
+    except Unavailable as exc:
+        return _render_form(values, message=exc.message, status=503)
     complaint = submitted.complaint
     # Post-redirect-get: the PIN waits in the (signed) session for exactly one display, never in a URL.
     session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin, "opd": complaint.opd.name,
