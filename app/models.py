@@ -145,11 +145,14 @@ class Complaint(Model):
     # Personal fields are not versioned: retention must be able to erase them everywhere.
     __versioned__ = {"exclude": ["name", "nik_encrypted", "nik_hash", "phone", "email", "address",
                                  "pin_hash", "claimed_by_id", "claimed_at", "claim_expires_at",
-                                 "siak_attempts", "siak_next_check_at"]}
+                                 "siak_attempts", "siak_next_check_at", "submission_key"]}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(sa.String(24), unique=True)
     pin_hash: Mapped[str] = mapped_column(sa.String(256))
+    # The public form's idempotency token (services.complaints.submit): a retried POST of the same form
+    # (no response seen, worker killed, database outage, double click) finds this complaint again.
+    submission_key: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
     channel: Mapped[str] = mapped_column(sa.String(16), default=Channel.WEB.value)
     # --- the complainant (never public; NIK only on the validator's desk) ---
     name: Mapped[str] = mapped_column(sa.String(120))

@@ -7,17 +7,18 @@ Views only read the request, call services and render; the rules live in `servic
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, session,
                    url_for)
-from flask_babel import get_locale, lazy_gettext as _l, refresh
+from flask_babel import get_locale, gettext, lazy_gettext as _l, refresh
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from . import paging, storage
+from . import inputs, paging, storage
 from .extensions import limiter
 from .services import complaints
 from .services import portal
@@ -129,10 +130,18 @@ def _render_form(values: dict, errors: dict | None = None, message: str | None =
 @limiter.limit(_submit_limit, methods=["POST"], deduct_when=_counts_as_submission)
 def new_complaint():
     if request.method == "GET":
-        return _render_form({"visibility": Visibility.ANONIM.value, "opd": request.args.get("opd", "")})
+        return _render_form({"visibility": Visibility.ANONIM.value, "opd": request.args.get("opd", ""),
+                             "submission_key": secrets.token_urlsafe(24)})
     form = request.form
     values = {name: form.get(name, "") for name in FORM_FIELDS}
     values["consent"] = form.get("consent") == "ya"
+    try:
+        submission_key = inputs.parse_token(form.get("submission_key"))
+    except inputs.Problem as problem:
+        values["submission_key"] = secrets.token_urlsafe(24)
+        return _render_form(values, message=problem.text(gettext), status=400)
+    # A page from before the token still works, without the protection; a form sent back gets one.
+    values["submission_key"] = submission_key or secrets.token_urlsafe(24)
     if form.get(HONEYPOT):
         g.portal_count_submission = True
         return render_template("public/error.html", title=_l("Pengiriman ditolak"),
@@ -144,7 +153,7 @@ def new_complaint():
         # Browsers send line breaks as CRLF; count them as one character, as the counter does.
         text=values["text"].replace("\r\n", "\n"), location=values["location"],
         visibility=values["visibility"] or Visibility.ANONIM.value, consent=values["consent"],
-        channel="web", locale=str(get_locale() or "id"))
+        channel="web", locale=str(get_locale() or "id"), submission_key=submission_key)
     try:
         uploads = storage.prepare(request.files.getlist("attachments"))
     except Invalid as exc:
@@ -161,7 +170,8 @@ def new_complaint():
     complaint = submitted.complaint
     # Post-redirect-get: the PIN waits in the (signed) session for exactly one display, never in a URL.
     session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin, "opd": complaint.opd.name,
-                          "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email)}
+                          "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email),
+                          "repeated": submitted.repeated}
     return redirect(url_for(".receipt"), code=303)
 
 

@@ -5,6 +5,7 @@
 - outbox.claimed_at / interrupted: a claim that was never recorded is seen at the next claim.
 - complaint.siak_attempts / siak_next_check_at: the SIAK pre-check retries with backoff; complaints
   waiting on an unavailable SIAK are asked again at once after the upgrade.
+- complaint.submission_key: the public form's idempotency token; a retried POST finds its complaint.
 
 Revision ID: 0014_reliability
 Revises: 0012_merge
@@ -40,10 +41,14 @@ def upgrade():
     with op.batch_alter_table("complaint", naming_convention=NAMING_CONVENTION) as batch:
         batch.add_column(sa.Column("siak_attempts", sa.Integer(), server_default="0", nullable=False))
         batch.add_column(sa.Column("siak_next_check_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("submission_key", sa.String(length=64), nullable=True))
+        batch.create_unique_constraint("uq_complaint_submission_key", ["submission_key"])
 
 
 def downgrade():
     with op.batch_alter_table("complaint", naming_convention=NAMING_CONVENTION) as batch:
+        batch.drop_constraint("uq_complaint_submission_key", type_="unique")
+        batch.drop_column("submission_key")
         batch.drop_column("siak_next_check_at")
         batch.drop_column("siak_attempts")
     with op.batch_alter_table("outbox", naming_convention=NAMING_CONVENTION) as batch:
