@@ -325,5 +325,39 @@ def _csrf(exc):
                      "Muat ulang halaman, lalu kirim lagi."), 400)
 
 
+# Form fields a citizen typed that the outage page carries back (the honeypot and the CSRF token do not).
+RESEND_FIELDS = (*FORM_FIELDS, "consent", "submission_key")
+
+
+def _database_down(exc):
+    """The database cannot be reached (stopped, restarting, network): every page answers 503 in
+    Indonesian instead of a 500; nothing of the request was stored (its transaction is gone with the
+    connection). A submission's page carries what was typed and the form's idempotency token, so "Kirim
+    lagi" after the outage stores the complaint once. The pool's pre-ping replaces the dead connections
+    when the database is back: no restart needed."""
+    current_app.logger.warning("database unreachable: %s on %s %s", exc.__class__.__name__, request.method,
+                               request.path)
+    try:
+        from .extensions import db
+
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is already gone
+        pass
+    # Render without the database: a signed-in staff member is shown the page as anonymous (loading the
+    # account would fail again inside this handler and turn the 503 into a 500).
+    g._login_user = current_app.login_manager.anonymous_user()
+    g.user = g._login_user
+    resend = None
+    if request.method == "POST" and request.endpoint == "public.new_complaint":
+        resend = [(name, request.form.get(name, "")) for name in RESEND_FIELDS if request.form.get(name)]
+    response = make_response(render_template("public/unavailable.html", resend=resend), 503)
+    response.headers["Retry-After"] = "30"
+    return _no_store(response)
+
+
 def register_public(app) -> None:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     app.register_blueprint(bp)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InterfaceError, _database_down)
