@@ -6,7 +6,7 @@ FLASK  := APP_MODE=$${APP_MODE:-demo} $(VENV)/bin/flask --app run
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test test-pg test-deploy install install-test translations setup demo-db browser-deps nginx-deps clean
+.PHONY: run test test-pg test-deploy test-reliability install install-test translations setup demo-db browser-deps nginx-deps clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: install-test browser-deps
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-pg: install-test browser-deps
 	TEST_DATABASE_URL=$(TEST_PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Load, database outage and killed worker (issue 14): gunicorn on a PostgreSQL cluster of its own, 2-3 minutes;
+# prints its figures. Needs the PostgreSQL server binaries (/usr/lib/postgresql/*/bin).
+test-reliability: install-test
+	$(PY) -m pytest -q -p no:cacheprovider -s -m reliability tests/reliability $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser tests (no browser download: Playwright drives /usr/bin/chromium).
 # Nothing to do when it is there; otherwise apt-get, through sudo unless make runs as root.

@@ -228,6 +228,8 @@ def build_config() -> dict:
     backoff_max = _int("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600, 1, 7 * 86400)
     if backoff_max < backoff:
         raise ConfigError("OUTBOX_BACKOFF_MAX_SECONDS cannot be smaller than OUTBOX_BACKOFF_SECONDS.")
+    if _int("SIAK_RETRY_MAX_SECONDS", 1800, 1, 7 * 86400) < _int("SIAK_RETRY_SECONDS", 60, 1, 86400):
+        raise ConfigError("SIAK_RETRY_MAX_SECONDS cannot be smaller than SIAK_RETRY_SECONDS.")
     mail_from = (_env("MAIL_FROM", "pengaduan@lumajangkab.go.id") or "").strip()
     if not re.fullmatch(r"[^@\s]+@[^@\s]+", mail_from):
         raise ConfigError(f"MAIL_FROM must be an e-mail address, not {mail_from!r}.")
@@ -292,6 +294,9 @@ def build_config() -> dict:
         "SIAK_DATE_FORMAT": _choice("SIAK_DATE_FORMAT", "%d-%m-%Y", DATE_FORMATS, ignore_case=False),
         "SIAK_TIMEOUT": _float("SIAK_TIMEOUT", 5.0, 0.0, 60.0, exclusive_minimum=True),
         "SIAK_RETRIES": _int("SIAK_RETRIES", 2, 0, 5),
+        # The background pre-check asks an unavailable SIAK again after this, doubling up to the cap.
+        "SIAK_RETRY_SECONDS": _int("SIAK_RETRY_SECONDS", 60, 1, 86400),
+        "SIAK_RETRY_MAX_SECONDS": _int("SIAK_RETRY_MAX_SECONDS", 1800, 1, 7 * 86400),
         "SIAK_VERIFY_TLS": _bool("SIAK_VERIFY_TLS", True),
         "SIAK_CA_FILE": _env("SIAK_CA_FILE"),
         "SIAK_ALLOW_INSECURE": _bool("SIAK_ALLOW_INSECURE", False),

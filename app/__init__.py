@@ -11,6 +11,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, db, enforce_sqlite_foreign_keys, limiter, migrate, talisman
 
+# The release; a backup manifest records it (app/services/backup.py).
+__version__ = "0.14.0"
+
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 # Only our own origin: no CDN, no third-party script anywhere (offline-safe and privacy-safe).
@@ -61,6 +64,7 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    app.teardown_appcontext(_release_session)  # runs before Flask-SQLAlchemy's own removal (reverse order)
     with app.app_context():
         enforce_sqlite_foreign_keys(db.engine)  # before the first connection is opened
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -112,6 +116,20 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _release_session(exc) -> None:
+    """End the request's session even when its connection died under it (database restarted or
+    stopped): a plain rollback on a dead connection raises, and a raise here would turn the answer
+    already made into a 500. The dead connection is invalidated; the pool's pre-ping replaces it."""
+    try:
+        db.session.close()
+    except Exception:  # noqa: BLE001 - the connection is gone; nothing of it can be saved
+        logging.getLogger(__name__).warning("database connection lost; session invalidated")
+        try:
+            db.session.invalidate()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _register_health(app: Flask) -> None:

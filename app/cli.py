@@ -1,4 +1,4 @@
-"""Command line: `flask setup`, `flask roles sync`, `flask opd import`, `flask demo seed`,
+"""Command line: `flask setup`, `flask roles sync`, `flask opd import`, `flask demo seed`, `flask backup ...`,
 `flask staff create`. Commands parse arguments and call services; they hold no business rules."""
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ def register_cli(app: Flask) -> None:
     _register_routing_cli(app)
     _register_open311_cli(app)
     _register_static_cli(app)
+    _register_backup_cli(app)
 
 
 def _register_open311_cli(app: Flask) -> None:
@@ -341,3 +342,50 @@ def _register_routing_cli(app: Flask) -> None:
                    f"top-3 {result.top3_rate:.1%} ({result.top3}).")
 
     app.cli.add_command(routing)
+
+
+def _register_backup_cli(app: Flask) -> None:
+    """`flask backup create DIR | verify DIR | restore DIR --database-url URL` (issue 14). The work is in
+    app/services/backup.py."""
+    backup = AppGroup("backup", help="Cadangan basis data dan lampiran.")
+
+    def _call(name: str, *args):
+        from .services import ServiceError
+        from .services import backup as service
+
+        try:
+            return getattr(service, name)(*args)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    @backup.command("create")
+    @click.argument("directory", type=click.Path(file_okay=False))
+    def backup_create(directory):
+        """Write a consistent backup (database dump, attachments, manifest) into a new or empty DIRECTORY."""
+        report = _call("create", directory)
+        m = report.manifest
+        click.echo(f"Cadangan {report.directory}: {m['database']}, revisi {', '.join(m['alembic_revision']) or '-'}, "
+                   f"{report.rows} baris dalam {len(m['tables'])} tabel, {report.files} lampiran.")
+        for problem in report.problems:
+            click.echo(f"  peringatan: {problem}", err=True)
+
+    @backup.command("verify")
+    @click.argument("directory", type=click.Path(file_okay=False, exists=True))
+    def backup_verify(directory):
+        """Check every file of a backup against its manifest (checksums, sizes, readable dump)."""
+        report = _call("verify", directory)
+        m = report.manifest
+        click.echo(f"Cadangan utuh: {len(m['files'])} berkas cocok dengan manifest ({m['created_at_wib']}, "
+                   f"{report.rows} baris, {report.files} lampiran).")
+
+    @backup.command("restore")
+    @click.argument("directory", type=click.Path(file_okay=False, exists=True))
+    @click.option("--database-url", required=True, help="An empty database to restore into.")
+    @click.option("--upload-dir", default=None, help="An empty attachment folder (default: UPLOAD_DIR).")
+    def backup_restore(directory, database_url, upload_dir):
+        """Verify DIRECTORY, restore it into an empty database and attachment folder, check the result."""
+        report = _call("restore", directory, database_url, upload_dir or current_app.config["UPLOAD_DIR"])
+        click.echo(f"Dipulihkan: {report.rows} baris dan {report.files} lampiran cocok dengan manifest. "
+                   "Jalankan `flask --app run setup` dengan DATABASE_URL baru bila versi aplikasi lebih baru.")
+
+    app.cli.add_command(backup)

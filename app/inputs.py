@@ -256,3 +256,18 @@ def first_problem(values: Mapping[str, Any], *, multiline: bool = False) -> tupl
                 except Problem as problem:
                     return str(key), problem
     return None
+
+
+# --------------------------------------------------------------------------- tokens
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def parse_token(value: Any) -> str | None:
+    """An idempotency token a form carries back (random URL-safe text, 16-64 characters): None when
+    absent, `Problem` when it is anything else (a form we did not render)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not _TOKEN.fullmatch(value.strip()):
+        raise Problem("token", N_("Formulir ini tidak lengkap atau sudah diubah. Muat ulang halaman, lalu kirim lagi."))
+    return value.strip()

@@ -31,6 +31,7 @@ tests/integration/test_migrations.py fails on both databases until that migratio
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 from typing import Iterable, Optional
 
@@ -143,11 +144,15 @@ class Complaint(Model):
     __tablename__ = "complaint"
     # Personal fields are not versioned: retention must be able to erase them everywhere.
     __versioned__ = {"exclude": ["name", "nik_encrypted", "nik_hash", "phone", "email", "address",
-                                 "pin_hash", "claimed_by_id", "claimed_at", "claim_expires_at"]}
+                                 "pin_hash", "claimed_by_id", "claimed_at", "claim_expires_at",
+                                 "siak_attempts", "siak_next_check_at", "submission_key"]}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(sa.String(24), unique=True)
     pin_hash: Mapped[str] = mapped_column(sa.String(256))
+    # The public form's idempotency token (services.complaints.submit): a retried POST of the same form
+    # (no response seen, worker killed, database outage, double click) finds this complaint again.
+    submission_key: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
     channel: Mapped[str] = mapped_column(sa.String(16), default=Channel.WEB.value)
     # Who delivered it within its channel: the name of the Open311 key (one key per integrating app).
     channel_source: Mapped[Optional[str]] = mapped_column(sa.String(64))
@@ -177,6 +182,10 @@ class Complaint(Model):
     siak_score: Mapped[Optional[int]] = mapped_column(sa.Integer)
     siak_reason: Mapped[Optional[str]] = mapped_column(sa.String(300))
     siak_checked_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    # SIAK unavailable: how many checks in a row found it so, and when the pre-check asks again
+    # (exponential backoff, services.validation.siak_retry_delay); reset by any real verdict.
+    siak_attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    siak_next_check_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     # --- times and deadlines (SOP time standards) ---
     submitted_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     validation_deadline: Mapped[datetime] = mapped_column(sa.DateTime)
@@ -528,6 +537,13 @@ class Outbox(Model):
     last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    # Idempotency (services.outbox): every attempt of this notice carries the same key (the e-mail's
+    # Message-ID, the gateway's Idempotency-Key), so a resend after a crash is recognisable downstream.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True, default=lambda: uuid.uuid4().hex)
+    # Set while a deliverer holds the row (claimed, not yet recorded); found set at the next claim, it
+    # means that deliverer died between sending and recording: `interrupted` counts those.
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    interrupted: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     __table_args__ = (
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),

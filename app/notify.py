@@ -14,8 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import select
 
@@ -206,11 +205,12 @@ class Message:
     template: str
     locale: str
     complaint_id: int | None
+    idempotency_key: str  # the same on every attempt: Message-ID / Idempotency-Key
 
     @classmethod
     def of(cls, row: Outbox) -> "Message":
         return cls(row.id, row.channel, row.recipient, row.subject, row.body, row.template, row.locale,
-                   row.complaint_id)
+                   row.complaint_id, row.idempotency_key)
 
 
 class NotConfigured(Exception):
@@ -240,14 +240,17 @@ def _email(message: Message, sender: str) -> EmailMessage:
     mail["To"] = message.recipient
     mail["Subject"] = message.subject
     domain = sender.rpartition("@")[2] or "localhost"
-    mail["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    # Stable across attempts: a resend after a crash is the same message to every mailbox.
+    mail["Message-ID"] = f"<{message.idempotency_key}@{domain}>"
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
     mail.set_content(message.body)
     return mail
 
 
-def send_email(messages: Iterable[Message], config: Mapping[str, Any]) -> dict[int, str | None]:
-    """Send over one SMTP session. Returns {outbox id: None when accepted, else the error text}.
+def send_email(messages: Iterable[Message], config: Mapping[str, Any],
+               on_result: Callable[[int, str | None], None] | None = None) -> dict[int, str | None]:
+    """Send over one SMTP session. Returns {outbox id: None when accepted, else the error text}, and
+    hands each result to `on_result` as soon as it is known (the outbox records it at once).
 
     A connection or login failure fails every message of the batch (each is retried later)."""
     messages = list(messages)
@@ -277,6 +280,8 @@ def send_email(messages: Iterable[Message], config: Mapping[str, Any]) -> dict[i
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                     results[message.id] = _short(exc)
                     client.rset()
+                if on_result is not None:
+                    on_result(message.id, results[message.id])
         finally:
             try:
                 client.quit()
@@ -285,19 +290,22 @@ def send_email(messages: Iterable[Message], config: Mapping[str, Any]) -> dict[i
     except (smtplib.SMTPException, OSError) as exc:
         error = _short(exc)
         for message in messages:
-            results.setdefault(message.id, error)
+            if message.id not in results:
+                results[message.id] = error
+                if on_result is not None:
+                    on_result(message.id, error)
     return results
 
 
 def send_webhook(message: Message, config: Mapping[str, Any]) -> str | None:
     """POST the notice as JSON to WEBHOOK_URL (a WhatsApp/SMS gateway). None when the gateway answered
-    2xx, else the error text. The outbox id travels as Idempotency-Key so a gateway can drop a resend."""
+    2xx, else the error text. The notice's idempotency key travels as Idempotency-Key so a gateway can drop a resend."""
     if not webhook_configured(config):
         raise NotConfigured("WEBHOOK_URL is not set")
     payload = {"id": message.id, "channel": message.channel, "recipient": message.recipient,
                "subject": message.subject, "body": message.body, "template": message.template,
                "locale": message.locale, "complaint_id": message.complaint_id}
-    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"outbox-{message.id}",
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": message.idempotency_key,
                "User-Agent": "layanan-pengaduan/1"}
     if config.get("WEBHOOK_TOKEN"):
         headers["Authorization"] = f"Bearer {config['WEBHOOK_TOKEN']}"

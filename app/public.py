@@ -7,21 +7,22 @@ Views only read the request, call services and render; the rules live in `servic
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, session,
                    url_for)
-from flask_babel import get_locale, lazy_gettext as _l, refresh
+from flask_babel import get_locale, gettext, lazy_gettext as _l, refresh
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from . import paging, storage
+from . import inputs, paging, storage
 from .extensions import limiter
 from .services import complaints
 from .services import portal
-from .services.common import Conflict, Invalid, ServiceError
+from .services.common import Conflict, Invalid, ServiceError, Unavailable
 from .workflow import State, Visibility
 
 bp = Blueprint("public", __name__)
@@ -129,10 +130,18 @@ def _render_form(values: dict, errors: dict | None = None, message: str | None =
 @limiter.limit(_submit_limit, methods=["POST"], deduct_when=_counts_as_submission)
 def new_complaint():
     if request.method == "GET":
-        return _render_form({"visibility": Visibility.ANONIM.value, "opd": request.args.get("opd", "")})
+        return _render_form({"visibility": Visibility.ANONIM.value, "opd": request.args.get("opd", ""),
+                             "submission_key": secrets.token_urlsafe(24)})
     form = request.form
     values = {name: form.get(name, "") for name in FORM_FIELDS}
     values["consent"] = form.get("consent") == "ya"
+    try:
+        submission_key = inputs.parse_token(form.get("submission_key"))
+    except inputs.Problem as problem:
+        values["submission_key"] = secrets.token_urlsafe(24)
+        return _render_form(values, message=problem.text(gettext), status=400)
+    # A page from before the token still works, without the protection; a form sent back gets one.
+    values["submission_key"] = submission_key or secrets.token_urlsafe(24)
     if form.get(HONEYPOT):
         g.portal_count_submission = True
         return render_template("public/error.html", title=_l("Pengiriman ditolak"),
@@ -144,7 +153,7 @@ def new_complaint():
         # Browsers send line breaks as CRLF; count them as one character, as the counter does.
         text=values["text"].replace("\r\n", "\n"), location=values["location"],
         visibility=values["visibility"] or Visibility.ANONIM.value, consent=values["consent"],
-        channel="web", locale=str(get_locale() or "id"))
+        channel="web", locale=str(get_locale() or "id"), submission_key=submission_key)
     try:
         uploads = storage.prepare(request.files.getlist("attachments"))
     except Invalid as exc:
@@ -156,10 +165,13 @@ def new_complaint():
         return _render_form(values, exc.errors, message=exc.message, status=400)
     except Conflict as exc:
         return _render_form(values, message=exc.message, status=409)
+    except Unavailable as exc:
+        return _render_form(values, message=exc.message, status=503)
     complaint = submitted.complaint
     # Post-redirect-get: the PIN waits in the (signed) session for exactly one display, never in a URL.
     session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin, "opd": complaint.opd.name,
-                          "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email)}
+                          "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email),
+                          "repeated": submitted.repeated}
     return redirect(url_for(".receipt"), code=303)
 
 
@@ -313,5 +325,39 @@ def _csrf(exc):
                      "Muat ulang halaman, lalu kirim lagi."), 400)
 
 
+# Form fields a citizen typed that the outage page carries back (the honeypot and the CSRF token do not).
+RESEND_FIELDS = (*FORM_FIELDS, "consent", "submission_key")
+
+
+def _database_down(exc):
+    """The database cannot be reached (stopped, restarting, network): every page answers 503 in
+    Indonesian instead of a 500; nothing of the request was stored (its transaction is gone with the
+    connection). A submission's page carries what was typed and the form's idempotency token, so "Kirim
+    lagi" after the outage stores the complaint once. The pool's pre-ping replaces the dead connections
+    when the database is back: no restart needed."""
+    current_app.logger.warning("database unreachable: %s on %s %s", exc.__class__.__name__, request.method,
+                               request.path)
+    try:
+        from .extensions import db
+
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is already gone
+        pass
+    # Render without the database: a signed-in staff member is shown the page as anonymous (loading the
+    # account would fail again inside this handler and turn the 503 into a 500).
+    g._login_user = current_app.login_manager.anonymous_user()
+    g.user = g._login_user
+    resend = None
+    if request.method == "POST" and request.endpoint == "public.new_complaint":
+        resend = [(name, request.form.get(name, "")) for name in RESEND_FIELDS if request.form.get(name)]
+    response = make_response(render_template("public/unavailable.html", resend=resend), 503)
+    response.headers["Retry-After"] = "30"
+    return _no_store(response)
+
+
 def register_public(app) -> None:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     app.register_blueprint(bp)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InterfaceError, _database_down)

@@ -18,6 +18,7 @@ needs another class with the same three methods (DESIGN.md, "From one machine to
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
@@ -30,12 +31,13 @@ from typing import Iterable, Protocol
 
 import filetype
 from flask import Response, current_app
+from flask_babel import gettext
 from PIL import Image, ImageOps
 from werkzeug.utils import secure_filename
 
 from .extensions import db
 from .models import Answer, Attachment, Complaint
-from .services.common import Invalid, NotFound, current_unit
+from .services.common import Invalid, NotFound, Unavailable, current_unit
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +71,16 @@ class LocalStorage:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self._path(name)
         tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # atomic: a reader never sees half a file
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)  # atomic: a reader never sees half a file
+        except BaseException:
+            # A full disk fails mid-write: half a file must not stay behind.
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("could not remove the partial upload %s: %s", tmp.name, exc)
+            raise
 
     def get(self, name: str) -> bytes:
         return self._path(name).read_bytes()
@@ -100,7 +110,17 @@ class Upload:
         unit = current_unit()  # written only inside a service's transaction, and undone with it
         stored_name = secrets.token_hex(16) + ALLOWED[self.content_type]
         storage = get_storage()
-        storage.put(stored_name, self.data)
+        try:
+            storage.put(stored_name, self.data)
+        except OSError as exc:
+            # Disk full, permission denied, folder gone: the whole submission or answer is rolled back
+            # (with the files already written for it, below) and the person is told to try again.
+            log.error("attachment could not be written: %s (%s)", errno.errorcode.get(exc.errno or 0, "?"),
+                      exc.__class__.__name__)
+            raise Unavailable(gettext(
+                "Lampiran tidak dapat disimpan karena gangguan penyimpanan di server, jadi belum ada yang "
+                "tersimpan. Isian Anda tetap ada: pilih ulang lampiran lalu kirim lagi beberapa saat lagi, "
+                "atau kirim tanpa lampiran."), code="storage") from exc
         unit.after_rollback(partial(_remove_written, storage, stored_name))
         attachment = Attachment(complaint_id=complaint.id, answer_id=answer.id if answer is not None else None,
                                 original_name=self.original_name, stored_name=stored_name,

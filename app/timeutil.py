@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -33,3 +33,9 @@ def format_wib(value: datetime | None, with_time: bool = True) -> str:
     if local is None:
         return "–"
     return local.strftime("%d-%m-%Y %H:%M WIB" if with_time else "%d-%m-%Y")
+
+
+def backoff(attempts: int, base_seconds: float, cap_seconds: float) -> timedelta:
+    """Exponential backoff: the wait after `attempts` failures in a row is base, 2 x base, 4 x base …
+    up to the cap (outbox delivery, SIAK pre-check)."""
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))

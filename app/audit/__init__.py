@@ -52,6 +52,7 @@ ACTIONS = {
     "attachment.download": _l("Unduh lampiran"),
     "complaint.export": _l("Ekspor pengaduan (OPD)"),
     "complaint.submit": _l("Pengaduan masuk"),
+    "complaint.resubmit": _l("Formulir pengaduan dikirim ulang (PIN baru)"),
     "complaint.claim": _l("Pengaduan dibuka validator"),
     "complaint.decide": _l("Keputusan NIK"),
     "complaint.answer": _l("Jawaban"),

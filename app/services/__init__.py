@@ -1,6 +1,6 @@
 """Use cases. The only layer that commits; views, APIs and jobs call these."""
 
-from .common import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError, unit_of_work  # noqa: F401
+from .common import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError, Unavailable, unit_of_work  # noqa: F401
 from .scope import get_visible, scope_filter, visible  # noqa: F401
 from .complaints import (  # noqa: F401
     SubmitInput, Submitted, answer, claim, close_answered, decide_nik, edit_answer, reroute,

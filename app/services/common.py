@@ -45,6 +45,13 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Unavailable(ServiceError):
+    """A part outside the database failed (the attachment store is full or not writable): nothing was
+    stored, and the same request can succeed later."""
+
+    status = 503
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a staff user (with roles and, for Admin OPD, an agency), a citizen, or the system."""

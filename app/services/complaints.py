@@ -107,12 +107,14 @@ class SubmitInput:
     channel: str = "web"
     channel_source: str | None = None  # the Open311 key's name (set by services.open311, never by a form)
     locale: str = "id"
+    submission_key: str | None = None  # the form's idempotency token (inputs.parse_token)
 
 
 @dataclass
 class Submitted:
     complaint: Complaint
     pin: str  # shown once to the complainant, stored only hashed
+    repeated: bool = False  # the same form was sent again: the complaint stored the first time
 
 
 def _fit(text: str | None, limit: int) -> str | None:
@@ -170,8 +172,47 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
     """SOP rows 1 and 3: store the complaint, its attachments and its first timeline event at once.
 
     `files` are objects with `save_for(complaint)` (see storage); they are written in this transaction.
+
+    With `data.submission_key` (the form's idempotency token) a repeat of a form already stored, however
+    it came (no response seen, a killed worker, a database outage, a double click, two at once), stores
+    nothing new: it answers with the complaint stored the first time and a new PIN for it, since the
+    citizen who sends again may never have seen the first one.
     """
     actor = actor or Actor.public()
+    if data.submission_key:
+        again = _repeat_of(data.submission_key, actor)
+        if again is not None:
+            return again
+    try:
+        return _store(data, actor, files)
+    except (sa.exc.IntegrityError, Conflict) as exc:
+        # Two requests with one token at the same moment: the other one stored it (seen as the unique
+        # token, or first as the duplicate it is).
+        if isinstance(exc, Conflict) and exc.code != "duplicate":
+            raise
+        again = _repeat_of(data.submission_key, actor) if data.submission_key else None
+        if again is None:
+            raise
+        return again
+
+
+def _repeat_of(key: str, actor: Actor) -> Submitted | None:
+    pin = new_pin()
+    pin_hash = hash_pin(pin)
+    with unit_of_work():
+        complaint = db.session.scalar(sa.select(Complaint).where(Complaint.submission_key == key))
+        if complaint is None:
+            return None
+        # A plain UPDATE: the PIN is not part of the versioned complaint, and a validator's open form
+        # must not go stale because the citizen sent the form again.
+        db.session.execute(sa.update(Complaint).where(Complaint.id == complaint.id).values(pin_hash=pin_hash)
+                           .execution_options(synchronize_session=False))
+        audit.record("action", "complaint.resubmit", actor=actor, complaint_id=complaint.id,
+                     detail={"ticket": complaint.ticket})
+    return Submitted(complaint, pin, repeated=True)
+
+
+def _store(data: SubmitInput, actor: Actor, files: Sequence) -> Submitted:
     data, errors, nik_result, opd = _validated(data)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors=errors)
@@ -199,6 +240,7 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
         move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
         complaint = Complaint(
             ticket=_next_ticket(now), pin_hash=pin_hash, channel=data.channel, channel_source=data.channel_source,
+            submission_key=data.submission_key,
             name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
             phone=data.phone, email=data.email, address=data.address,
             opd_id=opd.id, opd=opd, title=title,

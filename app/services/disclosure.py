@@ -285,6 +285,7 @@ class ComplaintView:
     siak_score: int | None = None
     siak_reason: str | None = None
     siak_checked_at: datetime | None = None
+    siak_next_check_at: datetime | None = None  # SIAK unavailable: when the pre-check asks again
     claim_holder_id: int | None = None
     claim_expires_at: datetime | None = None
 
@@ -383,6 +384,7 @@ def present(complaint, actor: Actor | None, screen: Screen, *, log: bool = True,
         siak_score=complaint.siak_score if d.nik_check else None,
         siak_reason=complaint.siak_reason if d.nik_check else None,
         siak_checked_at=complaint.siak_checked_at if d.nik_check else None,
+        siak_next_check_at=complaint.siak_next_check_at if d.nik_check else None,
         claim_holder_id=complaint.claimed_by_id if viewer is not Viewer.PUBLIC else None,
         claim_expires_at=complaint.claim_expires_at if viewer is not Viewer.PUBLIC else None,
     )

@@ -2,11 +2,18 @@
 
 Delivery in three short steps, so no transaction stays open while a mail server or gateway answers:
 1. claim: one UPDATE … RETURNING takes up to `limit` due rows (on PostgreSQL the inner SELECT uses
-   FOR UPDATE SKIP LOCKED, so two deliverers never take the same row), counts the attempt and moves
-   `next_attempt_at` a lease ahead — if the process dies mid-send, the row is simply due again later;
-2. send, outside any transaction (notify.send_email / send_webhook);
-3. record: sent, or retried with exponential backoff, or `dead` after OUTBOX_MAX_ATTEMPTS attempts.
-Delivery is at-least-once: a crash between 2 and 3 can send a message twice, never lose it.
+   FOR UPDATE SKIP LOCKED, so two deliverers never take the same row), counts the attempt, stamps
+   `claimed_at` and moves `next_attempt_at` a lease ahead — if the process dies mid-send, the row is
+   simply due again after the lease;
+2. send, outside any transaction (notify.send_email / send_webhook), each message with its row's
+   `idempotency_key` (the e-mail's Message-ID, the gateway's Idempotency-Key header);
+3. record each result as soon as it is known (not once per batch): sent, or retried with exponential
+   backoff, or `dead` after OUTBOX_MAX_ATTEMPTS attempts; `claimed_at` is cleared.
+Only a process that dies between handing one message over and recording it leaves a claim unrecorded.
+The next claim sees `claimed_at` still set, counts the row `interrupted` and sends it again with the
+same key: the gateway drops the repeat by its Idempotency-Key, and a mailbox shows one message per
+Message-ID (SMTP itself cannot be asked whether it already has a message). Never lost; never two
+different messages for one notice.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import audit, notify
+from .. import audit, notify, timeutil
 from ..extensions import db
 from ..models import OUTBOX_STATUSES, Outbox
 from ..timeutil import utcnow
@@ -26,6 +33,7 @@ from . import cursor
 from .common import Actor, Forbidden, Invalid, NotFound, unit_of_work
 
 LEASE = timedelta(minutes=5)
+INTERRUPTED = "interrupted: the previous delivery was not recorded (deliverer stopped); sent again with the same key"
 STATUSES = OUTBOX_STATUSES  # the database refuses any other (ck_outbox_status)
 
 
@@ -34,29 +42,41 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    interrupted: int = 0  # claims found unrecorded (a deliverer died mid-send), sent again with their key
+
+    def __add__(self, other: "DeliveryReport") -> "DeliveryReport":
+        return DeliveryReport(self.sent + other.sent, self.retried + other.retried, self.dead + other.dead,
+                              self.interrupted + other.interrupted)
 
 
 def backoff(attempts: int) -> timedelta:
     """Delay before attempt `attempts + 1`: base, 2 x base, 4 x base … up to the cap."""
     config = current_app.config
-    base = float(config.get("OUTBOX_BACKOFF_SECONDS", 60))
-    cap = float(config.get("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600))
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+    return timeutil.backoff(attempts, float(config.get("OUTBOX_BACKOFF_SECONDS", 60)),
+                            float(config.get("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)))
 
 
-def _claim(now: datetime, limit: int, channels: list[str]) -> list[notify.Message]:
+def _claim(now: datetime, limit: int, channels: list[str]) -> tuple[list[notify.Message], int]:
     due = (sa.select(Outbox.id)
            .where(Outbox.status == "pending", Outbox.next_attempt_at <= now, Outbox.channel.in_(channels))
            .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
            .with_for_update(skip_locked=True))  # ignored by SQLite, where writers are serialised anyway
+    unrecorded = sa.case((Outbox.claimed_at.is_not(None), 1), else_=0)
     with unit_of_work():
         ids = db.session.scalars(
             sa.update(Outbox).where(Outbox.id.in_(due.scalar_subquery()), Outbox.status == "pending")
-            .values(attempts=Outbox.attempts + 1, next_attempt_at=now + LEASE).returning(Outbox.id),
+            .values(attempts=Outbox.attempts + 1, next_attempt_at=now + LEASE, claimed_at=now,
+                    interrupted=Outbox.interrupted + unrecorded,
+                    last_error=sa.case((Outbox.claimed_at.is_not(None), INTERRUPTED), else_=Outbox.last_error))
+            .returning(Outbox.id),
             execution_options={"synchronize_session": False}).all()
         rows = db.session.scalars(sa.select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id)).all() if ids else []
         messages = [notify.Message.of(row) for row in rows]
-    return messages
+        interrupted = sum(1 for row in rows if row.last_error == INTERRUPTED)
+    if interrupted:
+        current_app.logger.warning("outbox: %d notice(s) whose last delivery was interrupted are sent again "
+                                   "with their idempotency key", interrupted)
+    return messages, interrupted
 
 
 def deliver_due(limit: int = 100) -> DeliveryReport:
@@ -66,15 +86,20 @@ def deliver_due(limit: int = 100) -> DeliveryReport:
     channels = [c for c in notify.CHANNELS if notify.configured(c, config)]
     if not channels:
         return DeliveryReport()
-    messages = _claim(utcnow(), limit, channels)
+    messages, interrupted = _claim(utcnow(), limit, channels)
     if not messages:
         return DeliveryReport()
-    results: dict[int, str | None] = {}
-    results.update(notify.send_email([m for m in messages if m.channel == "email"], config))
+    report = DeliveryReport(interrupted=interrupted)
+
+    def record(outbox_id: int, error: str | None) -> None:
+        nonlocal report
+        report = report + _record({outbox_id: error})
+
+    notify.send_email([m for m in messages if m.channel == "email"], config, on_result=record)
     for message in messages:
         if message.channel == "webhook":
-            results[message.id] = notify.send_webhook(message, config)
-    return _record(results)
+            record(message.id, notify.send_webhook(message, config))
+    return report
 
 
 def _record(results: dict[int, str | None]) -> DeliveryReport:
@@ -85,6 +110,7 @@ def _record(results: dict[int, str | None]) -> DeliveryReport:
         rows = db.session.scalars(sa.select(Outbox).where(Outbox.id.in_(list(results)))).all()
         for row in rows:
             error = results[row.id]
+            row.claimed_at = None
             if error is None:
                 row.status, row.sent_at, row.last_error = "sent", now, None
                 sent += 1

@@ -25,7 +25,7 @@ from ..models import Complaint, NikCheck, RegistryEntry, Staff
 from ..nik import NikResult, check as check_nik
 from ..reports import dashboard
 from ..reports.dashboard import ValidatorFigures
-from ..timeutil import to_wib, utcnow
+from ..timeutil import backoff, to_wib, utcnow
 from ..workflow import Role, State
 from . import cursor as cursor_codec
 from . import sql
@@ -40,7 +40,6 @@ QUEUE_PAGE = 50
 QUEUE_COUNT_CAP = 1000  # the queue header counts at most this many rows ("1000+")
 PRECHECK_BATCH = 50
 PRECHECK_BUDGET_SECONDS = 45.0  # the job runs every minute; never overlap with the next run
-RETRY_UNAVAILABLE_AFTER = timedelta(minutes=30)  # SIAK down, quota, outside hours: ask again later
 STATS_PERIODS = (7, 30, 90, 365)
 
 
@@ -234,13 +233,19 @@ def build_adapter() -> siak.SiakAdapter:
     return siak.build_adapter(current_app.config, lookup=registry_lookup)
 
 
+def siak_retry_delay(attempts: int) -> timedelta:
+    """How long the pre-check waits after `attempts` checks in a row found SIAK unavailable (down,
+    slow, quota, outside hours): SIAK_RETRY_SECONDS, doubling, capped at SIAK_RETRY_MAX_SECONDS."""
+    return backoff(attempts, float(setting("SIAK_RETRY_SECONDS")), float(setting("SIAK_RETRY_MAX_SECONDS")))
+
+
 def _pending_ids(limit: int, now: datetime) -> list[int]:
-    retry_before = now - RETRY_UNAVAILABLE_AFTER
     query = (sa.select(Complaint.id)
              .where(Complaint.state == State.MENUNGGU_VERIFIKASI,
                     sa.or_(Complaint.siak_checked_at.is_(None),
                            sa.and_(Complaint.siak_verdict == siak.Verdict.UNAVAILABLE.value,
-                                   Complaint.siak_checked_at < retry_before)))
+                                   sa.or_(Complaint.siak_next_check_at.is_(None),
+                                          Complaint.siak_next_check_at <= now))))
              .order_by(Complaint.validation_deadline, Complaint.id).limit(limit))
     return list(db.session.scalars(query))
 
@@ -291,15 +296,22 @@ def store_verdict(complaint_id: int, result: siak.SiakResult) -> bool:
     if checked_at.tzinfo is not None:  # adapters report aware UTC; columns hold naive UTC
         checked_at = checked_at.astimezone(timezone.utc).replace(tzinfo=None)
     with unit_of_work():
+        attempts, next_check = 0, None
+        if result.verdict is siak.Verdict.UNAVAILABLE:
+            before = db.session.scalar(sa.select(Complaint.siak_attempts).where(Complaint.id == complaint_id)) or 0
+            attempts = before + 1
+            next_check = checked_at + siak_retry_delay(attempts)
         done = db.session.execute(
             sa.update(Complaint)
             .where(Complaint.id == complaint_id, Complaint.state == State.MENUNGGU_VERIFIKASI)
             .values(siak_verdict=result.verdict.value, siak_score=result.score,
-                    siak_reason=(result.reason or "")[:300] or None, siak_checked_at=checked_at)
+                    siak_reason=(result.reason or "")[:300] or None, siak_checked_at=checked_at,
+                    siak_attempts=attempts, siak_next_check_at=next_check)
             .execution_options(synchronize_session=False)).rowcount
         if done:
             audit.record("system", "siak.precheck", actor=Actor.system(), complaint_id=complaint_id,
-                         detail={"verdict": result.verdict.value, "score": result.score})
+                         detail={"verdict": result.verdict.value, "score": result.score,
+                                 **({"attempt": attempts} if attempts else {})})
     return bool(done)
 
 

@@ -97,6 +97,7 @@ refused({"SMTP_STARTTLS": "true", "SMTP_SSL": "true"}, "SMTP_SSL")
 
 # Numbers: the whole app at every minimum and at every maximum (two builds), each bound accepted on
 # its own, and just outside each bound or not a number refused.
+BACKOFF_PAIRS = {"OUTBOX_BACKOFF_SECONDS": "OUTBOX_BACKOFF_MAX_SECONDS", "SIAK_RETRY_SECONDS": "SIAK_RETRY_MAX_SECONDS"}
 _at_min, _at_max = {}, {}
 for _name, _kind, _low, _high, _exclusive in NUMBERS:
     step = 1 if _kind == "_int" else 0.01
@@ -108,10 +109,11 @@ for _name, _kind, _low, _high, _exclusive in NUMBERS:
             env["MAX_CONTENT_LENGTH"] = str(value)  # a file may not exceed a whole request
         if _name == "MAX_CONTENT_LENGTH" and value == low:
             env["UPLOAD_MAX_BYTES"] = str(value)
-        if _name == "OUTBOX_BACKOFF_SECONDS" and value == _high:
-            env["OUTBOX_BACKOFF_MAX_SECONDS"] = str(value)
-        if _name == "OUTBOX_BACKOFF_MAX_SECONDS" and value == low:
-            env["OUTBOX_BACKOFF_SECONDS"] = str(value)
+        for base, cap in BACKOFF_PAIRS.items():  # a cap may not be below its first delay
+            if _name == base and value == _high:
+                env[cap] = str(value)
+            if _name == cap and value == low:
+                env[base] = str(value)
         accepted(env, _name)
     for value in (_low if _exclusive else _low - step, _high + step, "abc", "1e3x"):
         refused({_name: str(value)})
@@ -119,6 +121,7 @@ starts(_at_min, "every number at its minimum")
 starts(_at_max, "every number at its maximum")
 refused({"UPLOAD_MAX_BYTES": str(30 * 1024 * 1024), "MAX_CONTENT_LENGTH": str(20 * 1024 * 1024)}, "UPLOAD_MAX_BYTES")
 refused({"OUTBOX_BACKOFF_SECONDS": "600", "OUTBOX_BACKOFF_MAX_SECONDS": "60"}, "OUTBOX_BACKOFF_MAX_SECONDS")
+refused({"SIAK_RETRY_SECONDS": "600", "SIAK_RETRY_MAX_SECONDS": "60"}, "SIAK_RETRY_MAX_SECONDS")
 
 ENUMS = {"APP_MODE": ("production", "demo", "test"), "ANSWER_DAY_MODE": ("working", "calendar"),
          "SIAK_MODE": ("off", "http", "offline", "fake"), "SIAK_DATE_FORMAT": ("%d-%m-%Y", "%Y-%m-%d")}

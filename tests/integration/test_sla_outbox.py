@@ -166,7 +166,7 @@ def test_webhook_posts_json_with_the_bearer_token_and_retries_after_a_500(webhoo
     server.check_assertions()
     request, _response = server.log[-1]
     assert request.headers["Authorization"] == "Bearer rahasia-gateway"
-    assert request.headers["Idempotency-Key"] == f"outbox-{oid}"
+    assert request.headers["Idempotency-Key"] == row(oid).idempotency_key and len(row(oid).idempotency_key) == 32
     body = json.loads(request.get_data())
     assert body["recipient"] == "0812-3456-7890" and body["channel"] == "webhook"
     assert body["subject"] == "Pengaduan LMJ-2026-000042 diteruskan ke Dinas Kesehatan"
@@ -223,8 +223,8 @@ def test_two_deliverers_never_take_the_same_row(app, monkeypatch, httpserver):
     from app.timeutil import utcnow
 
     ids = {queue_notice(f"08{i}", channel="webhook") for i in range(4)}
-    first = {m.id for m in _claim(utcnow(), 10, ["webhook"])}
-    second = {m.id for m in _claim(utcnow(), 10, ["webhook"])}
+    first = {m.id for m in _claim(utcnow(), 10, ["webhook"])[0]}
+    second = {m.id for m in _claim(utcnow(), 10, ["webhook"])[0]}
     assert first == ids and second == set()
 
 

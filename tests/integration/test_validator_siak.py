@@ -137,7 +137,7 @@ def test_http_siak_500_is_unavailable_and_asked_again_later(app, submission, mon
         httpserver.clear()
         httpserver.expect_request("/CALL_NIK", method="POST").respond_with_json(
             {"content": [{"RESPONSE_CODE": "01", "NIK": "Sesuai", "NAMA_LGKP": "Sesuai (97)"}]})
-        clock.shift(validation.RETRY_UNAVAILABLE_AFTER + timedelta(seconds=1))
+        clock.shift(validation.siak_retry_delay(1) + timedelta(seconds=1))
         assert validation.precheck_pending() == {"MATCH": 1}
     row = fresh(c.id)
     assert (row.siak_verdict, row.siak_score) == ("MATCH", 97)
