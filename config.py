@@ -300,6 +300,7 @@ def build_config() -> dict:
         "OUTBOX_BACKOFF_SECONDS": backoff,
         "OUTBOX_BACKOFF_MAX_SECONDS": backoff_max,
         "PUBLIC_STATS_CACHE_SECONDS": _int("PUBLIC_STATS_CACHE_SECONDS", 60, 0, 86400),
+        "PUBLIC_OPD_CACHE_SECONDS": _int("PUBLIC_OPD_CACHE_SECONDS", 60, 0, 86400),
         "PUBLIC_BASE_URL": _url("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
         # --- scheduler ---
         "SCHEDULER_LOCK_FILE": _env("SCHEDULER_LOCK_FILE", str(instance_dir / "scheduler.lock")),

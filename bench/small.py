@@ -67,7 +67,7 @@ def prepare(app, n: int) -> dict:
     return {"loaded": loaded, "ctx": ctx}
 
 
-def measure(app, scenario, ctx: dict, runs: int) -> dict:
+def measure(app, scenario, ctx: dict, runs: int, show: bool = False) -> dict:
     import sqlalchemy as sa
 
     from app.extensions import db
@@ -80,8 +80,10 @@ def measure(app, scenario, ctx: dict, runs: int) -> dict:
         engine = db.engine
     count = [0]
 
-    def on_execute(*_args, **_kwargs):
+    def on_execute(_conn, _cursor, statement, *_args, **_kwargs):
         count[0] += 1
+        if show:
+            print(f"  [{scenario.name}] {' '.join(statement.split())[:300]}")
 
     sa.event.listen(engine, "before_cursor_execute", on_execute)
     try:
@@ -106,6 +108,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--show", help="print the SQL of the scenarios whose name contains this")
     parser.add_argument("--update", action="store_true", help="write the measured counts to query_counts.json")
     args = parser.parse_args(argv)
 
@@ -119,7 +122,8 @@ def main(argv=None) -> int:
     expected = json.loads(COUNTS.read_text()) if COUNTS.exists() else {}
     results, failures = {}, []
     for scenario in all_scenarios():
-        got = measure(app, scenario, prepared["ctx"], args.runs)
+        got = measure(app, scenario, prepared["ctx"], args.runs,
+                      show=bool(args.show) and args.show in scenario.name)
         results[scenario.name] = got
         limit = expected.get(scenario.name)
         if limit is None:
