@@ -92,6 +92,7 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
         configure_mappers()  # SQLAlchemy-Continuum builds its version classes here (FAB-NOTES #18)
         appbuilder = AppBuilder(update_perms=app.config["FAB_UPDATE_PERMS"])
         appbuilder.init_app(app, db.session)
+        app.extensions["babel"].locale_selector = _locale
         from .views import register_views
 
         register_views(appbuilder)
@@ -130,3 +131,19 @@ def _register_health(app: Flask) -> None:
         status = 200 if database == "ok" else 503
         return jsonify({"status": "ok" if status == 200 else "degraded", "database": database,
                         "dialect": db.engine.dialect.name}), status
+
+
+def _locale() -> str:
+    """FAB's locale choice (`?_l_=`, the session's choice, the default) without FAB's side effect: it wrote
+    the default into the session, so every anonymous page answered with a Set-Cookie (and, the session being
+    no longer empty, Flask-Login's session protection wrote another). The session holds a locale only when
+    the visitor picked one (/bahasa/<code>)."""
+    from flask import current_app, has_request_context, request, session
+
+    default, languages = current_app.config["BABEL_DEFAULT_LOCALE"], current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return default
+    chosen = request.args.get("_l_")
+    if chosen is not None:
+        return chosen if chosen in languages else default
+    return session.get("locale") or default

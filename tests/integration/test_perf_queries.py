@@ -76,3 +76,13 @@ def test_public_opd_list_is_kept_per_process_and_cleared_by_the_import(app, clie
     assert 'value="DPUTR"' in client.get("/pengaduan/").get_data(as_text=True)  # within its lifetime
     import_opds(None)
     assert 'value="DPUTR"' not in client.get("/pengaduan/").get_data(as_text=True)
+
+
+def test_anonymous_public_pages_set_no_session_cookie(client):
+    for path in ("/pengaduan/", "/statistik", "/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not response.headers.getlist("Set-Cookie"), (path, response.headers.getlist("Set-Cookie"))
+    # A visitor's own language choice still lives in the session.
+    assert client.get("/bahasa/en").headers.getlist("Set-Cookie")
+    assert 'lang="en"' in client.get("/pengaduan/").get_data(as_text=True)
