@@ -6,7 +6,7 @@ FLASK  := APP_MODE=$${APP_MODE:-demo} $(VENV)/bin/flask --app run
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test test-pg test-deploy test-reliability install install-test translations setup demo-db browser-deps nginx-deps clean
+.PHONY: run test test-pg test-deploy test-reliability install install-test translations setup demo-db browser-deps nginx-deps clean bench bench-small
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -77,3 +77,14 @@ clean:
 # Re-extract marked strings, merge FAB's, build the id catalogue, compile (then translate new entries in en).
 extract-messages: $(VENV)/.runtime
 	$(PY) scripts/i18n.py all
+
+# Benchmarks (bench/README.md). bench-small: SQLite, 20,000 complaints, in process, < 5 minutes; fails only
+# when a scenario makes more SQL statements than bench/query_counts.json records (never on timings).
+bench-small: install-test
+	$(PY) -m bench.small $(BENCH_ARGS)
+
+# bench: PostgreSQL (a scratch database on BENCH_DATABASE_URL's server), gunicorn and the ceiling app,
+# 16 clients; writes bench/results/<date>.json and prints the Markdown table. BENCH_N complaints.
+BENCH_N ?= 1000000
+bench: install-test
+	$(PY) -m bench.run --n $(BENCH_N) $(BENCH_ARGS)

@@ -315,6 +315,7 @@ def build_config() -> dict:
         "OUTBOX_BACKOFF_SECONDS": backoff,
         "OUTBOX_BACKOFF_MAX_SECONDS": backoff_max,
         "PUBLIC_STATS_CACHE_SECONDS": _int("PUBLIC_STATS_CACHE_SECONDS", 60, 0, 86400),
+        "PUBLIC_OPD_CACHE_SECONDS": _int("PUBLIC_OPD_CACHE_SECONDS", 60, 0, 86400),
         "PUBLIC_BASE_URL": _url("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
         # --- operations: logs and /health (app/logs.py, app/services/health.py) ---
         "STATIC_MANIFEST": static_manifest,  # app/staticfiles.py: fingerprinted static URLs behind nginx

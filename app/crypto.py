@@ -105,6 +105,39 @@ class NikCipher:
         return hmac.new(self._hmac_key, normalize(nik).encode(), hashlib.sha256).hexdigest()
 
 
+# The tracking PIN's stored form: "pin-hmac-sha256$<salt>$<hex digest>", an HMAC-SHA256 keyed with a server
+# secret (see pin_key) over a per-complaint random salt and the normalised PIN. Fast (microseconds) on
+# purpose: the secret, not the hash's cost, stops an offline guess from a database dump, and the tracking
+# rate limit stops online guessing (README, "PIN pelacakan").
+PIN_HASH_METHOD = "pin-hmac-sha256"
+
+
+def pin_key(secret: str) -> bytes:
+    """The PIN key, derived from NIK_HMAC_KEY for this purpose only (a PIN digest is never a NIK digest)."""
+    return hmac.new(secret.encode(), b"lpo/tracking-pin/v1", hashlib.sha256).digest()
+
+
+def _pin_mac(key: bytes, salt: str, pin: str) -> str:
+    return hmac.new(key, f"{salt}${normalize_pin(pin)}".encode(), hashlib.sha256).hexdigest()
+
+
+def hash_pin(key: bytes, pin: str) -> str:
+    salt = secrets.token_hex(8)
+    return f"{PIN_HASH_METHOD}${salt}${_pin_mac(key, salt, pin)}"
+
+
+def is_keyed_pin_hash(stored: str) -> bool:
+    return stored.startswith(PIN_HASH_METHOD + "$")
+
+
+def check_keyed_pin(key: bytes, stored: str, pin: str) -> bool:
+    """True when `pin` is the one `stored` (a hash_pin result) was made from; constant time."""
+    method, _sep, rest = stored.partition("$")
+    salt, _sep, digest = rest.partition("$")
+    expected = _pin_mac(key, salt, pin)
+    return hmac.compare_digest(expected, digest) and method == PIN_HASH_METHOD
+
+
 def new_pin(length: int = 8) -> str:
     return "".join(secrets.choice(PIN_ALPHABET) for _ in range(length))
 

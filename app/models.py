@@ -220,8 +220,10 @@ class Complaint(Model):
     # Optimistic locking: a stale writer gets StaleDataError instead of overwriting a decision.
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        sa.Index("ix_complaint_queue_validation", "state", "validation_deadline"),
-        sa.Index("ix_complaint_queue_opd", "opd_id", "state", "answer_deadline"),
+        # Queues end with id, the keyset's tie-breaker (migration 0013_perf, as the indexes below it).
+        sa.Index("ix_complaint_queue_validation", "state", "validation_deadline", "id"),
+        sa.Index("ix_complaint_queue_opd", "opd_id", "state", "answer_deadline", "id"),
+        sa.Index("ix_complaint_routed", "routed_at"),  # the recap's period (0013_perf)
         sa.Index("ix_complaint_public", "published_at", "id"),
         sa.Index("ix_complaint_public_opd", "opd_id", "published_at", "id"),
         sa.Index("ix_complaint_public_state", "state", "published_at", "id"),

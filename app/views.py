@@ -42,6 +42,13 @@ class OpdView(ModelView):
     base_order = ("code", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]  # OPDs are deactivated, never deleted
 
+    def post_add(self, item):
+        from .services.portal import clear_opd_cache
+
+        clear_opd_cache()  # the public drop-downs show the change at once (services.portal.public_opds)
+
+    post_update = post_add
+
 
 class NonWorkingDayView(ModelView):
     datamodel = SQLAInterface(NonWorkingDay)

@@ -87,6 +87,7 @@ TEST_SETTINGS = {
     "RATELIMIT_ENABLED": False,  # likewise the rate limits
     "SIAK_MODE": "fake",
     "SERVER_NAME": None,
+    "PUBLIC_OPD_CACHE_SECONDS": 0,  # tests change OPDs in the database directly; the cache has its own test
 }
 
 

@@ -100,6 +100,9 @@ def import_opds(path: str | None) -> tuple[int, int]:
                 opd.keywords, changed = keywords, True
             updated += changed
         audit.record("system", "opd.import", actor=Actor.system(), detail={"created": created, "updated": updated})
+    from .portal import clear_opd_cache
+
+    clear_opd_cache()
     return created, updated
 
 

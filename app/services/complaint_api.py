@@ -15,7 +15,7 @@ from ..timeutil import utcnow
 from ..workflow import State
 from . import cursor
 from .common import Actor, Invalid, unit_of_work
-from .disclosure import ComplaintView, Screen, present
+from .disclosure import ComplaintView, Screen, for_present, present
 from .scope import get_visible, visible
 from .validation import siak_label, staff_name, structural_findings
 
@@ -56,7 +56,7 @@ def api_list(actor: Actor, *, state: str | None = None, cursor_token: str | None
     if cursor_token and position is None:
         raise Invalid("Kursor halaman tidak valid; mulai lagi dari halaman pertama.", code="cursor",
                       errors={cursor.NEXT: "Gunakan nilai setelah dari jawaban sebelumnya."})
-    items, next_token = API_ORDER.fetch(lambda q: list(db.session.scalars(q)), query, position, limit)
+    items, next_token = API_ORDER.fetch(lambda q: list(db.session.scalars(for_present(q))), query, position, limit)
     now = utcnow()
     return [_summary(present(c, actor, Screen.API, log=False, now=now)) for c in items], next_token
 

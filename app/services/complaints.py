@@ -12,9 +12,9 @@ from typing import Sequence
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
-from .. import audit, notify, redact
+from .. import audit, crypto, notify, redact
 from ..crypto import NikCipher, new_pin, normalize_pin
 from ..extensions import db
 from ..models import Answer, Complaint, NikCheck, NonWorkingDay, Opd, Routing, StatusEvent, TicketCounter
@@ -216,42 +216,41 @@ def _store(data: SubmitInput, actor: Actor, files: Sequence) -> Submitted:
     data, errors, nik_result, opd = _validated(data)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors=errors)
+    # Everything slow (the PIN hash, encryption, detection of personal data, the deadline) is done here,
+    # before the transaction: the ticket counter's row lock, taken by _next_ticket and held until commit,
+    # covers only the inserts of this submission's rows (complaint, event, attachments, history, outbox).
     crypt = cipher()
     nik_hash = crypt.digest(nik_result.nik)
-    # The PIN's hash is slow on purpose: made before the transaction, so the ticket counter's row lock
-    # (taken below, held until commit) is never held while it is computed.
     pin = new_pin()
     pin_hash = hash_pin(pin)
     now = utcnow()
     name, visibility = data.name, Visibility(data.visibility)
-    title = _fit(_title_without_nik(data.title), LIMITS["title"])
-    public_title = _fit(public_rendering(data.title, name=name, visibility=visibility), LIMITS["title"])
-    public_text = public_rendering(data.text, name=name, visibility=visibility)
+    fields = dict(
+        pin_hash=pin_hash, channel=data.channel, channel_source=data.channel_source,
+        submission_key=data.submission_key, name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
+        phone=data.phone, email=data.email, address=data.address,
+        opd_id=opd.id, opd=opd, title=_fit(_title_without_nik(data.title), LIMITS["title"]),
+        text=crypt.seal_niks(data.text),
+        location=data.location, visibility=visibility,
+        public_title=_fit(public_rendering(data.title, name=name, visibility=visibility), LIMITS["title"]),
+        public_text=public_rendering(data.text, name=name, visibility=visibility),
+        nik_structural_ok=nik_result.valid,
+        nik_findings=json.dumps([{"code": r.code, "message": r.message, "severity": r.severity}
+                                 for r in nik_result.reasons], ensure_ascii=False),
+        submitted_at=now, validation_deadline=validation_deadline(now, setting("VALIDATION_HOURS")),
+    )
     with unit_of_work():
         window = now - timedelta(minutes=setting("DUPLICATE_WINDOW_MINUTES"))
         # Same NIK and name, same text: compared on the masked rendering, as the stored original has its NIKs
         # sealed (randomised tokens); the name too, because an anonim rendering masks it.
         duplicate = db.session.scalar(sa.select(Complaint.id).where(
             Complaint.nik_hash == nik_hash, Complaint.submitted_at >= window, Complaint.name == name,
-            Complaint.public_text == public_text).limit(1))
+            Complaint.public_text == fields["public_text"]).limit(1))
         if duplicate is not None:
             raise Conflict(_("Pengaduan yang sama dari NIK ini baru saja diterima; tidak perlu mengirim ulang."),
                            code="duplicate")
         move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
-        complaint = Complaint(
-            ticket=_next_ticket(now), pin_hash=pin_hash, channel=data.channel, channel_source=data.channel_source,
-            submission_key=data.submission_key,
-            name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
-            phone=data.phone, email=data.email, address=data.address,
-            opd_id=opd.id, opd=opd, title=title,
-            text=crypt.seal_niks(data.text),
-            location=data.location, visibility=visibility,
-            public_title=public_title, public_text=public_text,
-            nik_structural_ok=nik_result.valid,
-            nik_findings=json.dumps([{"code": r.code, "message": r.message, "severity": r.severity}
-                                     for r in nik_result.reasons], ensure_ascii=False),
-            submitted_at=now, validation_deadline=validation_deadline(now, setting("VALIDATION_HOURS")),
-        )
+        complaint = Complaint(ticket=_next_ticket(now), **fields)
         db.session.add(complaint)
         _event(complaint, move, actor, note="Pengaduan diterima.", at=now)
         db.session.flush()
@@ -264,30 +263,46 @@ def _store(data: SubmitInput, actor: Actor, files: Sequence) -> Submitted:
     return Submitted(complaint, pin)
 
 
+def _pin_key() -> bytes:
+    return crypto.pin_key(setting("NIK_HMAC_KEY"))
+
+
 def hash_pin(pin: str) -> str:
-    """The stored form of a tracking PIN (one method and parameters for every complaint)."""
-    return generate_password_hash(pin)
+    """The stored form of a tracking PIN: a keyed hash (app/crypto.py, `hash_pin`)."""
+    return crypto.hash_pin(_pin_key(), pin)
 
 
-@functools.cache
-def _unknown_ticket_hash() -> str:
-    # Made once per process, with the method and parameters of a real PIN hash: checking a PIN against
-    # it costs exactly what a real check costs, and nothing else is done on that path.
-    return hash_pin(secrets.token_urlsafe(16))
+@functools.lru_cache(maxsize=4)
+def _unknown_ticket_hash(key: bytes) -> str:
+    # A keyed hash of a random PIN: checking a PIN against it costs exactly what a real check costs.
+    return crypto.hash_pin(key, secrets.token_urlsafe(16))
+
+
+def _pin_matches(stored: str, pin: str) -> bool:
+    if crypto.is_keyed_pin_hash(stored):
+        return crypto.check_keyed_pin(_pin_key(), stored, pin)
+    # A PIN stored before the keyed hash (werkzeug's scrypt/pbkdf2 form): still accepted, and replaced
+    # by the keyed hash on its first successful check (track).
+    return check_password_hash(stored, normalize_pin(pin))
 
 
 def track(ticket: str, pin: str) -> Complaint | None:
     """The complainant's own view: None for a wrong ticket or PIN, whichever is wrong. An unknown ticket
-    takes as long as a known one with a wrong PIN, so the time does not tell which tickets exist."""
+    costs what a known one with a wrong PIN costs (one keyed hash), so the time does not tell which tickets
+    exist; a ticket still holding an old scrypt hash costs that hash once more, until its first success."""
     errors: dict[str, str] = {}
     ticket = read_text(errors, "ticket", ticket, limit=40) or ""
     # Only the id and the hash: a known ticket must not cost a whole row (and its OPD) more than an
     # unknown one before the PIN is checked. A ticket the boundary refuses is an unknown one.
     found = None if errors else db.session.execute(
         sa.select(Complaint.id, Complaint.pin_hash).where(Complaint.ticket == ticket.upper())).first()
-    stored = found.pin_hash if found is not None else _unknown_ticket_hash()
-    if not check_password_hash(stored, normalize_pin(pin or "")) or found is None:
+    stored = found.pin_hash if found is not None else _unknown_ticket_hash(_pin_key())
+    if not _pin_matches(stored, pin or "") or found is None:
         return None
+    if not crypto.is_keyed_pin_hash(stored):
+        with unit_of_work():
+            db.session.execute(sa.update(Complaint).where(Complaint.id == found.id, Complaint.pin_hash == stored)
+                               .values(pin_hash=hash_pin(pin)))
     return db.session.get(Complaint, found.id)
 
 

@@ -23,7 +23,7 @@ from ..workflow import Action, Role, State, find_transition
 from . import cursor as cursor_codec
 from . import sql
 from .common import Actor, Forbidden, NotFound, require_text, setting, unit_of_work
-from .disclosure import ComplaintView, Screen, complainant_label, present, title_column, viewer_for
+from .disclosure import ComplaintView, Screen, complainant_label, for_present, present, title_column, viewer_for
 from .scope import get_visible, visible
 
 PAGE_SIZE = 25
@@ -102,8 +102,8 @@ def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> P
     base = _desk_query(actor, flt)
     count, capped = sql.capped_count(base)
     order = WAITING_ORDER if flt.tab == TAB_WAITING else ANSWERED_ORDER
-    rows, next_cursor = order.fetch(lambda q: list(db.session.scalars(q)), base, order.position(flt.cursor),
-                                    page_size)
+    rows, next_cursor = order.fetch(lambda q: list(db.session.scalars(for_present(q))), base,
+                                    order.position(flt.cursor), page_size)
     now = utcnow()
     return Page([present(c, actor, Screen.OPD_DESK, log=False, now=now) for c in rows], next_cursor, count, capped)
 
@@ -129,7 +129,7 @@ def dispatch_page(actor: Actor, cursor: str | None = None, page_size: int | None
         raise Forbidden("Hanya Admin Sistem atau validator yang mendisposisi pengaduan.")
     base = visible(actor, sa.select(Complaint)).where(Complaint.state == State.PERLU_DISPOSISI)
     count, capped = sql.capped_count(base)
-    complaints, next_cursor = WAITING_ORDER.fetch(lambda q: list(db.session.scalars(q)), base,
+    complaints, next_cursor = WAITING_ORDER.fetch(lambda q: list(db.session.scalars(for_present(q))), base,
                                                   WAITING_ORDER.position(cursor), page_size)
     hops = _last_returns([c.id for c in complaints])
     now = utcnow()
@@ -327,8 +327,8 @@ def export_rows(actor: Actor, flt: QueueFilter | None = None) -> Iterator[tuple]
     def generate() -> Iterator[tuple]:
         last_id = 0
         while True:
-            batch = list(db.session.scalars(base.where(Complaint.id > last_id).order_by(None)
-                                            .order_by(Complaint.id).limit(EXPORT_BATCH)))
+            batch = list(db.session.scalars(for_present(base.where(Complaint.id > last_id).order_by(None)
+                                                        .order_by(Complaint.id).limit(EXPORT_BATCH))))
             for c in batch:
                 v = present(c, actor, Screen.EXPORT, log=False, now=now)
                 yield (v.ticket, format_wib(v.submitted_at), v.opd_code, v.state.value, v.visibility.value,

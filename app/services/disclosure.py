@@ -339,6 +339,14 @@ def _answer_for(complaint, d: Disclosure) -> AnswerView | None:
                       edit_reason=reply.edit_reason if d.notes else None)
 
 
+def for_present(query):
+    """`query` (a SELECT of Complaint rows for a list) loading what `present()` reads of each row, its answers
+    and attachments, in one query each for the whole page instead of two per row."""
+    from ..models import Complaint
+
+    return query.options(sa.orm.selectinload(Complaint.answers), sa.orm.selectinload(Complaint.attachments))
+
+
 def present(complaint, actor: Actor | None, screen: Screen, *, log: bool = True,
             now: datetime | None = None) -> ComplaintView:
     """`complaint` as `actor` may see it on `screen`. A view that shows personal data (name, contact,
@@ -424,5 +432,5 @@ def title_column(viewer: Viewer):
 __all__: Sequence[str] = (
     "ANONYMOUS", "NAME_LABEL", "NOTICE", "RULES", "AnswerView", "AttachmentView", "ComplainantView",
     "ComplaintView", "Disclosure", "NikShown", "Screen", "TextShown", "Viewer", "complainant_label", "mask_name",
-    "name_parts", "present", "public_rendering", "rule", "title_column", "viewer_for",
+    "for_present", "name_parts", "present", "public_rendering", "rule", "title_column", "viewer_for",
 )

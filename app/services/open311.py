@@ -208,8 +208,10 @@ def _service(opd: Opd) -> Service:
 
 
 def services() -> list[Service]:
-    """One service per active OPD, by name (the public form's own list)."""
-    return [_service(opd) for opd in portal.public_opds()]
+    """One service per active OPD, by name (the OPDs the public form offers; their duties and keywords too)."""
+    from .desk import active_opds
+
+    return [_service(opd) for opd in active_opds()]
 
 
 # The attributes of every service: (attribute code, SubmitInput field, datatype, required, description, values).

@@ -31,7 +31,7 @@ from . import cursor as cursor_codec
 from . import sql
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError, setting, unit_of_work
 from .complaints import cipher, claim, decide_nik
-from .disclosure import ComplaintView, Screen, present
+from .disclosure import ComplaintView, Screen, for_present, present
 from .scope import visible
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def queue(actor: Actor, cursor: str | None = None, limit: int | None = None) -> 
     now = utcnow()
     base = visible(actor, sa.select(Complaint).where(Complaint.state == State.MENUNGGU_VERIFIKASI))
     items, next_cursor = QUEUE_ORDER.fetch(
-        lambda q: list(db.session.scalars(q.options(sa.orm.selectinload(Complaint.claimed_by)))),
+        lambda q: list(db.session.scalars(for_present(q.options(sa.orm.selectinload(Complaint.claimed_by))))),
         base, QUEUE_ORDER.position(cursor), limit)
     rows = []
     for c in items:

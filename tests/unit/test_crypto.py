@@ -79,3 +79,17 @@ def test_tokens_no_key_opens_read_as_a_label_and_never_fail():
     rotated = rotating.rotate_sealed(stored)
     assert FORGED in rotated  # left alone, and it does not keep the real token on the old key
     assert NikCipher(NEW, "hmac").unseal_niks(rotated).startswith("NIK 3508011203900001, ")
+
+
+def test_tracking_pin_hash_is_keyed_salted_and_normalised():
+    from app.crypto import check_keyed_pin, hash_pin, is_keyed_pin_hash, pin_key
+
+    key = pin_key("server-secret-one")
+    stored = hash_pin(key, "ABCD2345")
+    assert is_keyed_pin_hash(stored) and "ABCD2345" not in stored
+    assert check_keyed_pin(key, stored, "abcd-2345")  # typed as on the receipt, any case, with a dash
+    assert not check_keyed_pin(key, stored, "ABCD2346")
+    assert not check_keyed_pin(pin_key("server-secret-two"), stored, "ABCD2345")  # the secret is needed
+    assert hash_pin(key, "ABCD2345") != stored  # salted: equal PINs do not give equal hashes
+    assert not check_keyed_pin(key, stored.replace("pin-hmac-sha256", "pin-hmac-md5"), "ABCD2345")
+    assert pin_key("s") != pin_key("s2") and len(pin_key("s")) == 32

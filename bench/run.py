@@ -1,0 +1,255 @@
+"""`make bench`: the scenarios against gunicorn (bench/gunicorn_conf.py) on PostgreSQL, next to the ceiling app
+(bench/ceiling.py) reading the same data in the same run.
+
+1. a scratch database on BENCH_DATABASE_URL's server, migrated, N complaints generated (bench/generate.py);
+2. the app (APP_MODE=production with fresh keys; the rate limits off, since one address plays every client)
+   and the ceiling, each under gunicorn with 4 sync workers;
+3. per scenario: p50/p95/p99 at 1 client, req/s at 16 clients (8 for the submission), errors, the ceiling's
+   req/s where it has the page, the ratio, the target and whether it is met; the workers' resident memory;
+4. bench/results/<date>.json and a Markdown table (printed and written beside the JSON).
+
+The load driver is a threaded Python client (requests) on the same machine: it competes with the server for
+the CPUs, the ceiling's figures are measured with the same driver so their ratio is fair.
+
+    .venv/bin/python -m bench.run [--n 1000000] [--seconds 8] [--requests 150] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+APP_PORT, CEILING_PORT = 18080, 18081
+
+
+class RequestsHttp:
+    def __init__(self, base: str):
+        import requests
+
+        self.base, self.session = base, requests.Session()
+
+    def get(self, path, headers=None):
+        r = self.session.get(self.base + path, headers=headers or {}, allow_redirects=False, timeout=60)
+        return r.status_code, r.content.decode("utf-8", "replace")
+
+    def post(self, path, data, json=False):
+        kwargs = {"json": data} if json else {"data": data}
+        r = self.session.post(self.base + path, allow_redirects=False, timeout=60, **kwargs)
+        return r.status_code, r.content.decode("utf-8", "replace")
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 1)
+
+
+def one_client(base, scenario, ctx, count: int) -> dict:
+    http = RequestsHttp(base)
+    client = scenario.setup(http, ctx) if scenario.setup else {}
+    errors, samples = 0, []
+    for i in range(5):
+        scenario.step(http, ctx, client, i)
+    for i in range(count):
+        start = time.perf_counter()
+        ok = scenario.step(http, ctx, client, i)
+        samples.append((time.perf_counter() - start) * 1000)
+        errors += not ok
+    return {"p50_ms": _percentile(samples, 0.5), "p95_ms": _percentile(samples, 0.95),
+            "p99_ms": _percentile(samples, 0.99), "errors_1": errors}
+
+
+def many_clients(base, scenario, ctx, clients: int, seconds: float) -> dict:
+    done, errors = [0] * clients, [0] * clients
+    ready = threading.Barrier(clients + 1)
+    stop = threading.Event()
+
+    def work(k):
+        http = RequestsHttp(base)
+        client = scenario.setup(http, ctx) if scenario.setup else {}
+        ready.wait()
+        i = 0
+        while not stop.is_set():
+            ok = scenario.step(http, ctx, client, i)
+            done[k] += 1
+            errors[k] += not ok
+            i += 1
+
+    threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(clients)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    start = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join(timeout=120)
+    elapsed = time.perf_counter() - start
+    return {"per_second": round(sum(done) / elapsed, 1), "errors_n": sum(errors), "clients": clients}
+
+
+def _worker_rss_mb(master: int) -> list[float]:
+    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(master)], capture_output=True, text=True).stdout
+    return [round(int(x) / 1024, 1) for x in out.split()]
+
+
+def _serve(target: str, port: int, env: dict) -> subprocess.Popen:
+    env = {**os.environ, **env, "BENCH_PORT": str(port)}
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "bench/gunicorn_conf.py"), target],
+                            cwd=ROOT, env=env)
+    import requests
+
+    for _ in range(120):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=20)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"gunicorn for {target} did not start on port {port}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _met(row: dict) -> str:
+    checks = []
+    if row.get("target_p95_ms") is not None:
+        checks.append(row["p95_ms"] <= row["target_p95_ms"])
+    if row.get("target_ratio") is not None and row.get("ratio") is not None:
+        checks.append(row["ratio"] >= row["target_ratio"])
+    if row.get("target_per_second") is not None:
+        checks.append(row["per_second"] >= row["target_per_second"] and row["errors_n"] == 0)
+    return "yes" if checks and all(checks) else ("no" if checks else "–")
+
+
+def markdown(report: dict) -> str:
+    lines = [f"PostgreSQL, {report['complaints']:,} complaints, gunicorn {report['workers']} sync workers, "
+             f"{report['clients']} clients, {report['started']}", "",
+             "| scenario | 1 client p50 / p95 / p99 ms | req/s at N clients (ceiling) | ratio | errors | target | met? |",
+             "|---|---|---|---|---|---|---|"]
+    for row in report["scenarios"]:
+        ceiling = f" ({row['ceiling_per_second']})" if row.get("ceiling_per_second") else ""
+        ratio = f"{row['ratio'] * 100:.0f}%" if row.get("ratio") is not None else "–"
+        target = []
+        if row.get("target_p95_ms") is not None:
+            target.append(f"p95 ≤ {row['target_p95_ms']:g} ms")
+        if row.get("target_ratio") is not None:
+            target.append(f"≥ {row['target_ratio'] * 100:.0f}%")
+        if row.get("target_per_second") is not None:
+            target.append(f"≥ {row['target_per_second']:g}/s, 0 errors")
+        lines.append(f"| {row['name']} | {row['p50_ms']} / {row['p95_ms']} / {row['p99_ms']} | "
+                     f"{row['per_second']} @{row['clients']}{ceiling} | {ratio} | {row['errors_1'] + row['errors_n']} | "
+                     f"{', '.join(target) or '–'} | {row['met']} |")
+    rss = report["worker_rss_mb"]
+    lines += ["", f"worker RSS after the run: {', '.join(map(str, rss))} MB (target ≤ 200 MB: "
+                  f"{'met' if rss and max(rss) <= 200 else 'not met'})"]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each 16-client run")
+    parser.add_argument("--requests", type=int, default=150, help="measured requests at 1 client")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--only", help="run only the scenarios whose name contains this")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args(argv)
+
+    import sqlalchemy as sa
+    from cryptography.fernet import Fernet
+
+    server = sa.engine.make_url(args.url).set(drivername="postgresql+psycopg")
+    name = f"lpo_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    instance = tempfile.mkdtemp(prefix="lpo-bench-")
+    env = {"APP_MODE": "production", "DATABASE_URL": url, "INSTANCE_DIR": instance,
+           "SECRET_KEY": secrets.token_urlsafe(48), "NIK_HMAC_KEY": secrets.token_urlsafe(48),
+           "NIK_ENCRYPTION_KEY": Fernet.generate_key().decode(), "RATELIMIT_ENABLED": "false",
+           "SIAK_MODE": "fake", "UPLOAD_DIR": os.path.join(instance, "uploads")}
+    os.environ.update(env)
+    procs = []
+    try:
+        from .scenarios import all_scenarios
+        from .small import prepare
+
+        from app import create_app
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        started = datetime.now(timezone.utc)
+        prepared = prepare(app, args.n)
+        print(f"loaded {prepared['loaded']['counts']} in {prepared['loaded']['seconds']} s", flush=True)
+        ctx = prepared["ctx"]
+        with app.app_context():
+            from app.extensions import db
+            db.engine.dispose()
+        procs.append(_serve("run:app", APP_PORT, {}))
+        ceiling_dsn = "postgresql://" + url.split("://", 1)[1]
+        procs.append(_serve("bench.ceiling:app", CEILING_PORT, {"BENCH_CEILING_DSN": ceiling_dsn}))
+        app_base, ceiling_base = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{CEILING_PORT}"
+        rows = []
+        for scenario in all_scenarios():
+            if args.only and args.only not in scenario.name:
+                continue
+            row = {"name": scenario.name, "target_p95_ms": scenario.p95_ms, "target_ratio": scenario.ratio,
+                   "target_per_second": scenario.per_second}
+            row.update(one_client(app_base, scenario, ctx, args.requests))
+            row.update(many_clients(app_base, scenario, ctx, min(scenario.concurrency, args.clients), args.seconds))
+            if scenario.ceiling:
+                from .scenarios import Scenario, _get
+
+                path = scenario.ceiling.format(**ctx)
+                ceiling = Scenario("ceiling", _get(lambda c, p=path: p))
+                row["ceiling_per_second"] = many_clients(ceiling_base, ceiling, ctx, args.clients,
+                                                         args.seconds)["per_second"]
+                row["ratio"] = round(row["per_second"] / row["ceiling_per_second"], 3)
+            row["met"] = _met(row)
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        report = {"started": started.isoformat(timespec="seconds"), "complaints": args.n,
+                  "loaded": prepared["loaded"], "workers": 4, "clients": args.clients,
+                  "worker_rss_mb": _worker_rss_mb(procs[0].pid), "scenarios": rows,
+                  "cpus": os.cpu_count(), "driver": "threaded Python (requests) on the same machine"}
+        RESULTS.mkdir(exist_ok=True)
+        stem = RESULTS / started.strftime("%Y-%m-%dT%H%M")
+        stem.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        table = markdown(report)
+        stem.with_suffix(".md").write_text(table + "\n")
+        print("\n" + table)
+        return 0
+    finally:
+        for proc in procs:
+            _stop(proc)
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

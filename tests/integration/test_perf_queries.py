@@ -1,0 +1,88 @@
+"""Issue 13's cheap wins, each one held by a query count (the timings are for `make bench`): a staff page reads
+the permissions once, a desk list does not read answers/attachments per row, the public drop-down of OPDs is
+kept per process and cleared by the OPD import."""
+
+from __future__ import annotations
+
+import contextlib
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Opd
+from tests.conftest import PASSWORD
+from tests.integration.opd_support import api_headers, login, routed
+
+
+@contextlib.contextmanager
+def statements():
+    seen: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, *_args, **_kwargs):
+        seen.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
+
+
+def test_a_staff_page_reads_the_permissions_once(app):
+    client = login(app, "pimpinan", PASSWORD)
+    assert client.get("/riwayat/").status_code == 200
+    with statements() as seen:
+        assert client.get("/riwayat/").status_code == 200
+    checks = [s for s in seen if "ab_permission_view_role" in s]
+    # One for every has_access of the request (FAB made one per check), at most one more for FAB's menu.
+    assert len([s for s in checks if s.startswith("SELECT ab_view_menu.name, ab_permission.name")]) == 1, checks
+    assert len(checks) <= 2, checks
+
+
+def test_desk_and_api_lists_make_the_same_queries_for_2_or_6_rows(app, submission, actor):
+    client = login(app, "opd.dinkes", PASSWORD)
+    headers = api_headers("pimpinan")
+
+    def counts():
+        with statements() as desk:
+            assert client.get("/staf/opd/").status_code == 200
+        with statements() as api:
+            assert app.test_client().get("/api/v1/complaint/", headers=headers).status_code == 200
+        return len(desk), len(api)
+
+    for i in range(2):
+        routed(submission, actor, text=f"Pengaduan daftar {i}.")
+    db.session.commit()
+    few = counts()
+    for i in range(2, 6):
+        routed(submission, actor, text=f"Pengaduan daftar {i}.")
+    db.session.commit()
+    assert counts() == few
+
+
+def test_public_opd_list_is_kept_per_process_and_cleared_by_the_import(app, client, monkeypatch):
+    from app.services.accounts import import_opds
+    from app.services.portal import clear_opd_cache
+
+    monkeypatch.setitem(app.config, "PUBLIC_OPD_CACHE_SECONDS", 60)
+    clear_opd_cache()
+    assert 'value="DPUTR"' in client.get("/pengaduan/").get_data(as_text=True)
+    with statements() as seen:
+        assert client.get("/pengaduan/").status_code == 200
+    assert not [s for s in seen if "FROM opd" in s and "opd.active" in s]  # answered from the process's copy
+    db.session.execute(sa.update(Opd).where(Opd.code == "DPUTR").values(active=False))
+    db.session.commit()
+    assert 'value="DPUTR"' in client.get("/pengaduan/").get_data(as_text=True)  # within its lifetime
+    import_opds(None)
+    assert 'value="DPUTR"' not in client.get("/pengaduan/").get_data(as_text=True)
+
+
+def test_anonymous_public_pages_set_no_session_cookie(client):
+    for path in ("/pengaduan/", "/statistik", "/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not response.headers.getlist("Set-Cookie"), (path, response.headers.getlist("Set-Cookie"))
+    # A visitor's own language choice still lives in the session.
+    assert client.get("/bahasa/en").headers.getlist("Set-Cookie")
+    assert 'lang="en"' in client.get("/pengaduan/").get_data(as_text=True)
