@@ -68,6 +68,16 @@ CLOSED_STATES = frozenset({State.TIDAK_VALID, State.DIJAWAB, State.SELESAI})
 VALIDATED_STATES = frozenset({State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI})
 # States of a complaint the OPD has answered.
 ANSWERED_STATES = frozenset({State.DIJAWAB, State.SELESAI})
+# A complaint in these states is held by no OPD: it waits in the dispatch queue. The public page and the
+# tracking page show "menunggu disposisi" without an OPD or a deadline (the old routing is only history).
+AWAITING_DISPATCH_STATES = frozenset({State.PERLU_DISPOSISI})
+
+
+def held_by_opd(state: State) -> bool:
+    """Whether an OPD currently holds a complaint in `state` (and so its answer deadline runs)."""
+    return state not in AWAITING_DISPATCH_STATES
+
+
 # The database checks each complaint row against these sets (CHECKs in app/models.py): a new state goes
 # into every set it belongs to, and the migration that adds it replaces those CHECKs.
 

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..reports import share
 from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, Complaint, NikCheck, Opd, StatusEvent
 from ..timeutil import from_wib, to_wib, utcnow
-from ..workflow import VALIDATED_STATES, State, Visibility, overdue
+from ..workflow import AWAITING_DISPATCH_STATES, VALIDATED_STATES, State, Visibility, held_by_opd, overdue
 from . import cursor as cursor_codec
 from . import sql
 from .common import Invalid
@@ -51,8 +51,8 @@ class PublicItem:
     ticket: str
     title: str
     excerpt: str
-    opd_code: str
-    opd_name: str
+    opd_code: str | None  # None while the complaint waits for re-routing (held by no OPD)
+    opd_name: str | None
     published_at: datetime
     state: State
     overdue: bool
@@ -116,7 +116,8 @@ def published_page(flt: PublicFilter = PublicFilter(), cursor: str | None = None
     """One page of published complaints, newest first; `next_cursor` is None on the last page."""
     query = _item_query()
     if flt.opd_code:
-        query = query.where(Opd.code == flt.opd_code)
+        # A complaint waiting for re-routing is no longer the old OPD's.
+        query = query.where(Opd.code == flt.opd_code, Complaint.state.not_in(AWAITING_DISPATCH_STATES))
     if flt.state:
         query = query.where(Complaint.state == State(flt.state))
     if flt.q:
@@ -138,8 +139,10 @@ def _item_query():
 
 
 def _item(r, now) -> PublicItem:
+    held = held_by_opd(r.state)
     return PublicItem(ticket=r.ticket, title=r.public_title or "", excerpt=_excerpt(r.public_text),
-                      opd_code=r.code, opd_name=r.name, published_at=r.published_at, state=r.state,
+                      opd_code=r.code if held else None, opd_name=r.name if held else None,
+                      published_at=r.published_at, state=r.state,
                       overdue=overdue(r.state, r.validation_deadline, r.validated_at, r.answer_deadline,
                                       r.answered_at, now),
                       answered_at=r.answered_at)
@@ -190,7 +193,7 @@ class PublicDetail:
     title: str
     text: str
     author: str | None  # the name for publik, None for anonim (the page says "Anonim")
-    opd_name: str
+    opd_name: str | None  # None while the complaint waits for re-routing: the page says so
     state: State
     submitted_at: datetime
     published_at: datetime
@@ -222,11 +225,12 @@ def published_detail(ticket: str) -> PublicDetail | None:
     timeline = [TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None, state=e.to_state)
                 for e in complaint.events if e.public and e.action not in _HIDDEN_ACTIONS]
     reply = view.answer
+    held = held_by_opd(view.state)
     return PublicDetail(
         ticket=view.ticket, title=view.title, text=view.text or "",
         author=view.complainant.name if view.complainant and not view.complainant.anonymised else None,
-        opd_name=view.opd_name, state=view.state, submitted_at=view.submitted_at,
-        published_at=complaint.published_at, answer_deadline=view.answer_deadline,
+        opd_name=view.opd_name if held else None, state=view.state, submitted_at=view.submitted_at,
+        published_at=complaint.published_at, answer_deadline=view.answer_deadline if held else None,
         answered_at=view.answered_at, overdue=view.overdue, timeline=timeline,
         answer=PublicAnswer(text=reply.text, opd_name=reply.opd_name, created_at=reply.created_at,
                             edited_at=reply.edited_at) if reply is not None else None,
@@ -252,7 +256,7 @@ class TrackedView:
     text: str
     location: str | None
     visibility: Visibility
-    opd_name: str
+    opd_name: str | None  # None while the complaint waits for re-routing
     state: State
     submitted_at: datetime
     validation_deadline: datetime
@@ -281,11 +285,12 @@ def tracked_view(complaint_id: int) -> TrackedView | None:
             .order_by(NikCheck.id.desc()).limit(1))
     view = present(complaint, None, Screen.TRACKING)
     reply = view.answer
+    held = held_by_opd(view.state)
     return TrackedView(
         id=view.id, ticket=view.ticket, title=view.title, text=view.text or "",
-        location=view.location, visibility=view.visibility, opd_name=view.opd_name,
+        location=view.location, visibility=view.visibility, opd_name=view.opd_name if held else None,
         state=view.state, submitted_at=view.submitted_at,
-        validation_deadline=view.validation_deadline, answer_deadline=view.answer_deadline,
+        validation_deadline=view.validation_deadline, answer_deadline=view.answer_deadline if held else None,
         published=view.published and rule(view.visibility, Viewer.PUBLIC).visible,
         remark=remark,
         timeline=[TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None,

@@ -124,3 +124,9 @@ def test_overdue_and_share():
     assert is_overdue(deadline, utc(2026, 1, 3), done_at=utc(2026, 1, 2, 1))
     assert not is_overdue(deadline, utc(2026, 1, 3), done_at=utc(2026, 1, 1, 5))
     assert share_elapsed(start, deadline, utc(2026, 1, 1, 18)) == pytest.approx(0.75)
+
+
+def test_only_a_complaint_waiting_for_dispatch_is_held_by_no_opd():
+    from app.workflow import held_by_opd
+
+    assert [s for s in State if not held_by_opd(s)] == [State.PERLU_DISPOSISI]
