@@ -332,6 +332,8 @@ def build_config() -> dict:
         "AUTH_RATE_LIMIT": _rate_limit("AUTH_RATE_LIMIT", "10 per 5 minutes"),
         "SUBMIT_RATE_LIMIT": _rate_limit("SUBMIT_RATE_LIMIT", "10 per hour"),
         "TRACK_RATE_LIMIT": _rate_limit("TRACK_RATE_LIMIT", "20 per 10 minutes"),
+        # PIN recovery (issue 17): every request counts, per address.
+        "PIN_RECOVERY_RATE_LIMIT": _rate_limit("PIN_RECOVERY_RATE_LIMIT", "5 per hour"),
         "DUPLICATE_WINDOW_MINUTES": _int("DUPLICATE_WINDOW_MINUTES", 60, 0, 10080),
         # --- Flask-AppBuilder ---
         "APP_NAME": _env("APP_NAME", "Layanan Pengaduan Online"),

@@ -17,9 +17,9 @@ from flask_babel import get_locale, lazy_gettext as _l, refresh
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from . import paging, storage
+from . import paging, receipt as receipt_doc, storage
 from .extensions import limiter
-from .services import complaints
+from .services import citizen, complaints
 from .services import portal
 from .services.common import Conflict, Invalid, ServiceError
 from .workflow import State, Visibility
@@ -27,6 +27,7 @@ from .workflow import State, Visibility
 bp = Blueprint("public", __name__)
 
 TRACK_GRANT_SECONDS = 30 * 60  # how long a correct ticket + PIN opens the tracking page
+RECEIPT_PDF_SECONDS = 15 * 60  # how long after the receipt page its PDF can be downloaded (same browser)
 
 STATE_LABELS = {
     State.MENUNGGU_VERIFIKASI.value: _l("Menunggu verifikasi NIK"),
@@ -159,8 +160,18 @@ def new_complaint():
     complaint = submitted.complaint
     # Post-redirect-get: the PIN waits in the (signed) session for exactly one display, never in a URL.
     session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin, "opd": complaint.opd.name,
-                          "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email)}
+                          "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email),
+                          "submitted": complaint.submitted_at.isoformat()}
     return redirect(url_for(".receipt"), code=303)
+
+
+def _receipt(data: dict) -> receipt_doc.Receipt:
+    config = current_app.config
+    return receipt_doc.Receipt(
+        ticket=data["ticket"], pin=data["pin"], submitted_at=datetime.fromisoformat(data["submitted"]),
+        validation_deadline=datetime.fromisoformat(data["deadline"]), opd=data.get("opd"),
+        track_url=complaints.track_url(data["ticket"]), answer_days=config["ANSWER_DAYS"],
+        calendar_days=config["ANSWER_DAY_MODE"] == "calendar", email=bool(data.get("email")))
 
 
 @bp.get("/pengaduan/terkirim")
@@ -168,8 +179,24 @@ def receipt():
     data = session.pop("receipt", None)
     if not data:
         return _no_store(make_response(render_template("public/receipt_gone.html")))
-    data["deadline"] = datetime.fromisoformat(data["deadline"])
-    return _no_store(make_response(render_template("public/receipt.html", receipt=data)))
+    # The page is shown once; its PDF stays downloadable from this browser for a short while.
+    session["receipt_pdf"] = {**data, "until": int(time.time()) + RECEIPT_PDF_SECONDS}
+    doc = _receipt(data)
+    return _no_store(make_response(render_template("public/receipt.html", receipt=doc,
+                                                   steps=receipt_doc.next_steps(doc))))
+
+
+@bp.get("/pengaduan/terkirim/tanda-terima.pdf")
+def receipt_pdf():
+    data = session.get("receipt_pdf")
+    if not data or data.get("until", 0) < time.time():
+        session.pop("receipt_pdf", None)
+        return _no_store(make_response(render_template("public/receipt_gone.html"), 404))
+    doc = _receipt(data)
+    response = make_response(receipt_doc.pdf(doc, str(_l("Tanda terima pengaduan"))))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="tanda-terima-{doc.ticket}.pdf"'
+    return _no_store(response)
 
 
 # --------------------------------------------------------------------------- tracking
@@ -208,6 +235,28 @@ def track():
                                message=_l("Nomor tiket atau PIN tidak cocok. Periksa kembali tanda terima Anda.")), 400
     session["track"] = {"id": complaint.id, "until": int(time.time()) + TRACK_GRANT_SECONDS}
     return redirect(url_for(".tracked"), code=303)
+
+
+def _recovery_limit() -> str:
+    return current_app.config["PIN_RECOVERY_RATE_LIMIT"]
+
+
+@bp.route("/lacak/lupa-pin", methods=["GET", "POST"])
+@limiter.limit(_recovery_limit, methods=["POST"])
+def recover_pin():
+    """A new PIN to the e-mail address or phone given in the form; the page never says whether they matched."""
+    if request.method == "GET":
+        return render_template("public/recover_pin.html", ticket=request.args.get("tiket", "")[:24],
+                               contact="", errors={})
+    ticket = request.form.get("ticket", "")
+    contact = request.form.get("contact", "")
+    try:
+        citizen.recover_pin(ticket, contact)
+    except Invalid as exc:
+        return render_template("public/recover_pin.html", ticket=ticket[:24], contact=contact[:254],
+                               errors=exc.errors), 400
+    return _no_store(make_response(render_template("public/recover_pin.html", ticket="", contact="", errors={},
+                                                   sent=True)))
 
 
 @bp.get("/lacak/hasil")
