@@ -36,6 +36,7 @@ STATE_LABELS = {
     State.PERLU_DISPOSISI.value: _l("Menunggu disposisi ulang"),
     State.DIJAWAB.value: _l("Dijawab"),
     State.SELESAI.value: _l("Selesai"),
+    State.DISANGGAH.value: _l("Belum selesai menurut pelapor; ditinjau Pimpinan"),
 }
 ACTION_LABELS = {
     "submit": _l("Pengaduan diterima"),
@@ -46,6 +47,8 @@ ACTION_LABELS = {
     "reroute": _l("Diteruskan ke %(opd)s"),
     "answer": _l("Dijawab oleh %(opd)s"),
     "close": _l("Selesai"),
+    "dispute": _l("Pelapor: belum selesai; diteruskan ke Pimpinan"),
+    "reopen": _l("Dibuka kembali oleh Pimpinan untuk %(opd)s"),
 }
 # Steps whose note tells the complainant something the label does not (the OPD's reason).
 NOTE_ACTIONS = {"return", "reroute"}
@@ -265,7 +268,35 @@ def tracked():
     view = portal.tracked_view(complaint_id) if complaint_id is not None else None
     if view is None:
         return redirect(url_for(".track"))
-    return _no_store(make_response(render_template("public/tracked.html", view=view, note_actions=NOTE_ACTIONS)))
+    return _render_tracked(view)
+
+
+def _render_tracked(view, errors: dict | None = None, values: dict | None = None, message=None, status=200):
+    return _no_store(make_response(render_template(
+        "public/tracked.html", view=view, note_actions=NOTE_ACTIONS, errors=errors or {}, values=values or {},
+        message=message), status))
+
+
+@bp.post("/lacak/tanggapan")
+def track_reply():
+    """The complainant's reply to the answer, once: "Selesai, terima kasih" or "Belum selesai" + reason."""
+    complaint_id = _granted_id()
+    if complaint_id is None:
+        return redirect(url_for(".track"), code=303)
+    form = request.form
+    choice = form.get("accepted", "")
+    values = {"accepted": choice, "rating": form.get("rating", ""), "reason": form.get("reason", ""),
+              "comment": form.get("comment", "")}
+    data = citizen.ReplyInput(accepted={"ya": True, "tidak": False}.get(choice), rating=values["rating"],
+                              reason=values["reason"].replace("\r\n", "\n"),
+                              comment=values["comment"].replace("\r\n", "\n"))
+    try:
+        citizen.reply(complaint_id, data)
+    except Invalid as exc:
+        return _render_tracked(portal.tracked_view(complaint_id), exc.errors, values, exc.message, 400)
+    except ServiceError as exc:
+        return _render_tracked(portal.tracked_view(complaint_id), message=exc.message, status=exc.status)
+    return redirect(url_for(".tracked"), code=303)
 
 
 @bp.post("/lacak/keluar")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..reports import share
-from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, Complaint, NikCheck, Opd, StatusEvent
+from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, CitizenReply, Complaint, NikCheck, Opd, StatusEvent
 from ..timeutil import from_wib, to_wib, utcnow
 from ..workflow import AWAITING_DISPATCH_STATES, VALIDATED_STATES, State, Visibility, held_by_opd, overdue
 from . import cursor as cursor_codec
@@ -266,6 +266,8 @@ class TrackedView:
     timeline: list[TimelineEntry]
     answer: PublicAnswer | None
     attachments: list[OwnAttachment]
+    can_reply: bool = False  # answered, and this answer not yet replied to (services.citizen.reply)
+    reply: tuple[bool, int] | None = None  # (accepted, rating) of the reply to the current answer
 
 
 def tracked_view(complaint_id: int) -> TrackedView | None:
@@ -286,6 +288,10 @@ def tracked_view(complaint_id: int) -> TrackedView | None:
     view = present(complaint, None, Screen.TRACKING)
     reply = view.answer
     held = held_by_opd(view.state)
+    current = complaint.current_answer
+    given = None if current is None else db.session.execute(
+        sa.select(CitizenReply.accepted, CitizenReply.rating).where(CitizenReply.answer_id == current.id)).first()
+    given = tuple(given) if given is not None else None
     return TrackedView(
         id=view.id, ticket=view.ticket, title=view.title, text=view.text or "",
         location=view.location, visibility=view.visibility, opd_name=view.opd_name if held else None,
@@ -298,6 +304,7 @@ def tracked_view(complaint_id: int) -> TrackedView | None:
         answer=PublicAnswer(text=reply.text, opd_name=reply.opd_name, created_at=reply.created_at,
                             edited_at=reply.edited_at) if reply is not None else None,
         attachments=[OwnAttachment(a.id, a.name, a.size, a.from_opd) for a in view.attachments],
+        can_reply=complaint.state is State.DIJAWAB and given is None, reply=given,
     )
 
 

@@ -107,7 +107,7 @@ def test_figures_match_the_hand_count(dataset):
     # --- counts by state
     counts = report.state_counts(AUGUST)
     assert counts == {State.MENUNGGU_VERIFIKASI: 1, State.TIDAK_VALID: 1, State.DITERUSKAN: 1,
-                      State.PERLU_DISPOSISI: 0, State.DIJAWAB: 2, State.SELESAI: 0}
+                      State.PERLU_DISPOSISI: 0, State.DIJAWAB: 2, State.SELESAI: 0, State.DISANGGAH: 0}
     dputr = report.state_counts(report.Filters(AUGUST.date_from, AUGUST.date_to, opd_id("DPUTR")))
     assert sum(dputr.values()) == 2 and dputr[State.DITERUSKAN] == 1 and dputr[State.MENUNGGU_VERIFIKASI] == 1
     # --- period edges are wib days
