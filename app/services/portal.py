@@ -326,6 +326,12 @@ class OpdStats:
     check_due: int = 0  # checked, or past the 24-hour deadline without a check
     answered_on_time: int = 0
     answer_due: int = 0  # answered, or past the answer deadline without an answer
+    ratings: int = 0  # complainants' ratings (1-5) of this OPD's answers, given in the year
+    rating_sum: int = 0
+
+    @property
+    def rating_mean(self) -> float | None:
+        return round(self.rating_sum / self.ratings, 1) if self.ratings else None
 
     @property
     def checked_share(self) -> float | None:
@@ -378,6 +384,16 @@ def statistics(year: int | None = None) -> Statistics:
             target.check_due += r.check_due or 0
             target.answered_on_time += r.answered_on_time or 0
             target.answer_due += r.answer_due or 0
+    ratings = db.session.execute(
+        sa.select(CitizenReply.opd_id, sa.func.count(), sa.func.sum(CitizenReply.rating))
+        .where(CitizenReply.created_at >= start, CitizenReply.created_at < end).group_by(CitizenReply.opd_id)).all()
+    for opd_id, n, total in ratings:
+        if opd_id not in per_opd:
+            opd = db.session.get(Opd, opd_id)
+            per_opd[opd_id] = OpdStats(code=opd.code, name=opd.name)
+        for target in (per_opd[opd_id], totals):
+            target.ratings += int(n)
+            target.rating_sum += int(total or 0)
     ordered = sorted(per_opd.values(), key=lambda s: (-s.total, s.name))
     return Statistics(year=year, rows=ordered, totals=totals)
 
