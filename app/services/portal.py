@@ -24,7 +24,8 @@ from ..extensions import db
 from ..reports import share
 from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, CitizenReply, Complaint, NikCheck, Opd, StatusEvent
 from ..timeutil import from_wib, to_wib, utcnow
-from ..workflow import AWAITING_DISPATCH_STATES, VALIDATED_STATES, State, Visibility, held_by_opd, overdue
+from ..workflow import (ANSWERED_STATES, AWAITING_DISPATCH_STATES, VALIDATED_STATES, State, Visibility, held_by_opd,
+                        overdue)
 from . import cursor as cursor_codec
 from . import sql
 from .common import Invalid
@@ -33,8 +34,7 @@ from .disclosure import Screen, Viewer, present, rule
 PAGE_SIZE = 20
 SEARCH_MIN, SEARCH_MAX = 3, 100
 EXCERPT = 180
-PUBLIC_STATES = (State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI)
-ANSWERED_STATES = (State.DIJAWAB, State.SELESAI)
+PUBLIC_STATES = (State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.DISANGGAH, State.SELESAI)
 
 
 def _published():
@@ -156,7 +156,7 @@ def _excerpt(text: str | None) -> str:
 def latest_answered(limit: int = 5) -> list[PublicItem]:
     """Newest answers first (index ix_complaint_answered on answered_at, id)."""
     query = (_item_query()
-             .where(Complaint.answered_at.is_not(None), Complaint.state.in_(ANSWERED_STATES))
+             .where(Complaint.answered_at.is_not(None), Complaint.state.in_(list(ANSWERED_STATES)))
              .order_by(Complaint.answered_at.desc(), Complaint.id.desc()).limit(limit))
     now = utcnow()
     return [_item(r, now) for r in db.session.execute(query).all()]

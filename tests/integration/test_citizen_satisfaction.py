@@ -96,3 +96,16 @@ def test_public_statistics_show_each_opds_mean_rating(client, seeded):
     # DINKES: 5, 4, 1 in June and 2 in July -> 3,0 of 4 ratings; DPUTR: 3 of 1; all: 15 / 5 = 3,0.
     assert "(4 penilaian)" in text and "(1 penilaian)" in text and "(5 penilaian)" in text
     assert "3,0  / 5" in text or "3,0 / 5" in text
+
+
+def test_dashboard_shows_each_opds_replies_and_mean_rating(client, auth, seeded):
+    from app.reports import dashboard
+
+    june = dashboard.Filters(date(2026, 6, 1), date(2026, 6, 30))
+    rows = {r.code: r for r in dashboard.per_opd(june, from_wib(datetime(2026, 6, 30, 12)))}
+    assert (rows["DINKESP2KB"].accepted, rows["DINKESP2KB"].disputed, rows["DINKESP2KB"].ratings,
+            rows["DINKESP2KB"].rating_mean) == (2, 1, 3, round(10 / 3, 2))
+    assert (rows["DPUTR"].accepted, rows["DPUTR"].ratings, rows["DPUTR"].rating_mean) == (1, 1, 3.0)
+    auth.login("pimpinan")
+    page = client.get("/staf/kendali/?dari=2026-06-01&sampai=2026-06-30").get_data(as_text=True)
+    assert "Rata-rata kepuasan (1–5)" in page and "3.3 (3)" in page
