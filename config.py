@@ -273,6 +273,8 @@ def build_config() -> dict:
         "VALIDATION_HOURS": _int("VALIDATION_HOURS", 24, 1, 720),
         "ANSWER_DAYS": _int("ANSWER_DAYS", 7, 1, 365),
         "ANSWER_DAY_MODE": _choice("ANSWER_DAY_MODE", "working", ("working", "calendar")),
+        # An answer the complainant neither accepts nor disputes closes Selesai after this many working days.
+        "SILENCE_CLOSE_DAYS": _int("SILENCE_CLOSE_DAYS", 10, 1, 90),
         "CLAIM_MINUTES": _int("CLAIM_MINUTES", 10, 1, 240),
         "DECISION_MINUTES_STANDARD": _int("DECISION_MINUTES_STANDARD", 10, 1, 1440),
         "REMINDER_SHARE": _float("REMINDER_SHARE", 0.75, 0.0, 1.0, exclusive_minimum=True),
@@ -357,6 +359,8 @@ def build_config() -> dict:
         "TRACK_RATE_LIMIT": _rate_limit("TRACK_RATE_LIMIT", "20 per 10 minutes"),
         # Open311 POST requests per API key (one key serves a whole app's users).
         "OPEN311_RATE_LIMIT": _rate_limit("OPEN311_RATE_LIMIT", "120 per hour"),
+        # PIN recovery (issue 17): every request counts, per address.
+        "PIN_RECOVERY_RATE_LIMIT": _rate_limit("PIN_RECOVERY_RATE_LIMIT", "5 per hour"),
         "DUPLICATE_WINDOW_MINUTES": _int("DUPLICATE_WINDOW_MINUTES", 60, 0, 10080),
         # --- Flask-AppBuilder ---
         "APP_NAME": _env("APP_NAME", "Layanan Pengaduan Online"),

@@ -283,5 +283,7 @@ JOBS.append(JobSpec(id="sla_reminders", func="app.services.sla:send_reminders", 
                     trigger_args={"minutes": 5}, description="Remind validators and OPDs at REMINDER_SHARE"))
 JOBS.append(JobSpec(id="outbox_delivery", func="app.services.outbox:deliver_due", trigger_args={"minutes": 1},
                     description="Deliver due notices (SMTP, webhook)"))
+JOBS.append(JobSpec(id="silence_close", func="app.services.citizen:silence_close_job", trigger="cron",
+                    trigger_args={"minute": 5}, description="Close answers left silent SILENCE_CLOSE_DAYS working days"))
 JOBS.append(JobSpec(id="routing_train", func="app.services.routing:routing_train_job", trigger="cron",
                     trigger_args={"hour": 1, "minute": 15}, description="Retrain the OPD-suggestion model"))

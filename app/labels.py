@@ -14,4 +14,5 @@ STATE_LABELS = {
     State.PERLU_DISPOSISI: _l("Perlu disposisi"),
     State.DIJAWAB: _l("Dijawab"),
     State.SELESAI: _l("Selesai"),
+    State.DISANGGAH: _l("Disanggah pelapor"),
 }

@@ -373,6 +373,33 @@ class Answer(Model):
     author: Mapped[Staff] = relationship(Staff)
 
 
+class CitizenReply(Model):
+    """The complainant's reply to one answer, once (issue 17): accepted ("Selesai, terima kasih") or
+    disputed ("Belum selesai", with a reason), a rating 1-5 and an optional comment. The OPD is the one
+    that gave the answer, so the satisfaction recap stays with it after a re-routing."""
+
+    __tablename__ = "citizen_reply"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answer.id", ondelete="CASCADE"), unique=True)
+    opd_id: Mapped[int] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"), index=True)
+    accepted: Mapped[bool] = mapped_column(sa.Boolean)
+    reason: Mapped[Optional[str]] = mapped_column(sa.Text)  # required when disputed (up to 1,000 characters)
+    public_reason: Mapped[Optional[str]] = mapped_column(sa.Text)  # personal data masked
+    rating: Mapped[int] = mapped_column(sa.Integer)
+    comment: Mapped[Optional[str]] = mapped_column(sa.Text)
+    public_comment: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+
+    opd: Mapped[Opd] = relationship(Opd)
+
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        sa.CheckConstraint("accepted OR reason IS NOT NULL", name="dispute_reason"),
+        {"extend_existing": True},
+    )
+
+
 class Attachment(Model):
     """A file stored under a random name outside any static folder; served after an access check."""
 

@@ -56,6 +56,17 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Complaint {ticket} answered",
                "{opd} answered complaint {ticket}.\nRead the answer at {track_url}.\n"),
     },
+    # --- PIN recovery (services/citizen.py): the only message that carries a PIN ---
+    "pin_recovered": {
+        "id": ("PIN baru untuk pengaduan {ticket}",
+               "Anda meminta PIN baru untuk pengaduan {ticket}.\nPIN baru: {pin}\n"
+               "PIN lama tidak berlaku lagi. Lacak di {track_url} dengan nomor tiket dan PIN ini.\n"
+               "Jika Anda tidak memintanya, abaikan pesan ini; pengaduan Anda tetap aman.\n"),
+        "en": ("New PIN for complaint {ticket}",
+               "You asked for a new PIN for complaint {ticket}.\nNew PIN: {pin}\n"
+               "The old PIN no longer works. Track it at {track_url} with the ticket and this PIN.\n"
+               "If you did not ask for it, ignore this message; your complaint is safe.\n"),
+    },
     # --- SLA watch (services/sla.py): staff notices; titles are the masked public rendering ---
     "validation_reminder": {
         "id": ("Pengingat: verifikasi NIK pengaduan {ticket} jatuh tempo {deadline}",

@@ -18,9 +18,9 @@ from flask_babel import get_locale, gettext, lazy_gettext as _l, refresh
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from . import inputs, paging, storage
+from . import inputs, paging, receipt as receipt_doc, storage
 from .extensions import limiter
-from .services import complaints
+from .services import citizen, complaints
 from .services import portal
 from .services.common import Conflict, Invalid, ServiceError, Unavailable
 from .workflow import State, Visibility
@@ -28,6 +28,7 @@ from .workflow import State, Visibility
 bp = Blueprint("public", __name__)
 
 TRACK_GRANT_SECONDS = 30 * 60  # how long a correct ticket + PIN opens the tracking page
+RECEIPT_PDF_SECONDS = 15 * 60  # how long after the receipt page its PDF can be downloaded (same browser)
 
 STATE_LABELS = {
     State.MENUNGGU_VERIFIKASI.value: _l("Menunggu verifikasi NIK"),
@@ -36,6 +37,7 @@ STATE_LABELS = {
     State.PERLU_DISPOSISI.value: _l("Menunggu disposisi ulang"),
     State.DIJAWAB.value: _l("Dijawab"),
     State.SELESAI.value: _l("Selesai"),
+    State.DISANGGAH.value: _l("Belum selesai menurut pelapor; ditinjau Pimpinan"),
 }
 ACTION_LABELS = {
     "submit": _l("Pengaduan diterima"),
@@ -46,6 +48,8 @@ ACTION_LABELS = {
     "reroute": _l("Diteruskan ke %(opd)s"),
     "answer": _l("Dijawab oleh %(opd)s"),
     "close": _l("Selesai"),
+    "dispute": _l("Pelapor: belum selesai; diteruskan ke Pimpinan"),
+    "reopen": _l("Dibuka kembali oleh Pimpinan untuk %(opd)s"),
 }
 # Steps whose note tells the complainant something the label does not (the OPD's reason).
 NOTE_ACTIONS = {"return", "reroute"}
@@ -171,8 +175,18 @@ def new_complaint():
     # Post-redirect-get: the PIN waits in the (signed) session for exactly one display, never in a URL.
     session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin, "opd": complaint.opd.name,
                           "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email),
-                          "repeated": submitted.repeated}
+                          "repeated": submitted.repeated, "submitted": complaint.submitted_at.isoformat()}
     return redirect(url_for(".receipt"), code=303)
+
+
+def _receipt(data: dict) -> receipt_doc.Receipt:
+    config = current_app.config
+    return receipt_doc.Receipt(
+        ticket=data["ticket"], pin=data["pin"], submitted_at=datetime.fromisoformat(data["submitted"]),
+        validation_deadline=datetime.fromisoformat(data["deadline"]), opd=data.get("opd"),
+        track_url=complaints.track_url(data["ticket"]), answer_days=config["ANSWER_DAYS"],
+        calendar_days=config["ANSWER_DAY_MODE"] == "calendar", email=bool(data.get("email")),
+        repeated=bool(data.get("repeated")))
 
 
 @bp.get("/pengaduan/terkirim")
@@ -180,8 +194,24 @@ def receipt():
     data = session.pop("receipt", None)
     if not data:
         return _no_store(make_response(render_template("public/receipt_gone.html")))
-    data["deadline"] = datetime.fromisoformat(data["deadline"])
-    return _no_store(make_response(render_template("public/receipt.html", receipt=data)))
+    # The page is shown once; its PDF stays downloadable from this browser for a short while.
+    session["receipt_pdf"] = {**data, "until": int(time.time()) + RECEIPT_PDF_SECONDS}
+    doc = _receipt(data)
+    return _no_store(make_response(render_template("public/receipt.html", receipt=doc,
+                                                   steps=receipt_doc.next_steps(doc))))
+
+
+@bp.get("/pengaduan/terkirim/tanda-terima.pdf")
+def receipt_pdf():
+    data = session.get("receipt_pdf")
+    if not data or data.get("until", 0) < time.time():
+        session.pop("receipt_pdf", None)
+        return _no_store(make_response(render_template("public/receipt_gone.html"), 404))
+    doc = _receipt(data)
+    response = make_response(receipt_doc.pdf(doc, str(_l("Tanda terima pengaduan"))))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="tanda-terima-{doc.ticket}.pdf"'
+    return _no_store(response)
 
 
 # --------------------------------------------------------------------------- tracking
@@ -222,13 +252,63 @@ def track():
     return redirect(url_for(".tracked"), code=303)
 
 
+def _recovery_limit() -> str:
+    return current_app.config["PIN_RECOVERY_RATE_LIMIT"]
+
+
+@bp.route("/lacak/lupa-pin", methods=["GET", "POST"])
+@limiter.limit(_recovery_limit, methods=["POST"])
+def recover_pin():
+    """A new PIN to the e-mail address or phone given in the form; the page never says whether they matched."""
+    if request.method == "GET":
+        return render_template("public/recover_pin.html", ticket=request.args.get("tiket", "")[:24],
+                               contact="", errors={})
+    ticket = request.form.get("ticket", "")
+    contact = request.form.get("contact", "")
+    try:
+        citizen.recover_pin(ticket, contact)
+    except Invalid as exc:
+        return render_template("public/recover_pin.html", ticket=ticket[:24], contact=contact[:254],
+                               errors=exc.errors), 400
+    return _no_store(make_response(render_template("public/recover_pin.html", ticket="", contact="", errors={},
+                                                   sent=True)))
+
+
 @bp.get("/lacak/hasil")
 def tracked():
     complaint_id = _granted_id()
     view = portal.tracked_view(complaint_id) if complaint_id is not None else None
     if view is None:
         return redirect(url_for(".track"))
-    return _no_store(make_response(render_template("public/tracked.html", view=view, note_actions=NOTE_ACTIONS)))
+    return _render_tracked(view)
+
+
+def _render_tracked(view, errors: dict | None = None, values: dict | None = None, message=None, status=200):
+    return _no_store(make_response(render_template(
+        "public/tracked.html", view=view, note_actions=NOTE_ACTIONS, errors=errors or {}, values=values or {},
+        message=message), status))
+
+
+@bp.post("/lacak/tanggapan")
+def track_reply():
+    """The complainant's reply to the answer, once: "Selesai, terima kasih" or "Belum selesai" + reason."""
+    complaint_id = _granted_id()
+    if complaint_id is None:
+        return redirect(url_for(".track"), code=303)
+    form = request.form
+    choice = form.get("accepted", "")
+    values = {"accepted": choice, "rating": form.get("rating", ""), "reason": form.get("reason", ""),
+              "comment": form.get("comment", "")}
+    data = citizen.ReplyInput(accepted={"ya": True, "tidak": False}.get(choice), rating=values["rating"],
+                              reason=values["reason"].replace("\r\n", "\n"),
+                              comment=values["comment"].replace("\r\n", "\n"))
+    try:
+        citizen.reply(complaint_id, data)
+    except Invalid as exc:
+        return _render_tracked(portal.tracked_view(complaint_id), exc.errors, values, exc.message, 400)
+    except ServiceError as exc:
+        return _render_tracked(portal.tracked_view(complaint_id), message=exc.message, status=exc.status)
+    return redirect(url_for(".tracked"), code=303)
 
 
 @bp.post("/lacak/keluar")

@@ -54,6 +54,8 @@ ROLE_PERMISSIONS[Role.VALIDATOR] += [
     ("can_read", "Dispatch"), ("can_reroute", "Dispatch"), ("menu_access", "Disposisi"),
     ("can_reroute", "ComplaintDeskApi")]
 ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk")]
+# The complainants' disputes (app/desks/disputes.py): the Pimpinan decides them (workflow table).
+ROLE_PERMISSIONS[Role.PIMPINAN] += [("can_read", "Dispute"), ("can_decide", "Dispute"), ("menu_access", "Sanggahan")]
 
 # The validator's desk and statistics (app/desks/validator.py) and the complaint API (app/api/complaints.py).
 # Admin OPD and Pimpinan never reach the desk (403); the API's row scope is services.scope.

@@ -98,6 +98,9 @@ def register_views(appbuilder) -> None:
     from .desks.opd import register as register_opd_desk
 
     register_opd_desk(appbuilder)
+    from .desks.disputes import register as register_disputes
+
+    register_disputes(appbuilder)
     from .desks.validator import register as register_validator_desk
 
     register_validator_desk(appbuilder)

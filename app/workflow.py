@@ -25,6 +25,7 @@ class State(str, enum.Enum):
     PERLU_DISPOSISI = "perlu_disposisi"  # returned "bukan wewenang": waits for re-routing
     DIJAWAB = "dijawab"  # answered; the answer is published with the complaint
     SELESAI = "selesai"  # closed after the answer (accepted, or silence)
+    DISANGGAH = "disanggah"  # the complainant said "belum selesai": waits for the Pimpinan's decision
 
 
 class Role(str, enum.Enum):
@@ -62,12 +63,23 @@ class Channel(str, enum.Enum):
     OPEN311 = "open311"
 
 
-OPEN_STATES = frozenset({State.MENUNGGU_VERIFIKASI, State.DITERUSKAN, State.PERLU_DISPOSISI})
+OPEN_STATES = frozenset({State.MENUNGGU_VERIFIKASI, State.DITERUSKAN, State.PERLU_DISPOSISI, State.DISANGGAH})
 CLOSED_STATES = frozenset({State.TIDAK_VALID, State.DIJAWAB, State.SELESAI})
 # States a validated complaint can be in; these are the ones the public may see.
-VALIDATED_STATES = frozenset({State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI})
+VALIDATED_STATES = frozenset({State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI,
+                              State.DISANGGAH})
 # States of a complaint the OPD has answered.
-ANSWERED_STATES = frozenset({State.DIJAWAB, State.SELESAI})
+ANSWERED_STATES = frozenset({State.DIJAWAB, State.SELESAI, State.DISANGGAH})
+# A complaint in these states is held by no OPD: it waits in the dispatch queue. The public page and the
+# tracking page show "menunggu disposisi" without an OPD or a deadline (the old routing is only history).
+AWAITING_DISPATCH_STATES = frozenset({State.PERLU_DISPOSISI})
+
+
+def held_by_opd(state: State) -> bool:
+    """Whether an OPD currently holds a complaint in `state` (and so its answer deadline runs)."""
+    return state not in AWAITING_DISPATCH_STATES
+
+
 # The database checks each complaint row against these sets (CHECKs in app/models.py): a new state goes
 # into every set it belongs to, and the migration that adds it replaces those CHECKs.
 
@@ -79,7 +91,9 @@ class Action(str, enum.Enum):
     ANSWER = "answer"
     RETURN = "return"  # bukan wewenang
     REROUTE = "reroute"
-    CLOSE = "close"
+    CLOSE = "close"  # accepted by the complainant, closed by silence, or closed by the Pimpinan
+    DISPUTE = "dispute"  # the complainant: "belum selesai", with a reason
+    REOPEN = "reopen"  # the Pimpinan sends a disputed complaint back to the same OPD with a new deadline
     CLAIM = "claim"  # timeline only: a validator opened the complaint for checking (no transition)
 
 
@@ -96,6 +110,9 @@ _VALIDATORS = frozenset({Role.VALIDATOR})
 # Returned complaints are dispatched by Admin Sistem or a validator (SOP "disposisi").
 _STAFF_DISPATCH = frozenset({Role.VALIDATOR, Role.ADMIN_SISTEM})
 
+# A disputed complaint is decided by the Pimpinan (the control SOP).
+_SUPERVISORS = frozenset({Role.PIMPINAN})
+
 # The one table of allowed moves. `None` is "no complaint yet".
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.SUBMIT, None, State.MENUNGGU_VERIFIKASI, frozenset({Role.PUBLIK})),
@@ -107,6 +124,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Admin Sistem may move a routed complaint to another OPD without waiting for a return.
     Transition(Action.REROUTE, State.DITERUSKAN, State.DITERUSKAN, frozenset({Role.ADMIN_SISTEM})),
     Transition(Action.CLOSE, State.DIJAWAB, State.SELESAI, frozenset({Role.PUBLIK, Role.SYSTEM})),
+    # The complainant's reply to the answer, once: "belum selesai" goes to the Pimpinan, never silently
+    # back to the OPD. The Pimpinan re-opens it to the same OPD, re-routes it, or closes it with a reason.
+    Transition(Action.DISPUTE, State.DIJAWAB, State.DISANGGAH, frozenset({Role.PUBLIK})),
+    Transition(Action.REOPEN, State.DISANGGAH, State.DITERUSKAN, _SUPERVISORS),
+    Transition(Action.REROUTE, State.DISANGGAH, State.DITERUSKAN, _SUPERVISORS),
+    Transition(Action.CLOSE, State.DISANGGAH, State.SELESAI, _SUPERVISORS),
 )
 
 _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
@@ -200,6 +223,22 @@ def answer_deadline(
             counted += 1
     end_of_day = datetime.combine(local_day, time(23, 59, 59), tzinfo=WIB)
     return from_wib(end_of_day)
+
+
+def silence_close_due(answered_at: datetime, days: int = 10, extra_days_off: Collection[date] = ()) -> datetime:
+    """When an answer the complainant neither accepted nor disputed closes by itself: the end (23:59:59 WIB)
+    of the `days`-th working day after the day of the answer (LAPOR!: 10 working days)."""
+    return answer_deadline(answered_at, days, DayMode.WORKING, extra_days_off)
+
+
+def silence_cutoff(now: datetime, days: int = 10, extra_days_off: Collection[date] = ()) -> datetime:
+    """The instant (naive UTC) before which an answer has been silent long enough at `now`: every answer
+    given before it is due to close, none given at or after it. The due time depends only on the WIB day of
+    the answer and grows with it, so one cut-off serves a set-based close (services.citizen)."""
+    day = to_wib(now).date()
+    while silence_close_due(from_wib(datetime.combine(day, time(12))), days, extra_days_off) >= now:
+        day -= timedelta(days=1)
+    return from_wib(datetime.combine(day + timedelta(days=1), time(0)))
 
 
 def share_elapsed(start: datetime, deadline: datetime, now: datetime) -> float:

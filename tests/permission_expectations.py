@@ -75,6 +75,10 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "public.tracked"): everyone(REDIR),  # no ticket + PIN grant in the session: back to /lacak
     ("GET", "public.track_attachment"): everyone(NF),  # only with the grant of that complaint
     ("POST", "public.track_logout"): everyone(REDIR),
+    ("GET", "public.receipt_pdf"): everyone(NF),  # only in the browser that was just shown its receipt
+    ("GET", "public.recover_pin"): everyone(OK),
+    ("POST", "public.recover_pin"): everyone(400),  # empty ticket and contact
+    ("POST", "public.track_reply"): everyone(REDIR),  # no ticket + PIN grant: back to /lacak
     ("GET", "UtilView.back"): everyone(REDIR),
     ("GET", "LocaleView.index"): everyone(REDIR),
     ("GET", "StaffIndexView.index"): everyone(OK),  # a sign-in invitation for anonymous visitors
@@ -129,6 +133,9 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "ValidatorDeskView.attachment"): row(validator=OK, admin=OK),
     ("GET", "ValidatorStatsView.stats"): row(validator=OK, pimpinan=OK, admin=OK),
     ("GET", "DispatchView.queue"): row(validator=OK, admin=OK),
+    # --- disputed answers (issue 17): the Pimpinan decides; an empty decision is refused with a message ---
+    ("GET", "DisputeView.queue"): row(pimpinan=OK, admin=OK),
+    ("POST", "DisputeView.decide"): row(pimpinan=REDIR, admin=REDIR),
     ("POST", "DispatchView.reroute"): row(validator=REDIR, admin=REDIR, params={"complaint_id": "returned"}),
     # --- OPD desk (issue 5) ---
     ("GET", "OpdDeskView.queue"): row(**BOTH_OPDS, pimpinan=OK, admin=OK),

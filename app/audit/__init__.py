@@ -60,6 +60,7 @@ ACTIONS = {
     "complaint.return": _l("Dikembalikan (bukan wewenang)"),
     "complaint.reroute": _l("Disposisi ulang"),
     "complaint.close": _l("Pengaduan selesai"),
+    "complaint.pin_recovery": _l("Pemulihan PIN"),
     "note.add": _l("Catatan internal"),
     "user.create": _l("Akun dibuat"),
     "user.update": _l("Akun diubah"),

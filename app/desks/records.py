@@ -109,7 +109,7 @@ def _cell_text(attribute: str, value: Any) -> str:
         return "–"
     if attribute in recap_report.SHARES:
         return f"{value * 100:.1f}%".replace(".", ",")
-    if attribute in recap_report.HOURS:
+    if attribute in recap_report.DECIMALS:
         return f"{value:.1f}".replace(".", ",")
     return str(value)
 

@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Complaint, NikCheck, Opd, Routing, Staff
+from ..models import CitizenReply, Complaint, NikCheck, Opd, Routing, Staff
 from ..services import sql
 from ..timeutil import from_wib, to_wib
 from ..workflow import State
@@ -111,6 +111,11 @@ class OpdFigures:
     within_standard: int
     overdue_now: int
     median_answer_seconds: float | None
+    # The complainants' replies in the period (issue 17), to this OPD's answers.
+    accepted: int = 0
+    disputed: int = 0
+    ratings: int = 0
+    rating_mean: float | None = None
 
     @property
     def share_within(self) -> float | None:
@@ -137,13 +142,21 @@ def per_opd(f: Filters, now: datetime) -> list[OpdFigures]:
     if f.opd_id:
         overdue_q = overdue_q.where(Complaint.opd_id == f.opd_id)
     overdue = dict(db.session.execute(overdue_q).all())
+    replies_q = (sa.select(CitizenReply.opd_id, sql.count_if(CitizenReply.accepted.is_(True)),
+                           sql.count_if(CitizenReply.accepted.is_(False)), sa.func.count(), sa.func.avg(CitizenReply.rating))
+                 .where(CitizenReply.created_at >= f.start, CitizenReply.created_at < f.end)
+                 .group_by(CitizenReply.opd_id))
+    if f.opd_id:
+        replies_q = replies_q.where(CitizenReply.opd_id == f.opd_id)
+    replies = {i: (int(a or 0), int(d or 0), int(n), None if m is None else round(float(m), 2))
+               for i, a, d, n, m in db.session.execute(replies_q)}
     figures = {opd_id: [received, done, within] for opd_id, received, done, within in counts}
-    ids = set(figures) | set(overdue)
+    ids = set(figures) | set(overdue) | set(replies)
     if not ids:
         return []
     opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_(ids)))}
     rows = [OpdFigures(i, opds[i].code, opds[i].name, *(figures.get(i) or [0, 0, 0]), overdue.get(i, 0),
-                       medians.get(i)) for i in ids]
+                       medians.get(i), *(replies.get(i) or (0, 0, 0, None))) for i in ids]
     return sorted(rows, key=lambda r: (-r.received, -r.overdue_now, r.code))
 
 

@@ -20,11 +20,11 @@ from flask_babel import gettext, lazy_gettext as _l
 
 from .. import inputs
 from ..extensions import db
-from ..models import Complaint, Opd
+from ..models import CitizenReply, Complaint, Opd, StatusEvent
 from ..services import sql
 from . import share
 from ..timeutil import from_wib, to_wib, utcnow
-from ..workflow import State, Visibility
+from ..workflow import Action, Role, State, Visibility
 from ..labels import STATE_LABELS
 
 PERIODS = {"hari": _l("Harian"), "minggu": _l("Mingguan"), "bulan": _l("Bulanan"), "tahun": _l("Tahunan"),
@@ -154,6 +154,12 @@ class RecapRow:
     check_hours_median: float | None = None
     answer_hours_mean: float | None = None
     answer_hours_median: float | None = None
+    # The complainants' replies (issue 17), counted by the reply's time; the OPD is the one that answered.
+    accepted: int = 0
+    disputed: int = 0
+    closed_silent: int = 0  # closed Selesai by the scheduler: no reply within SILENCE_CLOSE_DAYS
+    ratings: int = 0
+    rating_mean: float | None = None
 
     @property
     def share_checked_24h(self) -> float | None:
@@ -188,9 +194,15 @@ COLUMNS = [
     ("answer_hours_median", _l("Median waktu jawab (jam)")),
     ("answer_hours_mean", _l("Rata-rata waktu jawab (jam)")),
     ("overdue", _l("Terlambat")),
+    ("accepted", _l("Diterima pelapor")),
+    ("disputed", _l("Disanggah pelapor")),
+    ("closed_silent", _l("Selesai tanpa tanggapan")),
+    ("rating_mean", _l("Rata-rata kepuasan (1–5)")),
+    ("ratings", _l("Jumlah penilaian")),
 ]
 SHARES = {"share_checked_24h", "share_answered_in_standard"}
 HOURS = {"check_hours_median", "check_hours_mean", "answer_hours_median", "answer_hours_mean"}
+DECIMALS = HOURS | {"rating_mean"}  # shown with one decimal
 
 
 def _group_expr(dimension: str | None):
@@ -253,11 +265,41 @@ def _figures(period: Period, dimension: str | None, now: datetime) -> dict[Any, 
     for key, median in sql.medians(group, answer_seconds, answered).items():
         row(key).answer_hours_median = _hours(median)
 
+    _satisfaction(rows, row, period, dimension)
+
     missed_check = sa.and_(_in(Complaint.validation_deadline, period), sql.validation_overdue(now))
     missed_answer = sa.and_(_in(Complaint.answer_deadline, period), sql.answer_overdue(now))
     for key, (n,) in _grouped(group, [sa.func.count()], sa.or_(missed_check, missed_answer)).items():
         row(key).overdue = int(n)
     return rows
+
+
+def _satisfaction(rows, row, period: Period, dimension: str | None) -> None:
+    """Accepted, disputed, mean rating (by the reply's time and the answering OPD) and closed by silence
+    (by the closing event's time and the OPD then holding the complaint)."""
+    reply_group = CitizenReply.opd_id if dimension == "opd" else _group_expr(dimension)
+    columns = [sql.count_if(CitizenReply.accepted.is_(True)), sql.count_if(CitizenReply.accepted.is_(False)),
+               sa.func.count(CitizenReply.rating), sa.func.avg(CitizenReply.rating)]
+    query = sa.select(*columns).select_from(CitizenReply).join(Complaint, Complaint.id == CitizenReply.complaint_id)
+    query = query.where(_in(CitizenReply.created_at, period))
+    results = ([("total", *db.session.execute(query).one())] if reply_group is None else
+               db.session.execute(query.add_columns(reply_group.label("g")).group_by(reply_group)).all())
+    for result in results:
+        key, (accepted, disputed, n, mean) = (result[0], result[1:]) if reply_group is None else (result[-1],
+                                                                                                result[:-1])
+        r = row(key)
+        r.accepted, r.disputed, r.ratings = int(accepted or 0), int(disputed or 0), int(n or 0)
+        r.rating_mean = None if mean is None else round(float(mean), 2)
+    silent_group = StatusEvent.opd_id if dimension == "opd" else _group_expr(dimension)
+    silent = (sa.select(sa.func.count()).select_from(StatusEvent)
+              .join(Complaint, Complaint.id == StatusEvent.complaint_id)
+              .where(StatusEvent.action == Action.CLOSE.value, StatusEvent.actor_role == Role.SYSTEM.value,
+                     _in(StatusEvent.at, period)))
+    if silent_group is None:
+        row("total").closed_silent = int(db.session.execute(silent).scalar() or 0)
+    else:
+        for n, key in db.session.execute(silent.add_columns(silent_group.label("g")).group_by(silent_group)):
+            row(key).closed_silent = int(n)
 
 
 def _label(dimension: str, key: Any, opd_names: dict[int, str]) -> str:

@@ -405,9 +405,14 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
 
 
 def _route(complaint: Complaint, opd: Opd, now) -> None:
+    deadline = compute_answer_deadline(now)  # queries the days off: before any change (autoflush)
     complaint.opd_id, complaint.opd = opd.id, opd
     complaint.routed_at = now
-    complaint.answer_deadline = compute_answer_deadline(now)
+    # A routing starts a new answer clock: an earlier answer (to a complaint the Pimpinan re-opened)
+    # neither counts for this deadline nor closes the complaint; the Answer rows keep it. The caller
+    # writes the new state before the next query (a CHECK ties answered_at to the answered states).
+    complaint.answered_at = complaint.closed_at = None
+    complaint.answer_deadline = deadline
     complaint.answer_overdue = False
     complaint.answer_reminded_at = None
     db.session.add(Routing(complaint_id=complaint.id, opd_id=opd.id, routed_at=now,

@@ -19,7 +19,7 @@ from ..crypto import drop_sealed
 from ..extensions import db
 from ..models import Attachment, Complaint, InternalNote, Opd, Routing, StatusEvent
 from ..timeutil import format_wib, utcnow
-from ..workflow import Action, Role, State, find_transition
+from ..workflow import ANSWERED_STATES, Action, Role, State, find_transition
 from . import cursor as cursor_codec
 from . import sql
 from .common import Actor, Forbidden, NotFound, require_text, setting, unit_of_work
@@ -77,7 +77,7 @@ def _desk_query(actor: Actor, flt: QueueFilter, screen: Screen = Screen.OPD_DESK
         query = query.where(Complaint.state == State.DITERUSKAN)
     else:
         query = query.where(Complaint.answered_at.is_not(None),
-                            Complaint.state.in_([State.DIJAWAB, State.SELESAI]))
+                            Complaint.state.in_(list(ANSWERED_STATES)))  # disputed ones too
     if flt.opd_code and not actor.has(Role.ADMIN_OPD):
         query = query.where(Complaint.opd_id == sa.select(Opd.id).where(Opd.code == flt.opd_code)
                             .scalar_subquery())

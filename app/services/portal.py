@@ -22,9 +22,10 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..reports import share
-from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, Complaint, NikCheck, Opd, StatusEvent
+from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, CitizenReply, Complaint, NikCheck, Opd, StatusEvent
 from ..timeutil import from_wib, to_wib, utcnow
-from ..workflow import VALIDATED_STATES, State, Visibility, overdue
+from ..workflow import (ANSWERED_STATES, AWAITING_DISPATCH_STATES, VALIDATED_STATES, State, Visibility, held_by_opd,
+                        overdue)
 from . import cursor as cursor_codec
 from . import sql
 from .common import Invalid, setting
@@ -33,8 +34,7 @@ from .disclosure import Screen, Viewer, present, rule
 PAGE_SIZE = 20
 SEARCH_MIN, SEARCH_MAX = 3, 100
 EXCERPT = 180
-PUBLIC_STATES = (State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.SELESAI)
-ANSWERED_STATES = (State.DIJAWAB, State.SELESAI)
+PUBLIC_STATES = (State.DITERUSKAN, State.PERLU_DISPOSISI, State.DIJAWAB, State.DISANGGAH, State.SELESAI)
 
 
 def published():
@@ -51,8 +51,8 @@ class PublicItem:
     ticket: str
     title: str
     excerpt: str
-    opd_code: str
-    opd_name: str
+    opd_code: str | None  # None while the complaint waits for re-routing (held by no OPD)
+    opd_name: str | None
     published_at: datetime
     state: State
     overdue: bool
@@ -116,7 +116,8 @@ def published_page(flt: PublicFilter = PublicFilter(), cursor: str | None = None
     """One page of published complaints, newest first; `next_cursor` is None on the last page."""
     query = _item_query()
     if flt.opd_code:
-        query = query.where(Opd.code == flt.opd_code)
+        # A complaint waiting for re-routing is no longer the old OPD's.
+        query = query.where(Opd.code == flt.opd_code, Complaint.state.not_in(AWAITING_DISPATCH_STATES))
     if flt.state:
         query = query.where(Complaint.state == State(flt.state))
     if flt.q:
@@ -138,8 +139,10 @@ def _item_query():
 
 
 def _item(r, now) -> PublicItem:
+    held = held_by_opd(r.state)
     return PublicItem(ticket=r.ticket, title=r.public_title or "", excerpt=_excerpt(r.public_text),
-                      opd_code=r.code, opd_name=r.name, published_at=r.published_at, state=r.state,
+                      opd_code=r.code if held else None, opd_name=r.name if held else None,
+                      published_at=r.published_at, state=r.state,
                       overdue=overdue(r.state, r.validation_deadline, r.validated_at, r.answer_deadline,
                                       r.answered_at, now),
                       answered_at=r.answered_at)
@@ -153,7 +156,7 @@ def _excerpt(text: str | None) -> str:
 def latest_answered(limit: int = 5) -> list[PublicItem]:
     """Newest answers first (index ix_complaint_answered on answered_at, id)."""
     query = (_item_query()
-             .where(Complaint.answered_at.is_not(None), Complaint.state.in_(ANSWERED_STATES))
+             .where(Complaint.answered_at.is_not(None), Complaint.state.in_(list(ANSWERED_STATES)))
              .order_by(Complaint.answered_at.desc(), Complaint.id.desc()).limit(limit))
     now = utcnow()
     return [_item(r, now) for r in db.session.execute(query).all()]
@@ -230,7 +233,7 @@ class PublicDetail:
     title: str
     text: str
     author: str | None  # the name for publik, None for anonim (the page says "Anonim")
-    opd_name: str
+    opd_name: str | None  # None while the complaint waits for re-routing: the page says so
     state: State
     submitted_at: datetime
     published_at: datetime
@@ -262,11 +265,12 @@ def published_detail(ticket: str) -> PublicDetail | None:
     timeline = [TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None, state=e.to_state)
                 for e in complaint.events if e.public and e.action not in _HIDDEN_ACTIONS]
     reply = view.answer
+    held = held_by_opd(view.state)
     return PublicDetail(
         ticket=view.ticket, title=view.title, text=view.text or "",
         author=view.complainant.name if view.complainant and not view.complainant.anonymised else None,
-        opd_name=view.opd_name, state=view.state, submitted_at=view.submitted_at,
-        published_at=complaint.published_at, answer_deadline=view.answer_deadline,
+        opd_name=view.opd_name if held else None, state=view.state, submitted_at=view.submitted_at,
+        published_at=complaint.published_at, answer_deadline=view.answer_deadline if held else None,
         answered_at=view.answered_at, overdue=view.overdue, timeline=timeline,
         answer=PublicAnswer(text=reply.text, opd_name=reply.opd_name, created_at=reply.created_at,
                             edited_at=reply.edited_at) if reply is not None else None,
@@ -292,7 +296,7 @@ class TrackedView:
     text: str
     location: str | None
     visibility: Visibility
-    opd_name: str
+    opd_name: str | None  # None while the complaint waits for re-routing
     state: State
     submitted_at: datetime
     validation_deadline: datetime
@@ -302,6 +306,8 @@ class TrackedView:
     timeline: list[TimelineEntry]
     answer: PublicAnswer | None
     attachments: list[OwnAttachment]
+    can_reply: bool = False  # answered, and this answer not yet replied to (services.citizen.reply)
+    reply: tuple[bool, int] | None = None  # (accepted, rating) of the reply to the current answer
 
 
 def tracked_view(complaint_id: int) -> TrackedView | None:
@@ -321,11 +327,16 @@ def tracked_view(complaint_id: int) -> TrackedView | None:
             .order_by(NikCheck.id.desc()).limit(1))
     view = present(complaint, None, Screen.TRACKING)
     reply = view.answer
+    held = held_by_opd(view.state)
+    current = complaint.current_answer
+    given = None if current is None else db.session.execute(
+        sa.select(CitizenReply.accepted, CitizenReply.rating).where(CitizenReply.answer_id == current.id)).first()
+    given = tuple(given) if given is not None else None
     return TrackedView(
         id=view.id, ticket=view.ticket, title=view.title, text=view.text or "",
-        location=view.location, visibility=view.visibility, opd_name=view.opd_name,
+        location=view.location, visibility=view.visibility, opd_name=view.opd_name if held else None,
         state=view.state, submitted_at=view.submitted_at,
-        validation_deadline=view.validation_deadline, answer_deadline=view.answer_deadline,
+        validation_deadline=view.validation_deadline, answer_deadline=view.answer_deadline if held else None,
         published=view.published and rule(view.visibility, Viewer.PUBLIC).visible,
         remark=remark,
         timeline=[TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None,
@@ -333,6 +344,7 @@ def tracked_view(complaint_id: int) -> TrackedView | None:
         answer=PublicAnswer(text=reply.text, opd_name=reply.opd_name, created_at=reply.created_at,
                             edited_at=reply.edited_at) if reply is not None else None,
         attachments=[OwnAttachment(a.id, a.name, a.size, a.from_opd) for a in view.attachments],
+        can_reply=complaint.state is State.DIJAWAB and given is None, reply=given,
     )
 
 
@@ -354,6 +366,12 @@ class OpdStats:
     check_due: int = 0  # checked, or past the 24-hour deadline without a check
     answered_on_time: int = 0
     answer_due: int = 0  # answered, or past the answer deadline without an answer
+    ratings: int = 0  # complainants' ratings (1-5) of this OPD's answers, given in the year
+    rating_sum: int = 0
+
+    @property
+    def rating_mean(self) -> float | None:
+        return round(self.rating_sum / self.ratings, 1) if self.ratings else None
 
     @property
     def checked_share(self) -> float | None:
@@ -406,6 +424,16 @@ def statistics(year: int | None = None) -> Statistics:
             target.check_due += r.check_due or 0
             target.answered_on_time += r.answered_on_time or 0
             target.answer_due += r.answer_due or 0
+    ratings = db.session.execute(
+        sa.select(CitizenReply.opd_id, sa.func.count(), sa.func.sum(CitizenReply.rating))
+        .where(CitizenReply.created_at >= start, CitizenReply.created_at < end).group_by(CitizenReply.opd_id)).all()
+    for opd_id, n, total in ratings:
+        if opd_id not in per_opd:
+            opd = db.session.get(Opd, opd_id)
+            per_opd[opd_id] = OpdStats(code=opd.code, name=opd.name)
+        for target in (per_opd[opd_id], totals):
+            target.ratings += int(n)
+            target.rating_sum += int(total or 0)
     ordered = sorted(per_opd.values(), key=lambda s: (-s.total, s.name))
     return Statistics(year=year, rows=ordered, totals=totals)
 

@@ -296,6 +296,6 @@ def recap_workbook(report):
         (_("Dicetak: %(t)s", t=format_wib(utcnow())), False),
     ]
     header, rows = _recap_table(report)
-    formats = [None] + ["0.0%" if a in recap_report.SHARES else "0.0" if a in recap_report.HOURS else "0"
+    formats = [None] + ["0.0%" if a in recap_report.SHARES else "0.0" if a in recap_report.DECIMALS else "0"
                         for a, _label in recap_report.COLUMNS]
     return table_workbook("Rekap", title_lines, header, rows, formats, bold_last_row=True)

@@ -14,7 +14,7 @@ from ..workflow import Role, State
 from .common import Actor, NotFound
 
 # An OPD holds a complaint from routing until it answers; a returned one has left its desk.
-OPD_STATES = (State.DITERUSKAN, State.DIJAWAB, State.SELESAI)
+OPD_STATES = (State.DITERUSKAN, State.DIJAWAB, State.SELESAI, State.DISANGGAH)  # disputed: read only
 
 
 def scope_filter(actor: Actor):

@@ -107,7 +107,7 @@ def test_figures_match_the_hand_count(dataset):
     # --- counts by state
     counts = report.state_counts(AUGUST)
     assert counts == {State.MENUNGGU_VERIFIKASI: 1, State.TIDAK_VALID: 1, State.DITERUSKAN: 1,
-                      State.PERLU_DISPOSISI: 0, State.DIJAWAB: 2, State.SELESAI: 0}
+                      State.PERLU_DISPOSISI: 0, State.DIJAWAB: 2, State.SELESAI: 0, State.DISANGGAH: 0}
     dputr = report.state_counts(report.Filters(AUGUST.date_from, AUGUST.date_to, opd_id("DPUTR")))
     assert sum(dputr.values()) == 2 and dputr[State.DITERUSKAN] == 1 and dputr[State.MENUNGGU_VERIFIKASI] == 1
     # --- period edges are wib days
@@ -162,8 +162,8 @@ def test_dashboard_page_for_pimpinan_shows_the_figures_and_inline_svg_charts(dat
         page = client.get("/staf/kendali/?dari=2026-08-01&sampai=2026-08-31")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert _cells(html, 'data-opd="DINKESP2KB"')[1:] == ["2", "2", "50,0% (1)", "8 hari 12 jam", "0"]
-    assert _cells(html, 'data-opd="DPUTR"')[1:] == ["1", "0", "–", "–", "1"]
+    assert _cells(html, 'data-opd="DINKESP2KB"')[1:] == ["2", "2", "50,0% (1)", "8 hari 12 jam", "0", "0", "0", "–"]  # no replies yet
+    assert _cells(html, 'data-opd="DPUTR"')[1:] == ["1", "0", "–", "–", "1", "0", "0", "–"]
     assert _cells(html, 'data-validator="validator"')[1:4] == ["3", "100,0% (3)", "3 menit sesuai standar"]
     assert _cells(html, 'data-month="2026-08"') == ["2026-08", "5", "2", "3"]
     overdue = re.search(r'id="overdue-validation">(.*?)</table>', html, re.S).group(1)

@@ -20,6 +20,10 @@ ALLOWED = [
     (Action.REROUTE, State.DITERUSKAN, Role.ADMIN_SISTEM, State.DITERUSKAN),
     (Action.CLOSE, State.DIJAWAB, Role.PUBLIK, State.SELESAI),
     (Action.CLOSE, State.DIJAWAB, Role.SYSTEM, State.SELESAI),
+    (Action.DISPUTE, State.DIJAWAB, Role.PUBLIK, State.DISANGGAH),
+    (Action.REOPEN, State.DISANGGAH, Role.PIMPINAN, State.DITERUSKAN),
+    (Action.REROUTE, State.DISANGGAH, Role.PIMPINAN, State.DITERUSKAN),
+    (Action.CLOSE, State.DISANGGAH, Role.PIMPINAN, State.SELESAI),
 ]
 
 
@@ -47,6 +51,10 @@ FORBIDDEN_ROLE = [
     (Action.REROUTE, State.PERLU_DISPOSISI, Role.ADMIN_OPD),
     (Action.REROUTE, State.DITERUSKAN, Role.VALIDATOR),
     (Action.CLOSE, State.DIJAWAB, Role.ADMIN_OPD),
+    (Action.DISPUTE, State.DIJAWAB, Role.ADMIN_OPD),  # only the complainant disputes
+    (Action.REOPEN, State.DISANGGAH, Role.ADMIN_OPD),  # never silently back to the OPD
+    (Action.CLOSE, State.DISANGGAH, Role.PUBLIK),
+    (Action.CLOSE, State.DISANGGAH, Role.SYSTEM),  # silence closes an answer, not a dispute
 ]
 
 
@@ -124,3 +132,29 @@ def test_overdue_and_share():
     assert is_overdue(deadline, utc(2026, 1, 3), done_at=utc(2026, 1, 2, 1))
     assert not is_overdue(deadline, utc(2026, 1, 3), done_at=utc(2026, 1, 1, 5))
     assert share_elapsed(start, deadline, utc(2026, 1, 1, 18)) == pytest.approx(0.75)
+
+
+def test_only_a_complaint_waiting_for_dispatch_is_held_by_no_opd():
+    from app.workflow import held_by_opd
+
+    assert [s for s in State if not held_by_opd(s)] == [State.PERLU_DISPOSISI]
+
+
+def test_silence_closes_after_ten_working_days_across_weekends_and_holidays():
+    from datetime import timedelta
+
+    from app.timeutil import from_wib
+    from app.workflow import silence_close_due, silence_cutoff
+
+    answered = from_wib(datetime(2026, 5, 20, 10, 0))  # Wednesday
+    due = silence_close_due(answered, 10)
+    # Working days after Wed 20 May 2026: 21, 22, 25, 26, (27 Idul Adha), 28, 29, (1 June Hari Lahir
+    # Pancasila), 2, 3, 4, 5 June: the tenth is Friday 5 June.
+    assert due == from_wib(datetime(2026, 6, 5, 23, 59, 59))
+    assert silence_close_due(answered, 10, extra_days_off={date(2026, 6, 2)}) == from_wib(
+        datetime(2026, 6, 8, 23, 59, 59))  # a recorded day off pushes it over the weekend to Monday
+    # The cut-off: at the due moment an answer of 20 May is not yet due; a second later it is, and an
+    # answer of 21 May is not.
+    assert silence_cutoff(due, 10) <= answered
+    later = silence_cutoff(due + timedelta(seconds=1), 10)
+    assert later == from_wib(datetime(2026, 5, 21, 0, 0)) and answered < later

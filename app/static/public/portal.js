@@ -58,3 +58,11 @@
   var summary = document.getElementById("ringkasan-kesalahan");
   if (summary) { summary.focus(); }
 })();
+
+// The receipt's "Cetak" button (the page prints without it too, from the browser's menu).
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+})();
