@@ -225,7 +225,7 @@ def _no_store_for_staff(response):
 
 
 def _login_limit_message() -> str:
-    return _("Terlalu banyak percobaan masuk. Tunggu beberapa menit, lalu coba lagi.")
+    return _("Terlalu banyak percobaan masuk dari alamat Anda.")  # boundary.too_many_message adds when
 
 
 class StaffSecurityManager(SecurityManager):

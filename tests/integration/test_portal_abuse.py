@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import build_app, text_of
+from tests.limits_support import limits_on
 
 
 def _complaints() -> int:
@@ -38,17 +39,9 @@ def _limited_app(app, database_url):
 
 @pytest.fixture
 def limited_app(_limited_app):
-    """An app with the limits on. The limiter object is shared by every app of the process (its
-    `enabled` flag and storage follow the last app built), so each test starts with empty counters
-    and the flag is put back for the other tests."""
-    from app.extensions import limiter
-
-    was_enabled = limiter.enabled
-    limiter.enabled = True
-    limiter.reset()
-    yield _limited_app
-    limiter.reset()
-    limiter.enabled = was_enabled
+    """An app with the limits on, empty counters (tests/limits_support.py)."""
+    with limits_on():
+        yield _limited_app
 
 
 # --------------------------------------------------------------------------- CSRF
