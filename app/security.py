@@ -24,6 +24,7 @@ from werkzeug.security import check_password_hash
 from wtforms.validators import ValidationError
 
 from . import passwords
+from .formatting import PlainColumns
 from .models import Staff
 from .workflow import Role
 
@@ -121,7 +122,7 @@ class OpdRequiredForAdminOpd:
             raise ValidationError(_("Akun Admin OPD wajib memiliki OPD. Pilih OPD-nya."))
 
 
-class StaffUserView(UserDBModelView):
+class StaffUserView(PlainColumns, UserDBModelView):
     """FAB's user screens with the agency of an Admin OPD account, and the unlock action."""
 
     list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "opd"]

@@ -33,3 +33,8 @@ def format_wib(value: datetime | None, with_time: bool = True) -> str:
     if local is None:
         return "–"
     return local.strftime("%d-%m-%Y %H:%M WIB" if with_time else "%d-%m-%Y")
+
+
+def file_stamp(value: datetime | None = None) -> str:
+    """The time stamp in a download's file name, in WIB (what the officer's clock says): "20260310-0930"."""
+    return to_wib(value or utcnow()).strftime("%Y%m%d-%H%M")
