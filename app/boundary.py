@@ -7,18 +7,23 @@
   and answer with a message per field instead;
 - `arg_int` / `arg_date` read one query parameter for a view (400 when it is wrong, never a 500);
 - one answer for a refusal everywhere: a JSON body `{message, code, errors}` under /api/, the portal's
-  error page on public pages, a staff page elsewhere (ServiceError, CSRF, a too large request).
+  error page on public pages, a staff page elsewhere (ServiceError, CSRF, a too large request);
+- the error pages of every status (400, 403, 404, 405, 413, 429, 500, 503) in the product's layout and the
+  chosen language, with a title per status (`error_title`), where to go next, never a stack trace; the 429
+  page says when to try again (`retry_wait`, from the limiter's window).
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+from datetime import timedelta
 
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound as HTTPNotFound, RequestEntityTooLarge
+from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, NotFound as HTTPNotFound,
+                                 RequestEntityTooLarge, ServiceUnavailable, TooManyRequests)
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from . import inputs
@@ -212,6 +217,55 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def error_title(status: int) -> str:
+    """The heading of the error page of `status` (one wording for staff and public pages)."""
+    titles = {
+        400: _("Permintaan tidak dapat diproses"),
+        403: _("Akses ditolak"),
+        404: _("Halaman tidak ditemukan"),
+        405: _("Cara permintaan tidak diterima"),
+        409: _("Permintaan bertabrakan dengan perubahan lain"),
+        413: _("Kiriman terlalu besar"),
+        422: _("Permintaan tidak dapat diproses"),
+        429: _("Terlalu banyak permintaan"),
+        500: _("Terjadi kesalahan pada sistem"),
+        503: _("Layanan sedang tidak tersedia"),
+    }
+    return titles.get(status, _("Permintaan tidak dapat diproses"))
+
+
+def retry_wait() -> int | None:
+    """Seconds until the rate limit that refused this request lets the caller in again (None if unknown),
+    as Flask-Limiter counts them for its Retry-After header. FAB's sign-in limit lives in FAB's own limiter,
+    ours in app/extensions.py: ask every limiter of the app for the limit this request broke."""
+    import time
+
+    waits = []
+    for each in current_app.extensions.get("limiter") or ():
+        try:
+            current = each.current_limit
+        except Exception:  # this limiter evaluated nothing for the request
+            continue
+        if current is not None and current.breached:
+            waits.append(int(current.reset_at - time.time()))
+    return max(1, max(waits)) if waits else None
+
+
+def _public_page(status: int, message: str):
+    from flask_babel import get_locale
+
+    return render_template("public/error.html", title=error_title(status), message=message, status=status,
+                           current_locale=str(get_locale() or "id")), status
+
+
+def _error_page(status: int, message: str, code: str):
+    """An error in the caller's format: JSON under /api/, the staff layout on staff screens, the portal's
+    layout everywhere else (an unknown address included); Open311's errors/error under /open311/."""
+    if _wants_json() or _staff_path() or request.path.startswith("/open311/"):
+        return refusal_response(status, message, code)
+    return _public_page(status, message)
+
+
 def refusal_response(status: int, message: str, code: str = "invalid", errors: dict | None = None):
     if request.path.startswith("/open311/"):
         from .open311 import error_response  # the standard's errors/error, in the path's format
@@ -222,8 +276,7 @@ def refusal_response(status: int, message: str, code: str = "invalid", errors: d
 
         return refusal(status, message, code, errors)
     if request.blueprint == "public":
-        return render_template("public/error.html", title=_("Permintaan tidak dapat diproses"),
-                               message=message), status
+        return _public_page(status, message)
     appbuilder = current_app.appbuilder
     if "user" not in g:
         # Refused before FAB's own before_request (CSRF runs first): the menu needs the signed-in user.
@@ -231,7 +284,7 @@ def refusal_response(status: int, message: str, code: str = "invalid", errors: d
 
         g.user = current_user
     return render_template("staff/error.html", base_template=appbuilder.base_template, appbuilder=appbuilder,
-                           message=message, errors=errors or {}, status=status), status
+                           title=error_title(status), message=message, errors=errors or {}, status=status), status
 
 
 def _service_error(exc: ServiceError):
@@ -272,21 +325,99 @@ def _not_found_or_method(exc: HTTPException):
         message = _("Akun Anda tidak berwenang untuk permintaan ini.")
     else:
         message = _("Alamat ini tidak menerima metode %(method)s.", method=request.method)
-    if _wants_json() or _staff_path() or request.path.startswith("/open311/"):
-        response = refusal_response(code, message, {404: "not_found", 403: "forbidden"}.get(code, "method"))
-    else:
-        from flask_babel import get_locale
-
-        response = render_template("public/error.html", message=message,
-                                   title=_("Halaman tidak ditemukan") if code == 404 else
-                                   _("Permintaan tidak dapat diproses"),
-                                   current_locale=str(get_locale() or "id")), code
+    response = _error_page(code, message, {404: "not_found", 403: "forbidden"}.get(code, "method"))
     if code == 405:
         from flask import make_response
 
         response = make_response(response)
         response.headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or [])
     return response
+
+
+def too_many_message(wait: int | None, lead: str | None = None) -> str:
+    """What a 429 says: what happened (`lead`, the limit's own message if it has one) and when to try
+    again, in WIB and as a span, when the limiter knows it."""
+    lead = lead or _("Terlalu banyak permintaan dari alamat Anda.")
+    if wait is None:
+        return lead + " " + _("Tunggu beberapa menit, lalu coba lagi.")
+    from .formatting import duration_text
+    from .timeutil import format_wib, utcnow
+
+    at = format_wib(utcnow() + timedelta(seconds=wait))
+    return lead + " " + _("Coba lagi setelah %(at)s (%(span)s lagi).", at=at, span=duration_text(wait))
+
+
+def too_many_response(exc: TooManyRequests, page):
+    """The 429 answer (`page(status, message)` draws it) with its Retry-After header."""
+    from flask import make_response
+
+    own = getattr(getattr(exc, "limit", None), "error_message", None)
+    wait = retry_wait()
+    response = make_response(page(429, too_many_message(wait, exc.description if own else None)))
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _too_many(exc: TooManyRequests):
+    return too_many_response(exc, lambda status, message: _error_page(status, message, "rate_limited"))
+
+
+def _plain_page(status: int, message: str):
+    """The last resort when even the error page cannot be drawn (the database is gone, say): no menu,
+    no query, still the product's words and the caller's language."""
+    from markupsafe import escape
+
+    body = (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(error_title(status))}</title>"
+            f"</head><body><h1>{escape(error_title(status))}</h1><p>{escape(message)}</p>"
+            f"<p><a href='/'>{escape(_('Ke portal publik'))}</a></p></body></html>")
+    return current_app.response_class(body, status=status, mimetype="text/html")
+
+
+def _failure_page(status: int, message: str, code: str):
+    from .extensions import db
+
+    try:
+        db.session.rollback()  # the failed transaction must not hold the page's queries (PostgreSQL)
+    except Exception:
+        pass
+    try:
+        return _error_page(status, message, code)
+    except Exception:
+        current_app.logger.exception("the error page of HTTP %s could not be drawn", status)
+        return _plain_page(status, message)
+
+
+def _server_error(exc: Exception):
+    """An unexpected failure: logged with its trace for the operator, a plain message for the caller."""
+    original = getattr(exc, "original_exception", None) or exc
+    if _database_unreachable(original):
+        current_app.logger.warning("database unreachable on %s %s: %s", request.method, request.path,
+                                   original.__class__.__name__)
+        return _unavailable(original)
+    if not isinstance(original, HTTPException):
+        current_app.logger.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    return _failure_page(500, _("Terjadi kesalahan pada sistem dan permintaan Anda tidak diproses. Coba lagi "
+                                "sebentar lagi; bila terulang, hubungi admin sistem."), "server_error")
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """A lost or refused database connection (or SQLite's write lock held too long): the service is
+    unavailable for a moment, not broken. A wrong query stays a 500."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(getattr(exc, "orig", exc)).lower()
+        return any(sign in text for sign in ("database is locked", "could not connect", "connection refused",
+                                             "server closed the connection", "connection failed"))
+    return False
+
+
+def _unavailable(exc: Exception):
+    return _failure_page(503, _("Layanan sedang dalam pemeliharaan atau basis data tidak dapat dihubungi. "
+                                "Coba lagi beberapa menit lagi."), "unavailable")
 
 
 def _jwt_refusals(app: Flask) -> None:
@@ -321,3 +452,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(BadRequest, _bad_request)
+    app.register_error_handler(TooManyRequests, _too_many)
+    app.register_error_handler(ServiceUnavailable, _unavailable)
+    app.register_error_handler(InternalServerError, _server_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import format_percent
 
+from .formatting import deadline_text
 from .nik import mask as mask_nik
 from .timeutil import format_wib
 
@@ -24,6 +25,9 @@ def register_filters(app: Flask) -> None:
     # The one NIK mask ("3508••••••••0001"). Pages get a NIK already masked or withheld by the disclosure
     # policy (services.disclosure); this filter is for a plain NIK a template holds, e.g. in a form echo.
     app.jinja_env.filters["mask_nik"] = mask_nik
+    # The answer deadline in words, from the configured mode: "7 hari kerja" or "7 hari".
+    app.jinja_env.globals["answer_deadline_text"] = lambda: deadline_text(app.config["ANSWER_DAYS"],
+                                                                          app.config["ANSWER_DAY_MODE"])
     from .paging import register as register_paging
 
     register_paging(app)  # page_url(), on_later_page(): every pager's links

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from .timeutil import utcnow
+from .timeutil import format_wib, utcnow
 
 
 def duration_text(seconds: float | int | None) -> str:
@@ -35,3 +35,34 @@ def time_left(deadline: datetime | None, now: datetime | None = None) -> tuple[s
     if seconds < 0:
         return _("terlambat %(span)s", span=span), True
     return _("%(span)s lagi", span=span), False
+
+
+def plain_value(value):
+    """A value on FAB's list and show screens in plain words: Ya/Tidak, "–" for nothing, a list without
+    brackets ("Admin Sistem, Pimpinan"), a time in WIB, a date as 02-01-2026."""
+    if value is None or value == "":
+        return "–"
+    if value is True or value is False:
+        return _("Ya") if value else _("Tidak")
+    if isinstance(value, datetime):
+        return format_wib(value)
+    if isinstance(value, date):
+        return value.strftime("%d-%m-%Y")
+    if isinstance(value, (list, tuple, set)) or type(value).__name__ == "InstrumentedList":
+        return ", ".join(str(v) for v in value) or "–"
+    return value
+
+
+def deadline_text(days: int, mode: str) -> str:
+    """The answer deadline as the configured mode counts it: "7 hari kerja" or "7 hari" (ANSWER_DAY_MODE)."""
+    return _("%(n)d hari kerja", n=days) if mode == "working" else _("%(n)d hari", n=days)
+
+
+class PlainColumns:
+    """A FAB model screen whose list and show columns read in plain words (formatting.plain_value): Ya/Tidak,
+    "–", lists without brackets, dates as people write them. A column's own formatter wins."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.formatters_columns = {**{c: plain_value for c in (*self.list_columns, *self.show_columns)},
+                                   **self.formatters_columns}

@@ -59,6 +59,10 @@ def _enum(enum_cls, name: str) -> sa.Enum:
 
 # Allowed values of the enumerated string columns that have no enum of their own.
 NIK_CHECK_RESULTS = ("valid", "tidak_valid")
+# The SIAK verdicts a Valid decision overrides (and must explain): services.complaints.OVERRIDDEN_VERDICTS.
+OVERRIDDEN_VERDICTS = ("NOT_FOUND", "MISMATCH")
+OVERRIDE_CHECK = ("result <> 'valid' OR siak_verdict IS NULL OR siak_verdict NOT IN ('NOT_FOUND', 'MISMATCH') "
+                  "OR override_reason IS NOT NULL")
 ROUTING_OUTCOMES = ("answered", "returned", "rerouted")
 AUDIT_KINDS = ("auth", "request", "action", "pii", "system")
 OUTBOX_STATUSES = ("pending", "sent", "dead")
@@ -309,6 +313,8 @@ class NikCheck(Model):
     siak_verdict: Mapped[Optional[str]] = mapped_column(sa.String(24))
     result: Mapped[str] = mapped_column(sa.String(16))  # NIK_CHECK_RESULTS
     remark: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # Why the validator marked the NIK valid although SIAK said "not found" or "mismatch" (issue 16, item 7).
+    override_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     complaint: Mapped[Complaint] = relationship()
     validator: Mapped[Staff] = relationship(Staff)
@@ -318,6 +324,8 @@ class NikCheck(Model):
         one_of("siak_verdict", Verdict),
         # "Tidak valid" is always explained: the complainant reads the remark when tracking.
         sa.CheckConstraint("result <> 'tidak_valid' OR remark IS NOT NULL", name="invalid_remark"),
+        # Valid against SIAK's "not found" / "mismatch" is a deliberate override, always explained.
+        sa.CheckConstraint(OVERRIDE_CHECK, name="override_reason"),
         {"extend_existing": True},
     )
 

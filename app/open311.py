@@ -110,7 +110,7 @@ def discovery(fmt: str):
     base = config["PUBLIC_BASE_URL"].rstrip("/")
     document = {
         "changeset": service.CHANGESET,
-        "contact": _("%(app)s: %(url)s", app=config["APP_NAME"], url=base),
+        "contact": f"{config['APP_NAME']}: {base}",  # no words to translate
         "key_service": _("Kunci API (api_key) diberikan oleh Admin Sistem, satu kunci per aplikasi atau saluran."),
         "endpoints": [{"specification": service.SPECIFICATION, "url": base + PREFIX, "changeset": service.CHANGESET,
                        "type": "production", "formats": list(MIMETYPES.values())}],

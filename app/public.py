@@ -16,7 +16,7 @@ from flask import (Blueprint, abort, current_app, g, make_response, redirect, re
                    url_for)
 from flask_babel import get_locale, gettext, lazy_gettext as _l, refresh
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import inputs, paging, receipt as receipt_doc, storage
 from .extensions import limiter
@@ -363,7 +363,7 @@ def statistics():
 
 
 def _error(title, message, status: int):
-    return render_template("public/error.html", title=title, message=message), status
+    return render_template("public/error.html", title=title, message=message, status=status), status
 
 
 @bp.errorhandler(ServiceError)
@@ -377,10 +377,7 @@ def _not_found(exc):
                   _l("Pengaduan atau halaman ini tidak ada, atau tidak dipublikasikan."), 404)
 
 
-@bp.errorhandler(TooManyRequests)
-def _too_many(exc):
-    return _error(_l("Terlalu banyak percobaan"),
-                  _l("Terlalu banyak permintaan dari alamat Anda. Tunggu sebentar, lalu coba lagi."), 429)
+# 429 (when to try again), 500 and 503: the app-wide pages of app/boundary.py, in the portal's layout.
 
 
 @bp.errorhandler(RequestEntityTooLarge)

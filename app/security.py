@@ -24,6 +24,7 @@ from werkzeug.security import check_password_hash
 from wtforms.validators import ValidationError
 
 from . import passwords
+from .formatting import PlainColumns
 from .models import Staff
 from .workflow import Role
 
@@ -123,7 +124,7 @@ class OpdRequiredForAdminOpd:
             raise ValidationError(_("Akun Admin OPD wajib memiliki OPD. Pilih OPD-nya."))
 
 
-class StaffUserView(UserDBModelView):
+class StaffUserView(PlainColumns, UserDBModelView):
     """FAB's user screens with the agency of an Admin OPD account, and the unlock action."""
 
     list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "opd"]
@@ -227,7 +228,7 @@ def _no_store_for_staff(response):
 
 
 def _login_limit_message() -> str:
-    return _("Terlalu banyak percobaan masuk. Tunggu beberapa menit, lalu coba lagi.")
+    return _("Terlalu banyak percobaan masuk dari alamat Anda.")  # boundary.too_many_message adds when
 
 
 class StaffSecurityManager(SecurityManager):

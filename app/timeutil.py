@@ -39,3 +39,8 @@ def backoff(attempts: int, base_seconds: float, cap_seconds: float) -> timedelta
     """Exponential backoff: the wait after `attempts` failures in a row is base, 2 x base, 4 x base …
     up to the cap (outbox delivery, SIAK pre-check)."""
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
+
+
+def file_stamp(value: datetime | None = None) -> str:
+    """The time stamp in a download's file name, in WIB (what the officer's clock says): "20260310-0930"."""
+    return to_wib(value or utcnow()).strftime("%Y%m%d-%H%M")

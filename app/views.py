@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .models import NonWorkingDay, Opd, RoutingModel
+from .formatting import PlainColumns
 from .timeutil import format_wib
 
 
@@ -22,12 +23,25 @@ class StaffIndexView(IndexView):
 
     @expose("/")
     def index(self):
-        return self.render_template(self.index_template, appbuilder=self.appbuilder)
+        from flask_login import current_user
+
+        from .services.common import Actor
+        from .services.home import home
+        from .workflow import Role
+
+        work = None
+        if current_user.is_authenticated:
+            actor = Actor.from_user(current_user)
+            work = home(actor)
+            is_admin = actor.has(Role.ADMIN_SISTEM)
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, work=work,
+                                    is_admin=work is not None and is_admin)
 
 
-class OpdView(ModelView):
+class OpdView(PlainColumns, ModelView):
     datamodel = SQLAInterface(Opd)
     list_title = _l("Daftar OPD")
+    add_title, edit_title, show_title = _l("Tambah OPD"), _l("Ubah OPD"), _l("Data OPD")
     list_columns = ["code", "name", "kind", "active", "email"]
     search_columns = ["code", "name", "kind", "active"]
     add_columns = edit_columns = ["code", "name", "kind", "active", "email", "duties", "keywords"]
@@ -50,9 +64,10 @@ class OpdView(ModelView):
     post_update = post_add
 
 
-class NonWorkingDayView(ModelView):
+class NonWorkingDayView(PlainColumns, ModelView):
     datamodel = SQLAInterface(NonWorkingDay)
     list_title = _l("Hari libur tambahan (cuti bersama)")
+    add_title, edit_title, show_title = _l("Tambah hari libur"), _l("Ubah hari libur"), _l("Data hari libur")
     list_columns = ["day", "description"]
     add_columns = edit_columns = show_columns = ["day", "description"]
     label_columns = {"day": _l("Tanggal"), "description": _l("Keterangan")}
@@ -70,11 +85,12 @@ def _metrics(value) -> str:
              cold1=f"{m['cold_top1']:.0%}", cold3=f"{m['cold_top3']:.0%}")
 
 
-class RoutingModelView(ModelView):
+class RoutingModelView(PlainColumns, ModelView):
     """The stored OPD-suggestion models (read-only): when each was trained and on how much."""
 
     datamodel = SQLAInterface(RoutingModel)
     list_title = _l("Model saran OPD")
+    show_title = _l("Data model saran OPD")
     list_columns = show_columns = ["version", "trained_at", "answered", "returns", "cold_documents", "size_bytes",
                                    "metrics"]
     label_columns = {"version": _l("Versi"), "trained_at": _l("Dilatih (WIB)"),

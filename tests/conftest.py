@@ -140,22 +140,6 @@ class CommandRunner(FlaskCliRunner):
         return result
 
 
-@contextlib.contextmanager
-def limits_on():
-    """The rate limits on, with empty counters, for the block. The limiter object is shared by every app of
-    the process (its `enabled` flag and storage follow the last app built): the flag is put back afterwards."""
-    from app.extensions import limiter
-
-    was_enabled = limiter.enabled
-    limiter.enabled = True
-    limiter.reset()
-    try:
-        yield
-    finally:
-        limiter.reset()
-        limiter.enabled = was_enabled
-
-
 def _expire_test_session() -> None:
     from flask import has_app_context
 

@@ -119,6 +119,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("POST", "RegistryImportView.upload"): row(admin=400),  # no file
     ("GET", "OutboxView.list"): ADMIN_ONLY,
     ("POST", "OutboxView.resend"): row(admin=REDIR),
+    ("GET", "SystemHealthView.index"): ADMIN_ONLY,
     # Open311 API keys (issue 15): Admin Sistem only; an empty name is refused, an unknown key is 404.
     ("GET", "Open311KeyView.list"): ADMIN_ONLY,
     ("POST", "Open311KeyView.create"): row(admin=400),

@@ -31,6 +31,9 @@ class DecisionSchema(body.BodySchema):
     public_title = body.Text(load_default=None, allow_none=True, limit=LIMITS["title"])
     public_text = body.Text(load_default=None, allow_none=True, limit=LIMITS["text"], multiline=True)
     public_edit_reason = body.Text(load_default=None, allow_none=True, limit=LIMITS["reason"])
+    override_reason = body.Text(load_default=None, allow_none=True, limit=LIMITS["reason"], multiline=True,
+                                metadata={"description": "Alasan menandai NIK valid meski SIAK menyatakan "
+                                                         "NOT_FOUND atau MISMATCH; wajib dalam hal itu"})
 
 
 class OpdSchema(Schema):
@@ -268,7 +271,8 @@ class ComplaintApi(BaseApi):
         try:
             complaint = validation.decide(pk, actor, valid=data["valid"], remark=data["remark"],
                                    expected_version=data["version"], public_title=data["public_title"],
-                                   public_text=data["public_text"], public_edit_reason=data["public_edit_reason"])
+                                   public_text=data["public_text"], public_edit_reason=data["public_edit_reason"],
+                                   override_reason=data["override_reason"])
             return self.response(200, result=complaint_api.summary(complaint, actor))
         except ServiceError as exc:
             return self._error(exc)

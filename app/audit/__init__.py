@@ -32,57 +32,8 @@ from ..workflow import Role, highest_role
 
 log = logging.getLogger(__name__)
 
-KINDS = {"auth": _l("Masuk/keluar"), "request": _l("Akses halaman"), "action": _l("Tindakan"),
-         "pii": _l("Lihat data pribadi"), "system": _l("Sistem")}
-
-# Actions written by this product, with their labels for the filter list. Other modules may write
-# more; the screens show unknown ones by their code.
-ACTIONS = {
-    "login": _l("Masuk berhasil"),
-    "login.failed": _l("Masuk gagal"),
-    "login.locked": _l("Masuk ditolak (akun terkunci)"),
-    "lockout": _l("Akun dikunci"),
-    "login.attack": _l("Masuk gagal dari banyak alamat"),
-    "unlock": _l("Kunci akun dibuka"),
-    "logout": _l("Keluar"),
-    "request": _l("Akses halaman"),
-    "nik.view": _l("Lihat NIK lengkap"),
-    "contact.view": _l("Lihat kontak pengadu"),
-    "complaint.identity_view": _l("Lihat identitas pengadu"),
-    "attachment.download": _l("Unduh lampiran"),
-    "complaint.export": _l("Ekspor pengaduan (OPD)"),
-    "complaint.submit": _l("Pengaduan masuk"),
-    "complaint.resubmit": _l("Formulir pengaduan dikirim ulang (PIN baru)"),
-    "complaint.claim": _l("Pengaduan dibuka validator"),
-    "complaint.decide": _l("Keputusan NIK"),
-    "complaint.answer": _l("Jawaban"),
-    "answer.edit": _l("Jawaban diubah"),
-    "complaint.return": _l("Dikembalikan (bukan wewenang)"),
-    "complaint.reroute": _l("Disposisi ulang"),
-    "complaint.close": _l("Pengaduan selesai"),
-    "complaint.pin_recovery": _l("Pemulihan PIN"),
-    "note.add": _l("Catatan internal"),
-    "user.create": _l("Akun dibuat"),
-    "user.update": _l("Akun diubah"),
-    "user.delete": _l("Akun dihapus"),
-    "role.create": _l("Peran dibuat"),
-    "role.update": _l("Peran diubah"),
-    "role.delete": _l("Peran dihapus"),
-    "roles.sync": _l("Sinkronisasi peran"),
-    "opd.create": _l("OPD ditambahkan"),
-    "opd.update": _l("OPD diubah"),
-    "opd.delete": _l("OPD dihapus"),
-    "opd.import": _l("Impor daftar OPD"),
-    "setting.create": _l("Pengaturan ditambahkan"),
-    "setting.update": _l("Pengaturan diubah"),
-    "setting.delete": _l("Pengaturan dihapus"),
-    "export.history": _l("Ekspor riwayat akses"),
-    "export.recap": _l("Ekspor rekap"),
-    "open311.key.create": _l("Kunci Open311 dibuat"),
-    "open311.key.revoke": _l("Kunci Open311 dicabut"),
-    "open311.key.use": _l("Pengaduan masuk lewat Open311"),
-    "open311.key.refused": _l("Kunci Open311 ditolak"),
-}
+# The labels of kinds and actions: the one label table (app/labels.py), also used by the CSV and recap.
+from ..labels import AUDIT_ACTIONS as ACTIONS, AUDIT_KINDS as KINDS  # noqa: E402,F401
 
 
 def _state() -> dict:

@@ -21,6 +21,7 @@ from ..models import Opd
 from ..reports import dashboard as report
 from ..services import Actor, ServiceError
 from ..services import outbox as outbox_service
+from ..services.validation import siak_label
 from ..timeutil import utcnow
 from ..formatting import duration_text
 from ..labels import STATE_LABELS
@@ -140,6 +141,7 @@ class ControlDashboardView(BaseView):
             total=sum(counts.values()), overdue_validation=validation, overdue_validation_total=validation_total,
             overdue_answer=answer, overdue_answer_total=answer_total,
             per_opd=report.per_opd(filters, now), per_validator=report.per_validator(filters, standard),
+            overrides=report.recent_overrides(filters), siak_label=siak_label,
             months=months, state_svg=state_chart(counts), trend_svg=trend_chart(months),
             late_text=late_text, duration_text=duration_text, standard_minutes=standard,
             validation_hours=current_app.config["VALIDATION_HOURS"], answer_days=current_app.config["ANSWER_DAYS"],

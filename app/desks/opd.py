@@ -21,7 +21,7 @@ from ..labels import STATE_LABELS
 from ..services import desk
 from ..services.common import Actor, Invalid, NotFound, ServiceError
 from ..formatting import duration_text, time_left
-from ..timeutil import utcnow
+from ..timeutil import file_stamp, utcnow
 
 MENU_DESK = "Meja OPD"
 MENU_DISPATCH = "Disposisi"
@@ -39,7 +39,8 @@ OUTCOME_LABELS = {None: _l("masih di OPD"), "answered": _l("dijawab"), "returned
 def _filter_from_args() -> desk.QueueFilter:
     args = request.args
     return desk.QueueFilter(tab=args.get("tab", desk.TAB_WAITING), q=args.get("q"), opd_code=args.get("opd"),
-                            overdue=args.get("terlambat") == "1", cursor=args.get(paging.NEXT))
+                            overdue=args.get("terlambat") == "1", cursor=args.get(paging.NEXT),
+                            due_today=args.get("tenggat") == "hari-ini", rerouted=args.get("dialihkan") == "1")
 
 
 class OpdDeskView(BaseView):
@@ -172,7 +173,7 @@ class OpdDeskView(BaseView):
         rows = desk.export_rows(current_actor(), flt)
         from .. import exports
 
-        return exports.csv_response(f"pengaduan-{utcnow():%Y%m%d-%H%M}.csv", desk.EXPORT_HEADER, rows)
+        return exports.csv_response(f"pengaduan-{file_stamp()}.csv", desk.EXPORT_HEADER, rows)  # WIB
 
 
 def _incoming_files() -> list:

@@ -42,6 +42,7 @@ class DecisionForm(FlaskForm):
     public_title = StringField(_l("Judul versi publik"))
     public_text = TextAreaField(_l("Isi versi publik"))
     public_edit_reason = StringField(_l("Alasan perubahan versi publik"))
+    override_reason = TextAreaField(_l("Alasan menandai valid meski SIAK tidak mencocokkan"))
 
 
 class RegistryImportForm(FlaskForm):
@@ -60,11 +61,13 @@ class ValidatorDeskView(BaseView):
     @paging.renamed()
     def queue(self):
         try:
-            page = validation.queue(_actor(), cursor=request.args.get(paging.NEXT))
+            only = request.args.get("saring")
+            page = validation.queue(_actor(), cursor=request.args.get(paging.NEXT), only=only)
         except ServiceError as exc:
             _abort_for(exc)
         return self.render_template("validator/queue.html", page=page, duration_text=duration_text,
-                                    siak_label=validation.siak_label)
+                                    siak_label=validation.siak_label,
+                                    only=only if only in validation.QUEUE_FILTERS else None)
 
     @expose("/<int:complaint_id>")
     @has_access
@@ -97,6 +100,7 @@ class ValidatorDeskView(BaseView):
             labels=redact.LABELS, seconds_left=int((complaint.validation_deadline - now).total_seconds()),
             overdue=complaint.validation_overdue, duration_text=duration_text,
             decision_standard=current_app.config["DECISION_MINUTES_STANDARD"],
+            override_needed=validation.is_override(complaint.siak_verdict),
         ), status
 
     @expose("/<int:complaint_id>/keputusan", methods=["POST"])
@@ -120,7 +124,8 @@ class ValidatorDeskView(BaseView):
             complaint = validation.decide(complaint_id, _actor(), valid=valid, remark=form.remark.data,
                                           expected_version=version, public_title=form.public_title.data,
                                           public_text=form.public_text.data,
-                                          public_edit_reason=form.public_edit_reason.data)
+                                          public_edit_reason=form.public_edit_reason.data,
+                                          override_reason=form.override_reason.data)
         except Invalid as exc:
             return self._render_check(complaint_id, form, errors=exc.errors, message=exc.message, status=400)
         except Conflict as exc:

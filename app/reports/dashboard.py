@@ -172,6 +172,7 @@ class ValidatorFigures:
     within_24h: int
     within_work_standard: int
     median_work_seconds: float | None
+    overrides: int = 0  # marked valid although SIAK said "not found" / "mismatch" (each with its reason)
 
     @property
     def share_within_24h(self) -> float | None:
@@ -190,7 +191,8 @@ def per_validator(f: Filters, standard_minutes: int = 10) -> list[ValidatorFigur
     rows = db.session.execute(
         sa.select(NikCheck.validator_id, sa.func.count(),
                   sa.func.sum(sa.case((sql.within_standard(NikCheck.decided_at, Complaint.validation_deadline), 1), else_=0)),
-                  sa.func.sum(sa.case((work <= standard_minutes * 60, 1), else_=0)))
+                  sa.func.sum(sa.case((work <= standard_minutes * 60, 1), else_=0)),
+                  sa.func.sum(sa.case((NikCheck.override_reason.is_not(None), 1), else_=0)))
         .join(Complaint, Complaint.id == NikCheck.complaint_id).where(*where)
         .group_by(NikCheck.validator_id)).all()
     if not rows:
@@ -199,12 +201,38 @@ def per_validator(f: Filters, standard_minutes: int = 10) -> list[ValidatorFigur
                           sa.and_(Complaint.id == NikCheck.complaint_id, *where))
     people = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_([r[0] for r in rows])))}
     result = []
-    for uid, checks, within, quick in rows:
+    for uid, checks, within, quick, overrides in rows:
         person = people.get(uid)
         name = f"{person.first_name} {person.last_name}".strip() if person else f"#{uid}"
         result.append(ValidatorFigures(uid, person.username if person else "", name, checks, int(within or 0),
-                                       int(quick or 0), medians.get(uid)))
+                                       int(quick or 0), medians.get(uid), int(overrides or 0)))
     return sorted(result, key=lambda r: (-r.checks, r.username))
+
+
+@dataclass(frozen=True)
+class Override:
+    decided_at: datetime
+    ticket: str
+    validator: str
+    siak_verdict: str
+    reason: str
+
+
+OVERRIDES_SHOWN = 20
+
+
+def recent_overrides(f: Filters, limit: int = OVERRIDES_SHOWN) -> list[Override]:
+    """The newest deliberate overrides of the period (valid against SIAK), each with its reason."""
+    where = [NikCheck.decided_at >= f.start, NikCheck.decided_at < f.end, NikCheck.override_reason.is_not(None)]
+    if f.opd_id:
+        where.append(Complaint.opd_id == f.opd_id)
+    rows = db.session.execute(
+        sa.select(NikCheck.decided_at, Complaint.ticket, Staff.first_name, Staff.last_name, NikCheck.siak_verdict,
+                  NikCheck.override_reason)
+        .join(Complaint, Complaint.id == NikCheck.complaint_id).join(Staff, Staff.id == NikCheck.validator_id)
+        .where(*where).order_by(NikCheck.decided_at.desc(), NikCheck.id.desc()).limit(limit)).all()
+    return [Override(at, ticket, f"{first} {last}".strip(), verdict, reason)
+            for at, ticket, first, last, verdict, reason in rows]
 
 
 # --------------------------------------------------------------------------- monthly trend

@@ -17,7 +17,8 @@ from werkzeug.security import check_password_hash
 from .. import audit, crypto, notify, redact
 from ..crypto import NikCipher, new_pin, normalize_pin
 from ..extensions import db
-from ..models import Answer, Complaint, NikCheck, NonWorkingDay, Opd, Routing, StatusEvent, TicketCounter
+from ..models import (OVERRIDDEN_VERDICTS, Answer, Complaint, NikCheck, NonWorkingDay, Opd, Routing, StatusEvent,
+                      TicketCounter)
 from ..nik import check as check_nik
 from ..timeutil import format_wib, to_wib, utcnow
 from ..workflow import Action, Role, State, Visibility, answer_deadline, apply_transition, validation_deadline
@@ -341,15 +342,23 @@ def claim(complaint_id: int, actor: Actor) -> Complaint:
 
 def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | None = None,
                expected_version: int | None = None, public_title: str | None = None,
-               public_text: str | None = None, public_edit_reason: str | None = None) -> Complaint:
+               public_text: str | None = None, public_edit_reason: str | None = None,
+               override_reason: str | None = None) -> Complaint:
     """SOP rows 4-6: Tidak valid → kept with its remark, never published; Valid → routed and published
     unless rahasia.
 
     The validator may edit the public rendering with a Valid decision. A field sent unchanged (the desk
     always sends both) is not an edit; an edit may not be blank, needs a reason, is masked like every public
-    rendering (personal data, and for anonim the complainant's name) and the original stays."""
+    rendering (personal data, and for anonim the complainant's name) and the original stays.
+
+    Valid against SIAK's "not found" or "mismatch" (OVERRIDDEN_VERDICTS) is a deliberate override: it needs
+    `override_reason`, stored with the decision (NikCheck.override_reason, which a CHECK requires)."""
     errors: dict[str, str] = {}
     remark = read_text(errors, "remark", remark, limit=LIMITS["remark"], multiline=True)
+    override_reason = read_text(errors, "override_reason", override_reason, limit=LIMITS["reason"],
+                                multiline=True)
+    if "override_reason" in errors:
+        raise Invalid(errors["override_reason"], errors=errors)
     if errors:
         raise Invalid(errors["remark"], errors=errors)
     if not valid and not remark:
@@ -375,6 +384,12 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
                           errors={"public_edit_reason": _("Wajib diisi.")})
         action = Action.VALIDATE if valid else Action.INVALIDATE
         move = apply_transition(action, complaint.state, actor.roles)
+        override = valid and is_override(complaint.siak_verdict)
+        if override and not override_reason:
+            raise Invalid(_("SIAK menyatakan %(verdict)s. Untuk tetap menandai NIK valid, tulis alasannya.",
+                            verdict=_siak_label(complaint.siak_verdict)),
+                          errors={"override_reason": _("Wajib diisi bila NIK ditandai valid meski SIAK "
+                                                       "tidak mencocokkannya.")}, code="override_reason")
         if (complaint.claim_expires_at and complaint.claim_expires_at > now
                 and complaint.claimed_by_id not in (None, actor.user_id)):
             raise Conflict(_("Pengaduan ini sedang diperiksa oleh validator lain."), code="claimed")
@@ -382,7 +397,8 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
         db.session.add(NikCheck(complaint_id=complaint.id, validator_id=actor.user_id, opened_at=opened_at,
                                 decided_at=now, structural_ok=complaint.nik_structural_ok,
                                 siak_verdict=complaint.siak_verdict,
-                                result="valid" if valid else "tidak_valid", remark=remark))
+                                result="valid" if valid else "tidak_valid", remark=remark,
+                                override_reason=override_reason if override else None))
         complaint.validated_at = now
         complaint.claimed_by_id = complaint.claim_expires_at = complaint.claimed_at = None
         if valid:
@@ -399,9 +415,21 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
             complaint.closed_at = now
             _event(complaint, move, actor, note=f"NIK tidak valid: {remark}", at=now)
         audit.record("action", "complaint.decide", actor=actor, complaint_id=complaint.id,
-                     detail={"result": "valid" if valid else "tidak_valid", "public_edited": sorted(edits)})
+                     detail={"result": "valid" if valid else "tidak_valid", "public_edited": sorted(edits),
+                             **({"override": True} if override else {})})
         _notify_complainant(complaint, "routed" if valid else "invalid", remark=remark)
     return complaint
+
+
+def is_override(siak_verdict: str | None) -> bool:
+    """A Valid decision against this SIAK verdict is a deliberate override (it needs a reason)."""
+    return siak_verdict in OVERRIDDEN_VERDICTS
+
+
+def _siak_label(verdict: str | None) -> str | None:
+    from .validation import siak_label  # validation imports this module
+
+    return siak_label(verdict)
 
 
 def _route(complaint: Complaint, opd: Opd, now) -> None:

@@ -9,7 +9,7 @@ Lists are keyset-paginated and counts are capped, so a page costs the same at a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Iterator, Sequence
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from .. import audit
 from ..crypto import drop_sealed
 from ..extensions import db
 from ..models import Attachment, Complaint, InternalNote, Opd, Routing, StatusEvent
-from ..timeutil import format_wib, utcnow
+from ..timeutil import format_wib, from_wib, to_wib, utcnow
 from ..workflow import ANSWERED_STATES, Action, Role, State, find_transition
 from . import cursor as cursor_codec
 from . import sql
@@ -54,6 +54,8 @@ class QueueFilter:
     opd_code: str | None = None  # Admin Sistem / Pimpinan only; an Admin OPD is held to its own OPD
     overdue: bool = False
     cursor: str | None = None  # the page's position (services.cursor), from ?setelah=
+    due_today: bool = False  # not late yet, the deadline falls before the end of today (WIB)
+    rerouted: bool = False  # came to this OPD after another hop ended (returned "bukan wewenang", re-routed)
 
     def __post_init__(self):
         if self.tab not in TABS:
@@ -81,8 +83,15 @@ def _desk_query(actor: Actor, flt: QueueFilter, screen: Screen = Screen.OPD_DESK
     if flt.opd_code and not actor.has(Role.ADMIN_OPD):
         query = query.where(Complaint.opd_id == sa.select(Opd.id).where(Opd.code == flt.opd_code)
                             .scalar_subquery())
+    now = utcnow()
     if flt.overdue:
-        query = query.where(sql.answer_overdue(utcnow()))
+        query = query.where(sql.answer_overdue(now))
+    if flt.due_today:
+        query = query.where(sql.due_before("answer", now, end_of_wib_day(now)))
+    if flt.rerouted:
+        earlier = sa.select(Routing.id).where(Routing.complaint_id == Complaint.id, Routing.ended_at.is_not(None),
+                                              Routing.outcome.in_(["returned", "rerouted"]))
+        query = query.where(earlier.exists())
     if flt.q:
         ticket = flt.q.upper()
         if ticket.startswith(f"{setting('TICKET_PREFIX')}-"):
@@ -110,8 +119,20 @@ def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> P
 
 def tab_counts(actor: Actor, flt: QueueFilter) -> dict[str, tuple[int, bool]]:
     return {tab: sql.capped_count(_desk_query(actor, QueueFilter(tab=tab, q=flt.q, opd_code=flt.opd_code,
-                                                                 overdue=flt.overdue)))
+                                                                 overdue=flt.overdue, due_today=flt.due_today,
+                                                                 rerouted=flt.rerouted)))
             for tab in TABS}
+
+
+def queue_count(actor: Actor, flt: QueueFilter) -> tuple[int, bool]:
+    """The capped count of one desk list (the staff home's figures are the desk's own lists)."""
+    return sql.capped_count(_desk_query(actor, flt))
+
+
+def end_of_wib_day(now: datetime) -> datetime:
+    """The end of `now`'s WIB day, as naive UTC."""
+    local = to_wib(now)
+    return from_wib(datetime.combine(local.date() + timedelta(days=1), time()))
 
 
 @dataclass

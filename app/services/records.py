@@ -18,13 +18,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy_continuum import version_class
 
-from .. import audit, inputs
+from .. import audit, inputs, labels
 from ..crypto import drop_sealed
 from ..exports import table_workbook
 from ..extensions import db
 from ..models import Answer, AuditLog, Complaint, Staff
 from ..reports import recap as recap_report
-from ..timeutil import format_wib, from_wib, to_wib, utcnow
+from ..timeutil import file_stamp, format_wib, from_wib, to_wib, utcnow
 from . import cursor
 from .common import Actor, unit_of_work
 from .disclosure import ComplaintView, Screen, present
@@ -62,7 +62,7 @@ def _parse_day(value: str | None) -> date | None | inputs.Problem:
 class HistoryFilter:
     """The history-log filters of one request: each one an indexed column (see AuditLog indexes)."""
 
-    FIELDS = ("pengguna", "peran", "aksi", "jenis", "tiket", "dari", "sampai")
+    FIELDS = ("pengguna", "peran", "aksi", "jenis", "tiket", "dari", "sampai", "halaman")
 
     def __init__(self, args: Mapping[str, str]):
         self.values = {k: (args.get(k) or "").strip() for k in self.FIELDS}
@@ -91,8 +91,16 @@ class HistoryFilter:
     def active(self) -> dict[str, str]:
         return {k: v for k, v in self.values.items() if v}
 
+    @property
+    def shows_page_views(self) -> bool:
+        """Page views (kind "request") are most of the log and rarely what is looked for: hidden unless
+        asked for (?halaman=1, or the kind "Akses halaman" chosen)."""
+        return self.values["halaman"] == "1" or self.values["jenis"] == "request"
+
     def apply(self, query):
         v = self.values
+        if not self.shows_page_views:
+            query = query.where(AuditLog.kind != "request")
         if v["pengguna"]:
             query = query.where(AuditLog.username == v["pengguna"])
         if v["peran"]:
@@ -140,29 +148,69 @@ def _history_rows(engine, flt: HistoryFilter) -> Iterator[list]:
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=1000).execute(query)
         for r in result:
-            yield [format_wib(r.at), r.kind, r.action, r.username, r.role, r.ticket, r.method, r.path, r.endpoint,
-                   r.status, r.ip, r.user_agent, r.duration_ms, r.target, r.detail]
+            yield [format_wib(r.at), str(labels.AUDIT_KINDS.get(r.kind, r.kind)), action_label(r.action),
+                   r.username, r.role, r.ticket, r.method, r.path, r.endpoint, r.status, r.ip, r.user_agent,
+                   r.duration_ms, r.target, readable_detail(r.detail, r.action)]
 
 
 def export_history(actor: Actor, flt: HistoryFilter) -> tuple[str, list[str], Iterator[list]]:
     """(file name, header, rows) of the filtered history log as CSV; the export is logged first."""
     log_export(actor, "history", "csv", flt.active)  # logged first: no record, no file
-    stamp = to_wib(utcnow()).strftime("%Y%m%d-%H%M")
-    return f"riwayat-akses-{stamp}.csv", HISTORY_CSV_HEADER, _history_rows(db.engine, flt)
+    return f"riwayat-akses-{file_stamp()}.csv", HISTORY_CSV_HEADER, _history_rows(db.engine, flt)
+
+
+def action_label(action: str | None) -> str:
+    return str(labels.AUDIT_ACTIONS.get(action, action or "–"))
 
 
 def detail_text(row: AuditLog) -> str:
-    """A history row's JSON detail as one readable line."""
-    if not row.detail:
+    """A history row's detail in plain words (labels.FIELD_LABELS / VALUE_LABELS): "Hasil: Valid", a change
+    as "Nama depan: Budi → Budi S.", a secret as "(disembunyikan)", a sealed NIK by its label."""
+    return readable_detail(row.detail, row.action)
+
+
+def readable_detail(raw: str | None, action: str | None = None) -> str:
+    if not raw:
         return ""
     try:
-        data = json.loads(row.detail)
+        data = json.loads(raw)
     except ValueError:
-        return row.detail
-    if isinstance(data, dict):
-        return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v}"
-                         for k, v in data.items())
-    return str(data)
+        return drop_sealed(raw)
+    if not isinstance(data, dict):
+        return _value_text("", data)
+    change = bool(action and action.endswith(".update"))
+    return "; ".join(f"{_field_label(key)}: {_value_text(key, value, change)}" for key, value in data.items())
+
+
+def _field_label(key: str) -> str:
+    return str(labels.FIELD_LABELS.get(key, key.replace("_", " ")))
+
+
+def _value_text(key: str, value: Any, change: bool = False) -> str:
+    if change and isinstance(value, list) and len(value) == 2:
+        return f"{_value_text(key, value[0])} → {_value_text(key, value[1])}"
+    if change and isinstance(value, dict) and set(value) == {"+", "-"}:
+        parts = [f"+ {', '.join(map(str, value['+']))}" if value["+"] else "",
+                 f"− {', '.join(map(str, value['-']))}" if value["-"] else ""]
+        return "; ".join(p for p in parts if p) or labels.EMPTY
+    if value is None or value == "":
+        return labels.EMPTY
+    if value is True or value is False:
+        return str(labels.YES if value else labels.NO)
+    if value == "***":
+        return str(labels.SECRET_LABEL)
+    if isinstance(value, list):
+        if key in ("public_edited", "fields", "changed_fields"):
+            return ", ".join(_field_label(str(v)) for v in value) or labels.EMPTY
+        return ", ".join(_value_text(key, v) for v in value) or labels.EMPTY
+    if isinstance(value, dict):
+        return ", ".join(f"{_field_label(k)} {_value_text(k, v)}" for k, v in value.items())
+    if key == "verdict":
+        from .validation import siak_label
+
+        return str(siak_label(str(value)))
+    text = drop_sealed(str(value))
+    return str(labels.VALUE_LABELS.get(key, {}).get(text, text))
 
 
 def find_complaint_id(ticket: str) -> int | None:
@@ -189,8 +237,9 @@ def complaint_history(complaint_id: int, actor: Actor) -> ComplaintHistory | Non
     log_rows = db.session.scalars(
         sa.select(AuditLog).where(AuditLog.complaint_id == complaint_id, AuditLog.kind != "request")
         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(RECORD_ROWS)).all()
+    # Who saw the NIK or the complainant's contact data (every personal-data view is a "pii" row), first.
     nik_views = db.session.scalars(
-        sa.select(AuditLog).where(AuditLog.complaint_id == complaint_id, AuditLog.action == "nik.view")
+        sa.select(AuditLog).where(AuditLog.complaint_id == complaint_id, AuditLog.kind == "pii")
         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(RECORD_ROWS)).all()
     answers = db.session.scalars(sa.select(Answer).where(Answer.complaint_id == complaint_id)
                                  .order_by(Answer.id)).all()
@@ -240,13 +289,31 @@ def versions(model, record_id: int) -> list[dict[str, Any]]:
         result.append({"at": transaction.issued_at, "user": users.get(user_id) if user_id else None,
                        "ip": getattr(transaction, "remote_addr", None),
                        "operation": {0: _("dibuat"), 1: _("diubah"), 2: _("dihapus")}.get(version.operation_type, ""),
-                       "changes": {k: (_short(v[0]), _short(v[1])) for k, v in changes.items()}})
+                       "changes": {_field_label(k): (_version_value(k, v[0]), _version_value(k, v[1]))
+                                   for k, v in changes.items()}})
     return result
 
 
+def _version_value(key: str, value: Any) -> str:
+    if key == "nik_findings" and value:
+        try:  # a JSON list of {code, message, severity}: the messages are what a person reads
+            return "; ".join(str(f.get("message", "")) for f in json.loads(value)) or "–"
+        except (ValueError, AttributeError, TypeError):
+            pass
+    return _short(value)
+
+
 def _short(value: Any) -> str:
-    if value is None:
+    """A versioned value in plain words: "–", Ya/Tidak, a state by its label, a time in WIB, a sealed NIK by
+    its label, personal-data findings by their count."""
+    from ..workflow import State
+
+    if value is None or value == "":
         return "–"
+    if value is True or value is False:
+        return str(labels.YES if value else labels.NO)
+    if isinstance(value, State):
+        return str(labels.STATE_LABELS[value])
     if isinstance(value, datetime):
         return format_wib(value)
     text = drop_sealed(value.value if hasattr(value, "value") else str(value))  # sealed NIKs as a label

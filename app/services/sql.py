@@ -116,6 +116,16 @@ def waiting_overdue(kind: str, now: datetime, complaint=Complaint):
     return sa.and_(c.state == State.DITERUSKAN, c.answer_deadline < now)
 
 
+def due_before(kind: str, now: datetime, until: datetime, complaint=Complaint):
+    """Still waiting, not late yet (the complement of `waiting_overdue`), and due before `until`: the
+    "due within 2 hours" and "due today" lists of the staff home."""
+    c = complaint
+    if kind == "validation":
+        return sa.and_(c.state == State.MENUNGGU_VERIFIKASI, c.validation_deadline >= now,
+                       c.validation_deadline < until)
+    return sa.and_(c.state == State.DITERUSKAN, c.answer_deadline >= now, c.answer_deadline < until)
+
+
 def overdue(now: datetime, complaint=Complaint):
     """Either standard missed (`workflow.overdue`)."""
     return sa.or_(validation_overdue(now, complaint), answer_overdue(now, complaint))

@@ -30,7 +30,7 @@ from ..workflow import Role, State
 from . import cursor as cursor_codec
 from . import sql
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError, setting, unit_of_work
-from .complaints import cipher, claim, decide_nik
+from .complaints import cipher, claim, decide_nik, is_override  # noqa: F401  (is_override: the desk asks)
 from .disclosure import ComplaintView, Screen, for_present, present
 from .scope import visible
 
@@ -80,14 +80,33 @@ def staff_name(user: Staff | None) -> str | None:
 QUEUE_ORDER = cursor_codec.Keyset(ident=Complaint.id, key=Complaint.validation_deadline)
 
 
-def queue(actor: Actor, cursor: str | None = None, limit: int | None = None) -> QueuePage:
-    """Complaints awaiting the NIK check, oldest deadline first; keyset-paginated on
-    (validation_deadline, id). A cursor that does not fit means the first page."""
+# The queue's filters (?saring=…): the staff home's counts link to them and count with the same query.
+ONLY_LATE, ONLY_DUE_SOON, ONLY_MINE = "terlambat", "segera", "saya"
+QUEUE_FILTERS = (ONLY_LATE, ONLY_DUE_SOON, ONLY_MINE)
+DUE_SOON = timedelta(hours=2)  # "due soon": the deadline falls within the next two hours
+
+
+def queue_query(actor: Actor, now: datetime, only: str | None = None):
+    """The NIK queue of `actor` (all waiting complaints, or one filter of QUEUE_FILTERS): the desk's list and
+    the staff home's counts. Late is the one definition (`sql.waiting_overdue`)."""
     if not actor.has(Role.VALIDATOR, Role.ADMIN_SISTEM):
         raise Forbidden("Antrean NIK hanya untuk validator.")
+    query = visible(actor, sa.select(Complaint).where(Complaint.state == State.MENUNGGU_VERIFIKASI))
+    if only == ONLY_LATE:
+        query = query.where(sql.waiting_overdue("validation", now))
+    elif only == ONLY_DUE_SOON:
+        query = query.where(sql.due_before("validation", now, now + DUE_SOON))
+    elif only == ONLY_MINE:
+        query = query.where(Complaint.claimed_by_id == actor.user_id, Complaint.claim_expires_at > now)
+    return query
+
+
+def queue(actor: Actor, cursor: str | None = None, limit: int | None = None, only: str | None = None) -> QueuePage:
+    """Complaints awaiting the NIK check, oldest deadline first; keyset-paginated on
+    (validation_deadline, id). A cursor that does not fit means the first page; an unknown filter, none."""
     limit = max(1, min(int(limit or QUEUE_PAGE), 200))
     now = utcnow()
-    base = visible(actor, sa.select(Complaint).where(Complaint.state == State.MENUNGGU_VERIFIKASI))
+    base = queue_query(actor, now, only if only in QUEUE_FILTERS else None)
     items, next_cursor = QUEUE_ORDER.fetch(
         lambda q: list(db.session.scalars(for_present(q.options(sa.orm.selectinload(Complaint.claimed_by))))),
         base, QUEUE_ORDER.position(cursor), limit)

@@ -88,8 +88,11 @@ def routing_row(conn, complaint_id: int, **changes) -> dict:
             "deadline": T0 + timedelta(days=9), "ended_at": None, "outcome": None, **changes}
 
 
+_KEYS = itertools.count(1)  # outbox.idempotency_key is unique and NOT NULL (migration 0014)
+
+
 def outbox_row(**changes) -> dict:
-    return {"channel": "email", "recipient": "warga@contoh.id", "template": "submitted", "locale": "id",
+    return {"idempotency_key": f"uji-{next(_KEYS)}", "channel": "email", "recipient": "warga@contoh.id", "template": "submitted", "locale": "id",
             "subject": "Subjek", "body": "Isi", "complaint_id": None, "dedupe_key": None, "status": "pending",
             "attempts": 0, "next_attempt_at": T0, "created_at": T0, **changes}
 

@@ -155,7 +155,10 @@ def test_nik_decisions_accept_both_results_and_every_verdict():
     def decisions(conn):
         complaint_id = routed(conn)
         for verdict in [*Verdict, None]:
-            insert(conn, "nik_check", **nik_check_row(conn, complaint_id, siak_verdict=verdict and verdict.value))
+            # Valid against "not found" / "mismatch" is an override and carries its reason (issue 16, item 7).
+            reason = "KTP asli diperiksa." if verdict in (Verdict.NOT_FOUND, Verdict.MISMATCH) else None
+            insert(conn, "nik_check", **nik_check_row(conn, complaint_id, siak_verdict=verdict and verdict.value,
+                                                      override_reason=reason))
         insert(conn, "nik_check", **nik_check_row(conn, complaint_id, result="tidak_valid",
                                                   remark="NIK tidak dikenal."))
         return scalar(conn, "SELECT count(DISTINCT result) FROM nik_check WHERE complaint_id = :c", c=complaint_id)
@@ -167,6 +170,8 @@ def test_nik_decisions_accept_both_results_and_every_verdict():
     ({"result": "mungkin"}, "ck_nik_check_result"),
     ({"siak_verdict": "OK"}, "ck_nik_check_siak_verdict"),
     ({"result": "tidak_valid", "remark": None}, "ck_nik_check_invalid_remark"),
+    ({"result": "valid", "siak_verdict": "NOT_FOUND", "override_reason": None}, "ck_nik_check_override_reason"),
+    ({"result": "valid", "siak_verdict": "MISMATCH"}, "ck_nik_check_override_reason"),
 ])
 def test_a_nik_decision_that_breaks_a_rule_is_refused(changes, constraint):
     refused(lambda conn: insert(conn, "nik_check", **nik_check_row(conn, routed(conn), **changes)),

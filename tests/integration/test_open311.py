@@ -451,7 +451,7 @@ def _limited_app(app, database_url):
 @pytest.fixture
 def limited_app(_limited_app):
     """The limits and CSRF on, as in production (tests/conftest.py `limits_on`)."""
-    from tests.conftest import limits_on
+    from tests.limits_support import limits_on
 
     with limits_on():
         yield _limited_app

@@ -7,7 +7,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import build_app, limits_on, text_of
+from tests.conftest import build_app, text_of
+from tests.limits_support import limits_on
 
 
 def _complaints() -> int:
@@ -38,7 +39,7 @@ def _limited_app(app, database_url):
 
 @pytest.fixture
 def limited_app(_limited_app):
-    """An app with the limits on; each test starts with empty counters (tests/conftest.py `limits_on`)."""
+    """An app with the limits on, empty counters (tests/limits_support.py)."""
     with limits_on():
         yield _limited_app
 
