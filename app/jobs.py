@@ -272,3 +272,5 @@ JOBS.append(JobSpec(id="outbox_delivery", func="app.services.outbox:deliver_due"
                     description="Deliver due notices (SMTP, webhook)"))
 JOBS.append(JobSpec(id="routing_train", func="app.services.routing:routing_train_job", trigger="cron",
                     trigger_args={"hour": 1, "minute": 15}, description="Retrain the OPD-suggestion model"))
+JOBS.append(JobSpec(id="lapor_pull", func="app.services.lapor:pull_job", interval_setting="LAPOR_PULL_MINUTES",
+                    trigger_args={"minutes": 15}, description="Import the reports SP4N-LAPOR! disposed to the regency"))

@@ -58,6 +58,9 @@ class ComplaintSummarySchema(Schema):
     answered_at = fields.String(allow_none=True)
     published = fields.Boolean()
     version = fields.Integer()
+    channel = fields.String(metadata={"description": "How it arrived: web, api, open311 or lapor"})
+    lapor_id = fields.String(allow_none=True, metadata={"description": "SP4N-LAPOR! tracking ID of an "
+                                                                        "imported complaint"})
 
 
 class ComplaintListSchema(Schema):

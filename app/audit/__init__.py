@@ -75,6 +75,9 @@ ACTIONS = {
     "setting.delete": _l("Pengaturan dihapus"),
     "export.history": _l("Ekspor riwayat akses"),
     "export.recap": _l("Ekspor rekap"),
+    "lapor.pull": _l("Tarikan SP4N-LAPOR!"),
+    "lapor.pull_failed": _l("Tarikan SP4N-LAPOR! gagal"),
+    "lapor.import_refused": _l("Laporan SP4N-LAPOR! ditolak"),
 }
 
 

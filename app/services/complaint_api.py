@@ -35,6 +35,7 @@ def _summary(v: ComplaintView) -> dict:
         "validation_overdue": v.validation_overdue, "routed_at": _iso(v.routed_at),
         "answer_deadline": _iso(v.answer_deadline), "answer_overdue": v.answer_overdue,
         "answered_at": _iso(v.answered_at), "published": v.published, "version": v.version,
+        "channel": v.channel, "lapor_id": v.lapor_id,
     }
 
 
