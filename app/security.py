@@ -49,11 +49,12 @@ SYNCED_ROLES = (Role.VALIDATOR, Role.ADMIN_OPD, Role.PIMPINAN, Role.PUBLIK)
 OPD_DESK_READ = [("can_read", "OpdDesk"), ("menu_access", "Meja OPD")]
 ROLE_PERMISSIONS[Role.ADMIN_OPD] += [
     *OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_answer", "OpdDesk"), ("can_return", "OpdDesk"),
-    ("can_answer", "ComplaintDeskApi"), ("can_return", "ComplaintDeskApi")]
+    ("can_answer", "ComplaintDeskApi"), ("can_return", "ComplaintDeskApi"), ("can_note", "ComplaintDeskApi")]
 ROLE_PERMISSIONS[Role.VALIDATOR] += [
     ("can_read", "Dispatch"), ("can_reroute", "Dispatch"), ("menu_access", "Disposisi"),
     ("can_reroute", "ComplaintDeskApi")]
-ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk")]
+ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk"),
+                                    ("can_note", "ComplaintDeskApi")]
 
 # The validator's desk and statistics (app/desks/validator.py) and the complaint API (app/api/complaints.py).
 # Admin OPD and Pimpinan never reach the desk (403); the API's row scope is services.scope.

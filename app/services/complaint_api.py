@@ -23,8 +23,12 @@ API_PAGE = 50
 API_PAGE_MAX = 100
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as the API writes it: ISO 8601 with Z, whole seconds."""
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+_iso = iso
 
 
 def _summary(v: ComplaintView) -> dict:
@@ -101,4 +105,4 @@ def summary(complaint: Complaint, actor: Actor) -> dict:
     return _summary(present(complaint, actor, Screen.API, log=False))
 
 
-__all__ = ["API_PAGE", "api_detail", "api_list", "summary"]
+__all__ = ["API_PAGE", "api_detail", "api_list", "iso", "summary"]
