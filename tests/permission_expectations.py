@@ -143,6 +143,8 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("POST", "ComplaintApi.claim"): row(validator=OK, params={"pk": "waiting"}),
     ("GET", "ComplaintApi.attachment"): row(**ONE_OPD, pimpinan=OK, validator=OK, admin=OK),
     ("GET", "OpdApi.get_list"): staff_only(),
+    ("GET", "RecapApi.get"): SUPERVISION,
+    ("GET", "HistoryLogApi.get_list"): SUPERVISION,
     # --- supervision (issues 7, 8) ---
     ("GET", "ControlDashboardView.index"): SUPERVISION,
     ("GET", "HistoryLogView.index"): SUPERVISION,

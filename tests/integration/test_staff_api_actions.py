@@ -196,6 +196,71 @@ def test_opd_list_for_every_staff_role(api):
     assert api("GET", "/api/v1/opd/").status_code == 401
 
 
+# --------------------------------------------------------------------------- recap and history log
+
+
+@pytest.mark.parametrize("role, status", [("pimpinan", 200), ("admin", 200), ("validator", 403),
+                                          ("opd.dinkes", 403)])
+def test_recap_figures_as_each_role(api, submission, actor, role, status):
+    import time_machine
+    from datetime import datetime, timezone
+
+    with time_machine.travel(datetime(2026, 3, 10, 3, 0, tzinfo=timezone.utc), tick=False):
+        routed(submission, actor)
+        response = api("GET", "/api/v1/recap/?periode=bulan&tanggal=2026-03-01&kelompok=opd", role)
+    assert response.status_code == status
+    if status == 200:
+        result = response.get_json()["result"]
+        assert result["period"] == {"kind": "bulan", "start": "2026-03-01", "last_day": "2026-03-31",
+                                    "label": "Maret 2026"}
+        assert result["total"]["figures"]["received"] == 1 and result["total"]["figures"]["validated"] == 1
+        [row] = [r for r in result["rows"] if r["figures"]["received"]]
+        assert row["label"].startswith("Dinas Kesehatan")
+
+
+def test_recap_refuses_what_it_cannot_read(api):
+    response = api("GET", "/api/v1/recap/?periode=rentang&dari=2026-03-05&sampai=2026-03-01", "pimpinan")
+    assert response.status_code == 400 and "sampai" in response.get_json()["errors"]
+    assert api("GET", "/api/v1/recap/?kelompok=warna", "pimpinan").get_json()["errors"].keys() == {"kelompok"}
+
+
+@pytest.mark.parametrize("role, status", [("pimpinan", 200), ("admin", 200), ("validator", 403),
+                                          ("opd.dinkes", 403), ("opd.dputr", 403)])
+def test_history_log_as_each_role(api, submission, actor, role, status):
+    complaint = routed(submission, actor)
+    response = api("GET", f"/api/v1/history/?tiket={complaint.ticket}", role)
+    assert response.status_code == status
+    if status == 200:
+        body = response.get_json()
+        actions = [r["action"] for r in body["result"]]
+        assert actions[:2] == ["complaint.decide", "complaint.submit"]  # newest first
+        assert all(r["ticket"] == complaint.ticket for r in body["result"])
+        assert "setelah" in body
+
+
+def test_history_log_pages_and_refuses_a_bad_filter(api, submission, actor):
+    from app.services import records
+
+    for _ in range(3):
+        routed(submission, actor)
+    seen, token, pages = [], None, 0
+    original = records.HISTORY_PAGE
+    records.HISTORY_PAGE = 2
+    try:
+        while True:
+            path = "/api/v1/history/?aksi=complaint.submit" + (f"&setelah={token}" if token else "")
+            body = api("GET", path, "pimpinan").get_json()
+            seen += [r["id"] for r in body["result"]]
+            token, pages = body["setelah"], pages + 1
+            if not token:
+                break
+    finally:
+        records.HISTORY_PAGE = original
+    assert len(seen) == len(set(seen)) == 3 and pages == 2
+    bad = api("GET", "/api/v1/history/?dari=2026-02-30", "pimpinan")
+    assert bad.status_code == 400 and "dari" in bad.get_json()["errors"]
+
+
 # --------------------------------------------------------------------------- the spec
 
 
@@ -204,10 +269,13 @@ def test_every_new_action_is_in_the_openapi_spec_with_its_schemas(api):
     paths = spec["paths"]
     for path, method in (("/api/v1/complaint/{pk}/claim", "post"), ("/api/v1/complaint/{pk}/note", "post"),
                          ("/api/v1/complaint/{pk}/answer/edit", "post"),
-                         ("/api/v1/complaint/{pk}/attachment/{attachment_id}", "get"), ("/api/v1/opd/", "get")):
+                         ("/api/v1/complaint/{pk}/attachment/{attachment_id}", "get"), ("/api/v1/opd/", "get"),
+                         ("/api/v1/recap/", "get"), ("/api/v1/history/", "get")):
         operation = paths[path][method]
         assert "200" in operation["responses"] and "401" in operation["responses"], path
     schemas = spec["components"]["schemas"]
-    assert {"Claim", "InternalNote", "AnswerEdit", "NoteResult", "OpdList", "OpdItem"} <= set(schemas)
+    assert {"Claim", "InternalNote", "AnswerEdit", "NoteResult", "OpdList", "OpdItem", "Recap", "HistoryPage"} \
+        <= set(schemas)
+    assert {p["name"] for p in paths["/api/v1/history/"]["get"]["parameters"]} >= {"aksi", "tiket", "setelah"}
     assert paths["/api/v1/complaint/{pk}/note"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/InternalNote"}

@@ -15,7 +15,8 @@ from .corpus import INTEGERS, SHORT, TEXT, WRONG_TYPES, json_body, text_values, 
 
 ENDPOINTS = {"ComplaintApi.get_list", "ComplaintApi.get", "ComplaintApi.decision", "ComplaintDeskApi.answer",
              "ComplaintDeskApi.return_complaint", "ComplaintDeskApi.reroute", "ComplaintDeskApi.edit_answer",
-             "ComplaintDeskApi.add_note", "ComplaintApi.claim", "ComplaintApi.attachment", "OpdApi.get_list"}
+             "ComplaintDeskApi.add_note", "ComplaintApi.claim", "ComplaintApi.attachment", "OpdApi.get_list",
+             "RecapApi.get", "HistoryLogApi.get_list"}
 
 REFUSED = ("nul", "nul_only", "controls", "c1", "rtl_override", "rtl_isolate", "noncharacter", "lone_surrogate")
 # Nothing visible: missing, which only a required field refuses (an optional one is simply not given).
@@ -163,4 +164,18 @@ def test_note_edit_claim_attachment_and_opd_list_api(app, clients, probe, world)
                    headers=validator)
         probe.call(clients["anon"], "GET", url("/api/v1/opd/", {"q": value}), label=f"opd list {value[:12]!r}",
                    headers=validator)
+    probe.assert_clean()
+
+
+def test_recap_and_history_parameters(app, clients, probe, world):
+    world.routed()
+    headers = api_headers("pimpinan")
+    for name in ("periode", "tanggal", "dari", "sampai", "kelompok"):
+        for label, value in text_values(SHORT):
+            probe.call(clients["anon"], "GET", url("/api/v1/recap/", {"periode": "rentang", name: value}),
+                       label=f"recap {name}={label}", headers=headers)
+    for name in ("pengguna", "peran", "aksi", "jenis", "tiket", "dari", "sampai", "setelah"):
+        for label, value in text_values(SHORT):
+            probe.call(clients["anon"], "GET", url("/api/v1/history/", {name: value}), label=f"history {name}={label}",
+                       headers=headers)
     probe.assert_clean()
