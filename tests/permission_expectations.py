@@ -145,6 +145,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "OpdApi.get_list"): staff_only(),
     ("GET", "RecapApi.get"): SUPERVISION,
     ("GET", "HistoryLogApi.get_list"): SUPERVISION,
+    ("GET", "DashboardApi.get"): SUPERVISION,
     # --- supervision (issues 7, 8) ---
     ("GET", "ControlDashboardView.index"): SUPERVISION,
     ("GET", "HistoryLogView.index"): SUPERVISION,

@@ -172,6 +172,83 @@ class HistoryLogApi(BaseApi):
              "detail": records.detail_text(r)} for r, ticket in rows], cursor.NEXT: next_cursor})
 
 
+class DashboardSchema(Schema):
+    __component_name__ = "Dashboard"
+
+    period = fields.Dict(metadata={"description": "date_from, date_to (WIB, inclusive), opd (code or null)"})
+    states = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "Complaints submitted in the period, by their state now"})
+    overdue_validation = fields.Integer(metadata={"description": "NIK checks waiting now past 24 hours"})
+    overdue_answer = fields.Integer(metadata={"description": "Answers waiting now past their deadline"})
+    per_opd = fields.List(fields.Dict(), metadata={
+        "description": "code, name, received, answered, within_standard, share_within, overdue_now, "
+                       "median_answer_hours"})
+    months = fields.List(fields.Dict(), metadata={"description": "month (YYYY-MM, WIB), received, answered, "
+                                                                 "overdue"})
+
+
+class DashboardApi(BaseApi):
+    resource_name = "dashboard"
+    route_base = "/api/v1/dashboard"
+    class_permission_name = "ControlDashboard"
+    method_permission_name = {"get": "index"}
+    openapi_spec_tag = "Records"
+    openapi_spec_component_schemas = (DashboardSchema,)
+    allow_browser_login = False
+    openapi_spec_methods = {"get": {"get": {"parameters": [
+        _query("dari", "First WIB day (YYYY-MM-DD; default 30 days ago)", format="date"),
+        _query("sampai", "Last WIB day (YYYY-MM-DD; default today)", format="date"),
+        _query("opd", "Only this OPD (code)", maxLength=32)]}}}
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def get(self):
+        """The control dashboard's figures (SOP Pengendalian) with the screen's filters and definitions.
+        ---
+        get:
+          summary: Dashboard figures (Pimpinan, Admin Sistem)
+          responses:
+            200:
+              description: The figures
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result: {$ref: '#/components/schemas/Dashboard'}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+        """
+        from ..desks.dashboard import read_filters
+        from ..reports import dashboard as report
+        from ..timeutil import utcnow
+
+        now = utcnow()
+        filters, opd, errors = read_filters(now)
+        if errors:  # the screen falls back to its defaults with a message; an API caller gets the refusal
+            return refusal(400, _("Periksa kembali isian."), errors={"filters": " ".join(map(str, errors))})
+        _rows, validation_total = report.overdue_validation(now, filters.opd_id, limit=1)
+        _rows, answer_total = report.overdue_answer(now, filters.opd_id, limit=1)
+        return self.response(200, result={
+            "period": {"date_from": filters.date_from.isoformat(), "date_to": filters.date_to.isoformat(),
+                       "opd": opd.code if opd else None},
+            "states": {state.value: n for state, n in report.state_counts(filters).items()},
+            "overdue_validation": validation_total, "overdue_answer": answer_total,
+            "per_opd": [{"code": o.code, "name": o.name, "received": o.received, "answered": o.answered,
+                         "within_standard": o.within_standard, "share_within": o.share_within,
+                         "overdue_now": o.overdue_now,
+                         "median_answer_hours": None if o.median_answer_seconds is None
+                         else round(o.median_answer_seconds / 3600, 2)} for o in report.per_opd(filters, now)],
+            "months": [{"month": m.month, "received": m.received, "answered": m.answered, "overdue": m.overdue}
+                       for m in report.monthly_trend(filters)]})
+
+
 def register(appbuilder) -> None:
     appbuilder.add_api(RecapApi)
     appbuilder.add_api(HistoryLogApi)
+    appbuilder.add_api(DashboardApi)

@@ -261,6 +261,35 @@ def test_history_log_pages_and_refuses_a_bad_filter(api, submission, actor):
     assert bad.status_code == 400 and "dari" in bad.get_json()["errors"]
 
 
+@pytest.mark.parametrize("role, status", [("pimpinan", 200), ("admin", 200), ("validator", 403),
+                                          ("opd.dinkes", 403)])
+def test_dashboard_figures_as_each_role(api, submission, actor, role, status):
+    import time_machine
+    from datetime import datetime, timezone
+
+    from app.services import submit
+
+    with time_machine.travel(datetime(2026, 3, 10, 3, 0, tzinfo=timezone.utc), tick=False):
+        routed(submission, actor)
+        submit(submission(nik=VALID_NIK_F))
+        response = api("GET", "/api/v1/dashboard/?dari=2026-03-01&sampai=2026-03-10", role)
+    assert response.status_code == status
+    if status == 200:
+        result = response.get_json()["result"]
+        assert result["period"] == {"date_from": "2026-03-01", "date_to": "2026-03-10", "opd": None}
+        assert result["states"]["diteruskan"] == 1 and result["states"]["menunggu_verifikasi"] == 1
+        assert (result["overdue_validation"], result["overdue_answer"]) == (0, 0)
+        dinkes = next(o for o in result["per_opd"] if o["code"] == "DINKESP2KB")
+        assert dinkes["received"] == 1 and dinkes["answered"] == 0
+        assert result["months"][-1] == {"month": "2026-03", "received": 2, "answered": 0, "overdue": 0}
+
+
+def test_dashboard_refuses_bad_filters_instead_of_guessing(api):
+    for query in ("dari=2026-02-30", "dari=2026-03-10&sampai=2026-03-01", "opd=TIDAKADA"):
+        response = api("GET", f"/api/v1/dashboard/?{query}", "pimpinan")
+        assert response.status_code == 400 and response.get_json()["errors"]["filters"], query
+
+
 # --------------------------------------------------------------------------- the spec
 
 
@@ -270,7 +299,7 @@ def test_every_new_action_is_in_the_openapi_spec_with_its_schemas(api):
     for path, method in (("/api/v1/complaint/{pk}/claim", "post"), ("/api/v1/complaint/{pk}/note", "post"),
                          ("/api/v1/complaint/{pk}/answer/edit", "post"),
                          ("/api/v1/complaint/{pk}/attachment/{attachment_id}", "get"), ("/api/v1/opd/", "get"),
-                         ("/api/v1/recap/", "get"), ("/api/v1/history/", "get")):
+                         ("/api/v1/recap/", "get"), ("/api/v1/history/", "get"), ("/api/v1/dashboard/", "get")):
         operation = paths[path][method]
         assert "200" in operation["responses"] and "401" in operation["responses"], path
     schemas = spec["components"]["schemas"]

@@ -16,7 +16,7 @@ from .corpus import INTEGERS, SHORT, TEXT, WRONG_TYPES, json_body, text_values, 
 ENDPOINTS = {"ComplaintApi.get_list", "ComplaintApi.get", "ComplaintApi.decision", "ComplaintDeskApi.answer",
              "ComplaintDeskApi.return_complaint", "ComplaintDeskApi.reroute", "ComplaintDeskApi.edit_answer",
              "ComplaintDeskApi.add_note", "ComplaintApi.claim", "ComplaintApi.attachment", "OpdApi.get_list",
-             "RecapApi.get", "HistoryLogApi.get_list"}
+             "RecapApi.get", "HistoryLogApi.get_list", "DashboardApi.get"}
 
 REFUSED = ("nul", "nul_only", "controls", "c1", "rtl_override", "rtl_isolate", "noncharacter", "lone_surrogate")
 # Nothing visible: missing, which only a required field refuses (an optional one is simply not given).
@@ -174,6 +174,10 @@ def test_recap_and_history_parameters(app, clients, probe, world):
         for label, value in text_values(SHORT):
             probe.call(clients["anon"], "GET", url("/api/v1/recap/", {"periode": "rentang", name: value}),
                        label=f"recap {name}={label}", headers=headers)
+    for name in ("dari", "sampai", "opd"):
+        for label, value in text_values(SHORT):
+            probe.call(clients["anon"], "GET", url("/api/v1/dashboard/", {name: value}),
+                       label=f"dashboard {name}={label}", headers=headers)
     for name in ("pengguna", "peran", "aksi", "jenis", "tiket", "dari", "sampai", "setelah"):
         for label, value in text_values(SHORT):
             probe.call(clients["anon"], "GET", url("/api/v1/history/", {name: value}), label=f"history {name}={label}",
