@@ -113,6 +113,42 @@ def _rate_limit(name: str, default: str) -> str:
     return value
 
 
+def _lapor_settings(instance_dir: Path) -> dict:
+    """The LAPOR! bridge: off unless LAPOR_MODE says otherwise; a mode that is on needs its settings, checked
+    here with the adapter's own rules (app/lapor.py), so a wrong one stops the start, not the first pull."""
+    values = {
+        "LAPOR_MODE": _choice("LAPOR_MODE", "off", ("off", "http", "offline", "fake")),
+        "LAPOR_BASE_URL": _url("LAPOR_BASE_URL", None),
+        "LAPOR_TOKEN": _env("LAPOR_TOKEN"),
+        "LAPOR_LIST_PATH": _env("LAPOR_LIST_PATH", "/api/v1/laporan/disposisi"),
+        "LAPOR_PUSH_PATH": _env("LAPOR_PUSH_PATH", "/api/v1/laporan/{tracking_id}/tindak-lanjut"),
+        "LAPOR_TIMEOUT": _float("LAPOR_TIMEOUT", 10.0, 0.0, 60.0, exclusive_minimum=True),
+        "LAPOR_RETRIES": _int("LAPOR_RETRIES", 2, 0, 5),
+        "LAPOR_BACKOFF_SECONDS": _float("LAPOR_BACKOFF_SECONDS", 1.0, 0.0, 60.0),
+        "LAPOR_ALLOW_INSECURE": _bool("LAPOR_ALLOW_INSECURE", False),
+        "LAPOR_PULL_MINUTES": _int("LAPOR_PULL_MINUTES", 15, 1, 1440),
+        "LAPOR_LOOKBACK_DAYS": _int("LAPOR_LOOKBACK_DAYS", 14, 1, 90),
+        "LAPOR_DEFAULT_OPD": (_env("LAPOR_DEFAULT_OPD") or "").strip() or None,
+        "LAPOR_OFFLINE_DIR": _env("LAPOR_OFFLINE_DIR", str(instance_dir / "lapor")),
+    }
+    mode = values["LAPOR_MODE"]
+    if mode == "off":
+        return values
+    if not values["LAPOR_DEFAULT_OPD"]:
+        raise ConfigError(f"LAPOR_DEFAULT_OPD must name the code of the OPD that receives LAPOR! reports "
+                          f"(e.g. DISKOMINFO) when LAPOR_MODE is {mode}.")
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,32}", values["LAPOR_DEFAULT_OPD"]):
+        raise ConfigError("LAPOR_DEFAULT_OPD must be an OPD code (1 to 32 letters, digits, '.', '-' or '_').")
+    if mode == "http":
+        from app.lapor import http_config
+
+        try:
+            http_config(values)
+        except ValueError as exc:  # names the setting, never its value (the token is a secret)
+            raise ConfigError(f"{exc} (LAPOR_MODE=http).") from None
+    return values
+
+
 def _key(name: str, value: str | None, production: bool) -> None:
     """SECRET_KEY and NIK_HMAC_KEY: in production at least 32 bytes, not a published demo key. A short
     NIK_HMAC_KEY lets anyone with a database dump and one known NIK brute-force the key and then every
@@ -249,6 +285,7 @@ def build_config() -> dict:
         except (OSError, ValueError):
             raise ConfigError(f"STATIC_MANIFEST {static_manifest!r} must be the manifest.json written by "
                               "`flask --app run static collect DEST` (missing or unreadable).") from None
+    lapor = _lapor_settings(instance_dir)
     session_hours = _int("SESSION_IDLE_HOURS", 8, 1, 168)
     https = _bool("HTTPS", False)
     return {
@@ -302,6 +339,8 @@ def build_config() -> dict:
         "SIAK_VERIFY_TLS": _bool("SIAK_VERIFY_TLS", True),
         "SIAK_CA_FILE": _env("SIAK_CA_FILE"),
         "SIAK_ALLOW_INSECURE": _bool("SIAK_ALLOW_INSECURE", False),
+        # --- SP4N-LAPOR! bridge (app/lapor.py; README "SP4N-LAPOR!") ---
+        **lapor,
         # --- notifications ---
         "SMTP_HOST": _env("SMTP_HOST"),
         "SMTP_PORT": _int("SMTP_PORT", 25, 1, 65535),

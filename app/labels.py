@@ -84,6 +84,9 @@ AUDIT_ACTIONS = {
     "open311.key.revoke": _l("Kunci Open311 dicabut"),
     "open311.key.use": _l("Pengaduan masuk lewat Open311"),
     "open311.key.refused": _l("Kunci Open311 ditolak"),
+    "lapor.pull": _l("Tarikan SP4N-LAPOR!"),
+    "lapor.pull_failed": _l("Tarikan SP4N-LAPOR! gagal"),
+    "lapor.import_refused": _l("Laporan SP4N-LAPOR! ditolak"),
 }
 
 # Names of the history log's detail fields and of the columns its diffs name (accounts, roles, OPDs,

@@ -66,7 +66,8 @@ OVERRIDE_CHECK = ("result <> 'valid' OR siak_verdict IS NULL OR siak_verdict NOT
 ROUTING_OUTCOMES = ("answered", "returned", "rerouted")
 AUDIT_KINDS = ("auth", "request", "action", "pii", "system")
 OUTBOX_STATUSES = ("pending", "sent", "dead")
-OUTBOX_CHANNELS = ("email", "webhook")
+OUTBOX_CHANNELS = ("email", "webhook", "lapor")
+LAPOR_IMPORT_STATUSES = ("imported", "refused")
 
 
 def sql_values(values: Iterable) -> str:
@@ -590,6 +591,39 @@ class Outbox(Model):
         sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_at"),
         {"extend_existing": True},
     )
+
+
+class LaporImport(Model):
+    """One SP4N-LAPOR! report seen by the bridge (services/lapor.py), keyed by LAPOR!'s tracking ID: imported
+    (with its complaint) or refused (with what was wrong, never the values). The unique tracking ID makes an
+    import idempotent: a report pulled twice, or by two schedulers at once, becomes one complaint."""
+
+    __tablename__ = "lapor_import"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lapor_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Deleting a complaint keeps the row (SET NULL): the report stays imported and is not taken again.
+    complaint_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("complaint.id", ondelete="SET NULL"),
+                                                        unique=True)
+    status: Mapped[str] = mapped_column(sa.String(12))  # LAPOR_IMPORT_STATUSES
+    problem: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    first_seen_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    imported_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+
+    complaint: Mapped[Optional[Complaint]] = relationship(Complaint)
+
+    __table_args__ = (
+        one_of("status", LAPOR_IMPORT_STATUSES),
+        sa.CheckConstraint("status <> 'refused' OR (complaint_id IS NULL AND problem IS NOT NULL)",
+                           name="refused_problem"),
+        sa.CheckConstraint("status <> 'imported' OR imported_at IS NOT NULL", name="imported_at"),
+        sa.Index("ix_lapor_import_status_seen", "status", "last_seen_at"),
+        {"extend_existing": True},
+    )
+
+
+# The tracking ID on the desks (disclosure.ComplaintView.lapor_id): one LEFT JOIN on a unique key.
+Complaint.lapor = relationship(LaporImport, uselist=False, lazy="joined", viewonly=True)
 
 
 # The OPD desk's queues (app/services/desk.py, migration 0004_opd): supervisors' cross-OPD queue by

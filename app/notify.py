@@ -121,7 +121,16 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
                "Check the history log (action \"Masuk gagal\") and, if needed, change this account's "
                "password: {history_url}\n"),
     },
+    # --- SP4N-LAPOR! follow-ups (services/lapor.py): the body is what LAPOR! receives, the public rendering ---
+    "lapor_answer": {
+        "id": ("Tindak lanjut {ticket} ke LAPOR! {lapor_id}", "{text}"),
+    },
+    "lapor_return": {
+        "id": ("Bukan wewenang: {ticket} ke LAPOR! {lapor_id}", "{text}"),
+    },
 }
+# The outbox template of each LAPOR! follow-up kind (app/lapor.PUSH_KINDS).
+LAPOR_TEMPLATES = {"answer": "lapor_answer", "return": "lapor_return"}
 
 CHANNELS = OUTBOX_CHANNELS  # a new channel: its transport here, its value there (ck_outbox_channel)
 
@@ -201,6 +210,21 @@ def queue_complainant(complaint, template: str, context: dict[str, Any], *, loca
     return [r for r in rows if r is not None]
 
 
+def queue_lapor(complaint, kind: str, text: str, dedupe_key: str) -> Outbox | None:
+    """A follow-up for LAPOR! (kind "answer" or "return"), when the complaint was imported from it: in the
+    caller's transaction, delivered by the outbox like every notice. Nothing for other complaints."""
+    link = getattr(complaint, "lapor", None)
+    if link is None:
+        from .models import LaporImport
+
+        link = db.session.scalar(select(LaporImport).where(LaporImport.complaint_id == complaint.id))
+    if link is None:
+        return None
+    return queue("lapor", link.lapor_id, LAPOR_TEMPLATES[kind],
+                 {"ticket": complaint.ticket, "lapor_id": link.lapor_id, "text": text},
+                 complaint_id=complaint.id, dedupe_key=dedupe_key)
+
+
 # --------------------------------------------------------------------------- transports
 
 
@@ -217,11 +241,12 @@ class Message:
     locale: str
     complaint_id: int | None
     idempotency_key: str  # the same on every attempt: Message-ID / Idempotency-Key
+    reference: str | None = None  # the complaint's ticket, for transports that send it (LAPOR!)
 
     @classmethod
-    def of(cls, row: Outbox) -> "Message":
+    def of(cls, row: Outbox, reference: str | None = None) -> "Message":
         return cls(row.id, row.channel, row.recipient, row.subject, row.body, row.template, row.locale,
-                   row.complaint_id, row.idempotency_key)
+                   row.complaint_id, row.idempotency_key, reference)
 
 
 class NotConfigured(Exception):
@@ -236,8 +261,13 @@ def webhook_configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("WEBHOOK_URL"))
 
 
+def lapor_configured(config: Mapping[str, Any]) -> bool:
+    return str(config.get("LAPOR_MODE") or "off") != "off"
+
+
 def configured(channel: str, config: Mapping[str, Any]) -> bool:
-    return {"email": smtp_configured, "webhook": webhook_configured}.get(channel, lambda c: False)(config)
+    return {"email": smtp_configured, "webhook": webhook_configured,
+            "lapor": lapor_configured}.get(channel, lambda c: False)(config)
 
 
 def _short(exc: BaseException) -> str:
@@ -333,3 +363,30 @@ def send_webhook(message: Message, config: Mapping[str, Any]) -> str | None:
         return f"HTTP {exc.code}: {exc.reason}"[:480]
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return _short(exc)
+
+
+def send_lapor(messages: Iterable[Message], config: Mapping[str, Any], adapter=None) -> dict[int, str | None]:
+    """Push follow-ups to LAPOR! (app/lapor.py adapter chosen by LAPOR_MODE). {outbox id: None when LAPOR!
+    accepted it, else the error}. Once LAPOR! is unreachable the rest of the batch is not tried (each keeps
+    its attempt and is retried later), so an outage costs one timeout per run, not one per message."""
+    from . import lapor
+
+    messages = list(messages)
+    if not messages:
+        return {}
+    adapter = adapter or lapor.build_adapter(config)
+    kinds = {template: kind for kind, template in LAPOR_TEMPLATES.items()}
+    results: dict[int, str | None] = {}
+    down: str | None = None
+    for message in messages:
+        if down is not None:
+            results[message.id] = down
+            continue
+        item = lapor.PushItem(tracking_id=message.recipient, kind=kinds[message.template], text=message.body,
+                              reference=message.reference or "", idempotency_key=message.idempotency_key)
+        error = adapter.push(item)
+        results[message.id] = None if error is None else str(error)[:480]
+        if isinstance(error, lapor.Unreachable):
+            down = f"{error} (tidak dicoba: LAPOR! tidak dapat dihubungi)"[:480]
+            results[message.id] = str(error)[:480]
+    return results

@@ -50,11 +50,12 @@ SYNCED_ROLES = (Role.VALIDATOR, Role.ADMIN_OPD, Role.PIMPINAN, Role.PUBLIK)
 OPD_DESK_READ = [("can_read", "OpdDesk"), ("menu_access", "Meja OPD")]
 ROLE_PERMISSIONS[Role.ADMIN_OPD] += [
     *OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_answer", "OpdDesk"), ("can_return", "OpdDesk"),
-    ("can_answer", "ComplaintDeskApi"), ("can_return", "ComplaintDeskApi")]
+    ("can_answer", "ComplaintDeskApi"), ("can_return", "ComplaintDeskApi"), ("can_note", "ComplaintDeskApi")]
 ROLE_PERMISSIONS[Role.VALIDATOR] += [
     ("can_read", "Dispatch"), ("can_reroute", "Dispatch"), ("menu_access", "Disposisi"),
     ("can_reroute", "ComplaintDeskApi")]
-ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk")]
+ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk"),
+                                    ("can_note", "ComplaintDeskApi")]
 # The complainants' disputes (app/desks/disputes.py): the Pimpinan decides them (workflow table).
 ROLE_PERMISSIONS[Role.PIMPINAN] += [("can_read", "Dispute"), ("can_decide", "Dispute"), ("menu_access", "Sanggahan")]
 

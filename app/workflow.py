@@ -61,6 +61,7 @@ class Channel(str, enum.Enum):
     WEB = "web"  # the public form
     API = "api"
     OPEN311 = "open311"
+    LAPOR = "lapor"  # imported from SP4N-LAPOR! (app/lapor.py)
 
 
 OPEN_STATES = frozenset({State.MENUNGGU_VERIFIKASI, State.DITERUSKAN, State.PERLU_DISPOSISI, State.DISANGGAH})

@@ -156,6 +156,15 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("POST", "ComplaintDeskApi.answer"): row(opd_dputr=400, opd_dinkes=400, admin=400),
     ("POST", "ComplaintDeskApi.return_complaint"): row(opd_dputr=400, opd_dinkes=400, admin=400),
     ("POST", "ComplaintDeskApi.reroute"): row(validator=400, admin=400),
+    ("POST", "ComplaintDeskApi.edit_answer"): row(opd_dputr=400, opd_dinkes=400, admin=400),
+    ("POST", "ComplaintDeskApi.add_note"): row(opd_dputr=400, opd_dinkes=400, pimpinan=400, admin=400),
+    # The claim is the validator's (Admin Sistem holds the permission, the service refuses it).
+    ("POST", "ComplaintApi.claim"): row(validator=OK, params={"pk": "waiting"}),
+    ("GET", "ComplaintApi.attachment"): row(**ONE_OPD, pimpinan=OK, validator=OK, admin=OK),
+    ("GET", "OpdApi.get_list"): staff_only(),
+    ("GET", "RecapApi.get"): SUPERVISION,
+    ("GET", "HistoryLogApi.get_list"): SUPERVISION,
+    ("GET", "DashboardApi.get"): SUPERVISION,
     # --- supervision (issues 7, 8) ---
     ("GET", "ControlDashboardView.index"): SUPERVISION,
     ("GET", "HistoryLogView.index"): SUPERVISION,

@@ -26,6 +26,9 @@ def register_apis(appbuilder) -> None:
     from .desk import register as register_desk
 
     register_desk(appbuilder)
+    from .records import register as register_records
+
+    register_records(appbuilder)
     correct_fab_docs(appbuilder)
 
 

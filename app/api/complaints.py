@@ -12,7 +12,7 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from marshmallow import Schema, fields
 
-from ..services import Actor, Invalid, ServiceError, complaint_api, cursor, validation
+from ..services import Actor, Invalid, ServiceError, complaint_api, complaints, cursor, validation
 from ..services.complaints import LIMITS
 from ..workflow import State
 from . import fields as body
@@ -61,6 +61,18 @@ class ComplaintSummarySchema(Schema):
     answered_at = fields.String(allow_none=True)
     published = fields.Boolean()
     version = fields.Integer()
+    channel = fields.String(metadata={"description": "How it arrived: web, api, open311 or lapor"})
+    lapor_id = fields.String(allow_none=True, metadata={"description": "SP4N-LAPOR! tracking ID of an "
+                                                                        "imported complaint"})
+
+
+class ClaimSchema(Schema):
+    __component_name__ = "Claim"
+
+    id = fields.Integer()
+    ticket = fields.String()
+    version = fields.Integer(metadata={"description": "Send it back with the decision (optimistic locking)"})
+    claimed_until = fields.String(metadata={"description": "The hold ends then (UTC, ISO 8601)"})
 
 
 class ComplaintListSchema(Schema):
@@ -147,10 +159,11 @@ LIST_PARAMETERS = [
 class ComplaintApi(BaseApi):
     resource_name = "complaint"
     class_permission_name = "Complaint"
-    method_permission_name = {"get_list": "read", "get": "read", "decision": "decide"}
+    method_permission_name = {"get_list": "read", "get": "read", "decision": "decide", "claim": "decide",
+                              "attachment": "read"}
     openapi_spec_tag = "Pengaduan"
     openapi_spec_component_schemas = (DecisionSchema, OpdSchema, ComplaintSummarySchema, ComplaintListSchema,
-                                      ComplaintDetailSchema)
+                                      ComplaintDetailSchema, ClaimSchema)
 
     openapi_spec_methods = {"get_list": {"get": {
         "parameters": LIST_PARAMETERS,
@@ -276,6 +289,85 @@ class ComplaintApi(BaseApi):
             return self.response(200, result=complaint_api.summary(complaint, actor))
         except ServiceError as exc:
             return self._error(exc)
+
+    @expose("/<int:pk>/claim", methods=["POST"])
+    @protect()
+    @safe
+    def claim(self, pk: int):
+        """Open a complaint for the NIK check: it is held for the caller for CLAIM_MINUTES (the desk's "Periksa").
+        ---
+        post:
+          summary: Claim a complaint awaiting the NIK check (Validator only)
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema: {type: integer}
+          responses:
+            200:
+              description: Held for the caller; decide before claimed_until
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result: {$ref: '#/components/schemas/Claim'}
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: Already decided, or held by another validator
+        """
+        try:
+            complaint = complaints.claim(pk, _actor())
+        except ServiceError as exc:
+            return self._error(exc)
+        return self.response(200, result={"id": complaint.id, "ticket": complaint.ticket, "version": complaint.version,
+                                          "claimed_until": complaint_api.iso(complaint.claim_expires_at)})
+
+
+    @expose("/<int:pk>/attachment/<int:attachment_id>", methods=["GET"])
+    @protect()
+    @safe
+    def attachment(self, pk: int, attachment_id: int):
+        """Download one file of a complaint, after the same access check as the desks (scope and disclosure).
+        ---
+        get:
+          summary: Download an attachment (staff who may see the complaint's files)
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema: {type: integer}
+          - in: path
+            name: attachment_id
+            required: true
+            schema: {type: integer}
+          responses:
+            200:
+              description: The file, as stored (Content-Disposition attachment)
+              content:
+                application/octet-stream:
+                  schema: {type: string, format: binary}
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        from .. import storage
+        from ..services import desk
+        from ..services.disclosure import Screen
+
+        try:
+            found = desk.attachment_for(pk, attachment_id, _actor(), screen=Screen.API)
+        except ServiceError as exc:
+            return self._error(exc)
+        return storage.send_attachment(found)
 
 
 def register(appbuilder) -> None:

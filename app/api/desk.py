@@ -13,9 +13,13 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields
 
 from .. import services
+from ..services import desk
 from ..services.common import ServiceError
+from ..services.complaint_api import iso
 from ..services.complaints import LIMITS
+from ..services.desk import NOTE_MAX
 from . import current_actor, fields as body, refusal
+from .complaints import OpdSchema
 
 
 class AnswerSchema(body.BodySchema):
@@ -37,6 +41,42 @@ class RerouteSchema(body.BodySchema):
 
     opd = body.Text(required=True, limit=LIMITS["opd"], metadata={"description": "OPD code, e.g. DPUTR"})
     note = body.Text(load_default=None, allow_none=True, limit=LIMITS["note"], multiline=True)
+
+
+class NoteSchema(body.BodySchema):
+    __component_name__ = "InternalNote"
+
+    text = body.Text(required=True, limit=NOTE_MAX, multiline=True,
+                     metadata={"description": "Staff-only note; never shown to the public or the complainant"})
+
+
+class AnswerEditSchema(body.BodySchema):
+    __component_name__ = "AnswerEdit"
+
+    text = body.Text(required=True, limit=LIMITS["answer"], multiline=True,
+                     metadata={"description": "The new answer; the previous version is kept"})
+    reason = body.Text(required=True, limit=LIMITS["reason"], multiline=True,
+                       metadata={"description": "Why it changed (shown to Pimpinan with the versions)"})
+
+
+class NoteResultSchema(Schema):
+    __component_name__ = "NoteResult"
+
+    id = fields.Integer()
+    complaint_id = fields.Integer()
+    created_at = fields.String()
+
+
+class OpdItemSchema(OpdSchema):
+    __component_name__ = "OpdItem"
+
+    kind = fields.String(metadata={"description": "dinas, badan, kecamatan, …"})
+
+
+class OpdListSchema(Schema):
+    __component_name__ = "OpdList"
+
+    result = fields.List(fields.Nested(OpdItemSchema))
 
 
 class DeskResultSchema(Schema):
@@ -71,9 +111,11 @@ class ComplaintDeskApi(BaseApi):
     resource_name = "complaint"
     route_base = "/api/v1/complaint"
     class_permission_name = "ComplaintDeskApi"
-    method_permission_name = {"answer": "answer", "return_complaint": "return", "reroute": "reroute"}
+    method_permission_name = {"answer": "answer", "return_complaint": "return", "reroute": "reroute",
+                              "edit_answer": "answer", "add_note": "note"}
     openapi_spec_tag = "OPD desk"
-    openapi_spec_component_schemas = (AnswerSchema, ReturnSchema, RerouteSchema, DeskResultSchema)
+    openapi_spec_component_schemas = (AnswerSchema, ReturnSchema, RerouteSchema, DeskResultSchema, NoteSchema,
+                                      AnswerEditSchema, NoteResultSchema)
     allow_browser_login = False
 
     def _run(self, call):
@@ -208,5 +250,127 @@ class ComplaintDeskApi(BaseApi):
         return self._run(lambda actor: _summary(services.reroute(pk, actor, data["opd"], data["note"])))
 
 
+    @expose("/<int:pk>/answer/edit", methods=["POST"])
+    @protect()
+    @safe
+    def edit_answer(self, pk: int):
+        """Change the published answer, with a reason; every version is kept (the desk's "Ubah jawaban").
+        ---
+        post:
+          summary: Edit the answer (Admin OPD of the complaint's OPD)
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema: {type: integer}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/AnswerEdit'}
+          responses:
+            200:
+              description: Changed
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DeskResult'}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        data, refused = _load(AnswerEditSchema())
+        if refused is not None:
+            return refused
+
+        def call(actor):
+            reply = services.edit_answer(pk, actor, data["text"], data["reason"])
+            return {**_summary(reply.complaint), "answer_id": reply.id}
+
+        return self._run(call)
+
+    @expose("/<int:pk>/note", methods=["POST"])
+    @protect()
+    @safe
+    def add_note(self, pk: int):
+        """Add an internal note (staff only, never public), as on the desk.
+        ---
+        post:
+          summary: Add an internal note (Admin OPD of the complaint's OPD, Pimpinan, Admin Sistem)
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema: {type: integer}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/InternalNote'}
+          responses:
+            200:
+              description: Saved
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/NoteResult'}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        data, refused = _load(NoteSchema())
+        if refused is not None:
+            return refused
+
+        def call(actor):
+            note = desk.add_note(pk, actor, data["text"])
+            return {"id": note.id, "complaint_id": note.complaint_id, "created_at": iso(note.created_at)}
+
+        return self._run(call)
+
+
+class OpdApi(BaseApi):
+    """The active OPDs (the codes a re-route takes), for every staff role that reads complaints."""
+
+    resource_name = "opd"
+    route_base = "/api/v1/opd"
+    class_permission_name = "Complaint"
+    method_permission_name = {"get_list": "read"}
+    openapi_spec_tag = "OPD"
+    openapi_spec_component_schemas = (OpdItemSchema, OpdListSchema)
+    allow_browser_login = False
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def get_list(self):
+        """The active OPDs, by name.
+        ---
+        get:
+          summary: List the active OPDs (any staff role)
+          responses:
+            200:
+              description: Every active OPD
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/OpdList'}
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+        """
+        return self.response(200, result=[{"code": o.code, "name": o.name, "kind": o.kind}
+                                          for o in desk.active_opds()])
+
+
 def register(appbuilder) -> None:
     appbuilder.add_api(ComplaintDeskApi)
+    appbuilder.add_api(OpdApi)

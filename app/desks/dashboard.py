@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import Opd
 from ..reports import dashboard as report
 from ..services import Actor, ServiceError
+from ..services import lapor as lapor_service
 from ..services import outbox as outbox_service
 from ..services.validation import siak_label
 from ..timeutil import utcnow
@@ -167,7 +168,8 @@ class OutboxView(BaseView):
             flash(exc.message, "warning")
             status, page = None, outbox_service.list_page(None, position)
         config = current_app.config
-        return self.render_template("dashboard/outbox.html", page=page, status=status,
+        bridge = lapor_service.status(Actor.from_user(g.user)) if lapor_service.enabled() else None
+        return self.render_template("dashboard/outbox.html", page=page, status=status, lapor=bridge,
                                     statuses=outbox_service.STATUSES, smtp=bool(config.get("SMTP_HOST")),
                                     webhook=bool(config.get("WEBHOOK_URL")),
                                     max_attempts=config["OUTBOX_MAX_ATTEMPTS"])

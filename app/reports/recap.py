@@ -32,7 +32,7 @@ PERIODS = {"hari": _l("Harian"), "minggu": _l("Mingguan"), "bulan": _l("Bulanan"
 DIMENSIONS = {"opd": _l("OPD"), "state": _l("Status"), "visibility": _l("Sifat"), "channel": _l("Kanal")}
 VISIBILITY_LABELS = {Visibility.PUBLIK: _l("Publik"), Visibility.ANONIM: _l("Anonim"),
                      Visibility.RAHASIA: _l("Rahasia")}
-CHANNEL_LABELS = {"web": _l("Formulir web"), "api": _l("API"), "open311": _l("Open311")}
+CHANNEL_LABELS = {"web": _l("Formulir web"), "api": _l("API"), "open311": _l("Open311"), "lapor": _l("SP4N-LAPOR!")}
 MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
           "November", "Desember"]
 MAX_RANGE_DAYS = 3 * 366

@@ -23,8 +23,12 @@ API_PAGE = 50
 API_PAGE_MAX = 100
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as the API writes it: ISO 8601 with Z, whole seconds."""
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+_iso = iso
 
 
 def _summary(v: ComplaintView) -> dict:
@@ -35,6 +39,7 @@ def _summary(v: ComplaintView) -> dict:
         "validation_overdue": v.validation_overdue, "routed_at": _iso(v.routed_at),
         "answer_deadline": _iso(v.answer_deadline), "answer_overdue": v.answer_overdue,
         "answered_at": _iso(v.answered_at), "published": v.published, "version": v.version,
+        "channel": v.channel, "lapor_id": v.lapor_id,
     }
 
 
@@ -100,4 +105,4 @@ def summary(complaint: Complaint, actor: Actor) -> dict:
     return _summary(present(complaint, actor, Screen.API, log=False))
 
 
-__all__ = ["API_PAGE", "api_detail", "api_list", "summary"]
+__all__ = ["API_PAGE", "api_detail", "api_list", "iso", "summary"]

@@ -8,7 +8,7 @@ import json
 import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Sequence
+from typing import Callable, Sequence
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -169,7 +169,8 @@ def _validated(raw: SubmitInput) -> tuple[SubmitInput, dict[str, str], object, O
     return data, errors, result, opd
 
 
-def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) -> Submitted:
+def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = (),
+           within: Callable[[Complaint], None] | None = None) -> Submitted:
     """SOP rows 1 and 3: store the complaint, its attachments and its first timeline event at once.
 
     `files` are objects with `save_for(complaint)` (see storage); they are written in this transaction.
@@ -178,6 +179,8 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
     it came (no response seen, a killed worker, a database outage, a double click, two at once), stores
     nothing new: it answers with the complaint stored the first time and a new PIN for it, since the
     citizen who sends again may never have seen the first one.
+
+    `within(complaint)` adds the rows of the channel that brought it (the LAPOR! link) in this transaction.
     """
     actor = actor or Actor.public()
     if data.submission_key:
@@ -185,7 +188,7 @@ def submit(data: SubmitInput, actor: Actor | None = None, files: Sequence = ()) 
         if again is not None:
             return again
     try:
-        return _store(data, actor, files)
+        return _store(data, actor, files, within)
     except (sa.exc.IntegrityError, Conflict) as exc:
         # Two requests with one token at the same moment: the other one stored it (seen as the unique
         # token, or first as the duplicate it is).
@@ -213,7 +216,8 @@ def _repeat_of(key: str, actor: Actor) -> Submitted | None:
     return Submitted(complaint, pin, repeated=True)
 
 
-def _store(data: SubmitInput, actor: Actor, files: Sequence) -> Submitted:
+def _store(data: SubmitInput, actor: Actor, files: Sequence,
+           within: Callable[[Complaint], None] | None = None) -> Submitted:
     data, errors, nik_result, opd = _validated(data)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors=errors)
@@ -257,6 +261,8 @@ def _store(data: SubmitInput, actor: Actor, files: Sequence) -> Submitted:
         db.session.flush()
         for incoming in files:
             incoming.save_for(complaint)
+        if within is not None:
+            within(complaint)
         audit.record("action", "complaint.submit", actor=actor, complaint_id=complaint.id,
                      detail={"ticket": complaint.ticket, "channel": data.channel,
                              **({"source": data.channel_source} if data.channel_source else {})})
@@ -485,6 +491,7 @@ def answer(complaint_id: int, actor: Actor, text: str, files: Sequence = ()) -> 
             incoming.save_for(complaint, answer=reply)
         audit.record("action", "complaint.answer", actor=actor, complaint_id=complaint.id)
         _notify_complainant(complaint, "answered")
+        notify.queue_lapor(complaint, "answer", reply.public_text, dedupe_key=f"lapor:answer:{reply.id}")
     return reply
 
 
@@ -516,10 +523,12 @@ def return_to_dispatch(complaint_id: int, actor: Actor, reason: str) -> Complain
         complaint = get_visible(complaint_id, actor)
         move = apply_transition(Action.RETURN, complaint.state, actor.roles)
         _close_routing(complaint, now, "returned", reason)
-        _event(complaint, move, actor, note=f"Dikembalikan oleh {complaint.opd.name} (bukan wewenang): {reason}",
-               at=now)
+        event = _event(complaint, move, actor,
+                       note=f"Dikembalikan oleh {complaint.opd.name} (bukan wewenang): {reason}", at=now)
         audit.record("action", "complaint.return", actor=actor, complaint_id=complaint.id,
                      detail={"reason": reason})
+        db.session.flush()
+        notify.queue_lapor(complaint, "return", _public_of(complaint, reason), dedupe_key=f"lapor:return:{event.id}")
     return complaint
 
 

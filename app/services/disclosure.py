@@ -288,6 +288,7 @@ class ComplaintView:
     siak_next_check_at: datetime | None = None  # SIAK unavailable: when the pre-check asks again
     claim_holder_id: int | None = None
     claim_expires_at: datetime | None = None
+    lapor_id: str | None = None  # SP4N-LAPOR!'s tracking ID of an imported complaint: staff screens only
 
     @property
     def overdue(self) -> bool:
@@ -395,6 +396,8 @@ def present(complaint, actor: Actor | None, screen: Screen, *, log: bool = True,
         siak_next_check_at=complaint.siak_next_check_at if d.nik_check else None,
         claim_holder_id=complaint.claimed_by_id if viewer is not Viewer.PUBLIC else None,
         claim_expires_at=complaint.claim_expires_at if viewer is not Viewer.PUBLIC else None,
+        lapor_id=(complaint.lapor.lapor_id if complaint.lapor is not None else None)
+        if viewer not in (Viewer.PUBLIC, Viewer.COMPLAINANT) else None,
     )
     shown = d.personal_fields() if not anonymised else [f for f in d.personal_fields() if f.startswith("nik")]
     if log and shown and actor is not None and viewer not in (Viewer.PUBLIC, Viewer.COMPLAINANT):

@@ -26,7 +26,7 @@ from flask import current_app
 
 from .. import audit, notify, timeutil
 from ..extensions import db
-from ..models import OUTBOX_STATUSES, Outbox
+from ..models import OUTBOX_STATUSES, Complaint, Outbox
 from ..timeutil import utcnow
 from ..workflow import Role
 from . import cursor
@@ -71,7 +71,11 @@ def _claim(now: datetime, limit: int, channels: list[str]) -> tuple[list[notify.
             .returning(Outbox.id),
             execution_options={"synchronize_session": False}).all()
         rows = db.session.scalars(sa.select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id)).all() if ids else []
-        messages = [notify.Message.of(row) for row in rows]
+        # LAPOR! follow-ups carry the complaint's ticket as their reference.
+        wanted = {row.complaint_id for row in rows if row.channel == "lapor" and row.complaint_id}
+        tickets = dict(db.session.execute(sa.select(Complaint.id, Complaint.ticket)
+                                          .where(Complaint.id.in_(wanted))).tuples().all()) if wanted else {}
+        messages = [notify.Message.of(row, tickets.get(row.complaint_id)) for row in rows]
         interrupted = sum(1 for row in rows if row.last_error == INTERRUPTED)
     if interrupted:
         current_app.logger.warning("outbox: %d notice(s) whose last delivery was interrupted are sent again "
@@ -80,8 +84,8 @@ def _claim(now: datetime, limit: int, channels: list[str]) -> tuple[list[notify.
 
 
 def deliver_due(limit: int = 100) -> DeliveryReport:
-    """Deliver up to `limit` due notices. Channels without settings (no SMTP_HOST, no WEBHOOK_URL)
-    are left pending rather than spending their attempts."""
+    """Deliver up to `limit` due notices. Channels without settings (no SMTP_HOST, no WEBHOOK_URL,
+    LAPOR_MODE off) are left pending rather than spending their attempts."""
     config = current_app.config
     channels = [c for c in notify.CHANNELS if notify.configured(c, config)]
     if not channels:
@@ -99,6 +103,8 @@ def deliver_due(limit: int = 100) -> DeliveryReport:
     for message in messages:
         if message.channel == "webhook":
             record(message.id, notify.send_webhook(message, config))
+    for outbox_id, error in notify.send_lapor([m for m in messages if m.channel == "lapor"], config).items():
+        record(outbox_id, error)
     return report
 
 

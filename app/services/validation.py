@@ -60,6 +60,7 @@ class QueueRow:
     holder: str | None  # who holds the claim now, if anyone
     held_by_me: bool
     claim_expires_at: datetime | None
+    lapor_id: str | None = None  # SP4N-LAPOR!'s tracking ID of an imported complaint
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def queue(actor: Actor, cursor: str | None = None, limit: int | None = None, onl
             deadline=v.validation_deadline, overdue=v.validation_overdue,
             seconds_left=int((v.validation_deadline - now).total_seconds()), siak_verdict=v.siak_verdict,
             holder=staff_name(c.claimed_by) if held else None, held_by_me=held and c.claimed_by_id == actor.user_id,
-            claim_expires_at=c.claim_expires_at if held else None))
+            claim_expires_at=c.claim_expires_at if held else None, lapor_id=v.lapor_id))
     # Bounded count: the header says "1000+" rather than counting a huge backlog on every page.
     total, capped = sql.capped_count(base, QUEUE_COUNT_CAP)
     return QueuePage(rows, next_cursor, total, capped)

@@ -188,6 +188,24 @@ refused({"STATIC_MANIFEST": "<tmp>/tidak-ada/manifest.json"})
 _NOT_A_MANIFEST = _MANIFEST.with_name("list.json")
 _NOT_A_MANIFEST.write_text("[1, 2]")
 refused({"STATIC_MANIFEST": str(_NOT_A_MANIFEST)})
+# The SP4N-LAPOR! bridge: off by default; a mode that is on needs its settings, checked at start.
+_LAPOR_HTTP = {"LAPOR_MODE": "http", "LAPOR_DEFAULT_OPD": "DISKOMINFO", "LAPOR_BASE_URL": "https://api.lapor.go.id",
+               "LAPOR_TOKEN": "token-uji"}
+starts({"LAPOR_MODE": "off", "LAPOR_TOKEN": "Nilai uji", "LAPOR_LIST_PATH": "/daftar", "LAPOR_PUSH_PATH": "/kirim",
+        "LAPOR_DEFAULT_OPD": "DISKOMINFO", "LAPOR_OFFLINE_DIR": "<tmp>/lapor"}, "LAPOR_MODE")
+starts({"LAPOR_MODE": "fake", "LAPOR_DEFAULT_OPD": "DISKOMINFO"}, "LAPOR_MODE")
+starts({"LAPOR_MODE": "offline", "LAPOR_DEFAULT_OPD": "DISKOMINFO", "LAPOR_OFFLINE_DIR": "<tmp>/lapor"}, "LAPOR_MODE")
+starts(_LAPOR_HTTP, "LAPOR_MODE")
+starts({**_LAPOR_HTTP, "LAPOR_BASE_URL": "http://10.0.0.9", "LAPOR_ALLOW_INSECURE": "true"}, "LAPOR_ALLOW_INSECURE")
+refused({"LAPOR_MODE": "weekly"})
+refused({"LAPOR_MODE": "fake"}, "LAPOR_DEFAULT_OPD")
+refused({"LAPOR_MODE": "fake", "LAPOR_DEFAULT_OPD": "bukan kode!"}, "LAPOR_DEFAULT_OPD")
+refused({k: v for k, v in _LAPOR_HTTP.items() if k != "LAPOR_TOKEN"}, "LAPOR_TOKEN")
+refused({k: v for k, v in _LAPOR_HTTP.items() if k != "LAPOR_BASE_URL"}, "LAPOR_BASE_URL")
+refused({**_LAPOR_HTTP, "LAPOR_BASE_URL": "http://10.0.0.9"}, "LAPOR_BASE_URL")
+refused({**_LAPOR_HTTP, "LAPOR_BASE_URL": "api.lapor.go.id"}, "LAPOR_BASE_URL")
+refused({**_LAPOR_HTTP, "LAPOR_PUSH_PATH": "/laporan/{id}"}, "LAPOR_PUSH_PATH")
+refused({**_LAPOR_HTTP, "LAPOR_LIST_PATH": "/laporan/{id}"}, "LAPOR_LIST_PATH")
 
 
 def _case_id(case) -> str:

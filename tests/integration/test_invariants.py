@@ -216,7 +216,7 @@ def test_a_hop_ends_with_a_known_outcome(changes, constraint):
 def test_the_outbox_accepts_every_status_and_channel():
     def notices(conn):
         for status, channel in itertools.product(OUTBOX_STATUSES, OUTBOX_CHANNELS):
-            insert(conn, "outbox", **outbox_row(status=status, channel=channel,
+            insert(conn, "outbox", **outbox_row(conn, status=status, channel=channel,
                                                 sent_at=T0 if status == "sent" else None))
         return scalar(conn, "SELECT count(*) FROM outbox")
 
@@ -229,7 +229,7 @@ def test_the_outbox_accepts_every_status_and_channel():
     ({"status": "sent", "sent_at": None}, "ck_outbox_sent_at"),
 ])
 def test_a_notice_that_breaks_a_rule_is_refused(changes, constraint):
-    refused(lambda conn: insert(conn, "outbox", **outbox_row(**changes)), constraint=constraint)
+    refused(lambda conn: insert(conn, "outbox", **outbox_row(conn, **changes)), constraint=constraint)
 
 
 def test_the_history_log_accepts_every_kind_and_refuses_an_unknown_one():

@@ -144,7 +144,7 @@ def _seed(engine) -> None:
         complaint_id = rows.complaint_with_every_part(conn)
         rows.insert(conn, "routing", **rows.routing_row(conn, complaint_id, ended_at=rows.T0, outcome="returned"))
         rows.insert(conn, "nik_check", **rows.nik_check_row(conn, complaint_id, result="tidak_valid", remark="Salah."))
-        rows.insert(conn, "outbox", **rows.outbox_row(status="sent", sent_at=rows.T0))
+        rows.insert(conn, "outbox", **rows.outbox_row(conn, status="sent", sent_at=rows.T0))
         rows.insert(conn, "audit_log", **rows.audit_row(kind="pii", action="nik.view", complaint_id=complaint_id))
         rows.insert(conn, "registry_entry", **rows.registry_row(status="meninggal"))
         conn.execute(sa.text("INSERT INTO complaint_version (id, state, transaction_id, operation_type) "

@@ -108,6 +108,8 @@ DESK_ROUTES = {  # every desk route must be in the matrix
     "ComplaintDeskApi.answer": ("POST", "/api/v1/complaint/{id}/answer", 404),
     "ComplaintDeskApi.return_complaint": ("POST", "/api/v1/complaint/{id}/return", 404),
     "ComplaintDeskApi.reroute": ("POST", "/api/v1/complaint/{id}/reroute", 403),
+    "ComplaintDeskApi.edit_answer": ("POST", "/api/v1/complaint/{id}/answer/edit", 404),
+    "ComplaintDeskApi.add_note": ("POST", "/api/v1/complaint/{id}/note", 404),
 }
 LIST_ROUTES = {"OpdDeskView.queue", "OpdDeskView.export", "DispatchView.queue"}
 FORM = {"text": "Jawaban penyusup.", "reason": "Alasan penyusup.", "opd": "DPUTR", "note": "x"}

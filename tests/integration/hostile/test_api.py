@@ -5,6 +5,7 @@ type; bodies that are not objects, too deep, too big, or carry unknown keys."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -15,7 +16,9 @@ from tests.integration.opd_support import api_headers
 from .corpus import INTEGERS, SHORT, TEXT, WRONG_TYPES, json_body, text_values, url
 
 ENDPOINTS = {"ComplaintApi.get_list", "ComplaintApi.get", "ComplaintApi.decision", "ComplaintDeskApi.answer",
-             "ComplaintDeskApi.return_complaint", "ComplaintDeskApi.reroute"}
+             "ComplaintDeskApi.return_complaint", "ComplaintDeskApi.reroute", "ComplaintDeskApi.edit_answer",
+             "ComplaintDeskApi.add_note", "ComplaintApi.claim", "ComplaintApi.attachment", "OpdApi.get_list",
+             "RecapApi.get", "HistoryLogApi.get_list", "DashboardApi.get"}
 
 REFUSED = ("nul", "nul_only", "controls", "c1", "rtl_override", "rtl_isolate", "noncharacter", "lone_surrogate")
 # Nothing visible: missing, which only a required field refuses (an optional one is simply not given).
@@ -144,4 +147,42 @@ def test_api_tokens(app, clients, probe):
         if response is not None:
             assert response.status_code in (401, 422)
             assert set(json.loads(response.get_data(as_text=True))) >= {"message", "code"}
+    probe.assert_clean()
+
+
+def test_note_edit_claim_attachment_and_opd_list_api(app, clients, probe, world):
+    opd = api_headers("opd.dinkes")
+    _sweep(probe, clients["anon"], opd, make=world.routed, path=lambda c: f"/api/v1/complaint/{c.id}/note",
+           base=lambda c: {"text": "Catatan petugas."}, fields=("text",), label="note", required=("text",))
+    _sweep(probe, clients["anon"], opd, make=world.answered, path=lambda c: f"/api/v1/complaint/{c.id}/answer/edit",
+           base=lambda c: {"text": "Jawaban baru.", "reason": "Salah ketik."}, fields=("text", "reason"),
+           label="edit answer", required=("text", "reason"))
+    validator = api_headers("validator")
+    for name, raw in BODIES.items():  # the claim takes no body: whatever is sent is ignored
+        target = world.waiting(claimed=False)
+        probe.call(clients["anon"], "POST", f"/api/v1/complaint/{target.id}/claim", label=f"claim body {name}",
+                   data=raw, content_type="application/json", headers=validator)
+    for value in INTEGERS:
+        probe.call(clients["anon"], "GET", f"/api/v1/complaint/1/attachment/{quote(value, safe='')}", label=f"attachment {value[:12]!r}",
+                   headers=validator)
+        probe.call(clients["anon"], "GET", url("/api/v1/opd/", {"q": value}), label=f"opd list {value[:12]!r}",
+                   headers=validator)
+    probe.assert_clean()
+
+
+def test_recap_and_history_parameters(app, clients, probe, world):
+    world.routed()
+    headers = api_headers("pimpinan")
+    for name in ("periode", "tanggal", "dari", "sampai", "kelompok"):
+        for label, value in text_values(SHORT):
+            probe.call(clients["anon"], "GET", url("/api/v1/recap/", {"periode": "rentang", name: value}),
+                       label=f"recap {name}={label}", headers=headers)
+    for name in ("dari", "sampai", "opd"):
+        for label, value in text_values(SHORT):
+            probe.call(clients["anon"], "GET", url("/api/v1/dashboard/", {name: value}),
+                       label=f"dashboard {name}={label}", headers=headers)
+    for name in ("pengguna", "peran", "aksi", "jenis", "tiket", "dari", "sampai", "setelah"):
+        for label, value in text_values(SHORT):
+            probe.call(clients["anon"], "GET", url("/api/v1/history/", {name: value}), label=f"history {name}={label}",
+                       headers=headers)
     probe.assert_clean()
