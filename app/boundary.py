@@ -394,7 +394,7 @@ def _server_error(exc: Exception):
     if _database_unreachable(original):
         current_app.logger.warning("database unreachable on %s %s: %s", request.method, request.path,
                                    original.__class__.__name__)
-        return _unavailable(original)
+        return unavailable(original)
     if not isinstance(original, HTTPException):
         current_app.logger.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
     return _failure_page(500, _("Terjadi kesalahan pada sistem dan permintaan Anda tidak diproses. Coba lagi "
@@ -415,7 +415,8 @@ def _database_unreachable(exc: BaseException) -> bool:
     return False
 
 
-def _unavailable(exc: Exception):
+def unavailable(exc: Exception):
+    """The 503 of an unreachable database or a service down, in the caller's layout or format."""
     return _failure_page(503, _("Layanan sedang dalam pemeliharaan atau basis data tidak dapat dihubungi. "
                                 "Coba lagi beberapa menit lagi."), "unavailable")
 
@@ -453,5 +454,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(TooManyRequests, _too_many)
-    app.register_error_handler(ServiceUnavailable, _unavailable)
+    app.register_error_handler(ServiceUnavailable, unavailable)
     app.register_error_handler(InternalServerError, _server_error)

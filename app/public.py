@@ -424,6 +424,10 @@ def _database_down(exc):
     # account would fail again inside this handler and turn the 503 into a 500).
     g._login_user = current_app.login_manager.anonymous_user()
     g.user = g._login_user
+    if request.blueprint != "public":
+        from .boundary import unavailable
+
+        return unavailable(exc)  # staff screens, the API, Open311: the 503 in their own layout or format
     resend = None
     if request.method == "POST" and request.endpoint == "public.new_complaint":
         resend = [(name, request.form.get(name, "")) for name in RESEND_FIELDS if request.form.get(name)]
