@@ -268,11 +268,19 @@ def test_history_log_at_its_real_page_size_includes_its_own_sign_in(app, history
     client = login(app, "pimpinan", PASSWORD)
     # Everything written up to now (the seeded rows, the sign-in and its requests); what the walk
     # itself writes is newer than its first page, so it never shows on a later one.
-    snapshot = [r.id for r in db.session.scalars(sa.select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()))]
+    everything = list(db.session.scalars(sa.select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())))
+    snapshot = [r.id for r in everything]
     assert len(snapshot) > 120
-    seen, urls = walk_html(client, "/riwayat/", _ints(HISTORY_IDS))
+    # With the page views shown (`halaman=1`): every row.
+    seen, urls = walk_html(client, "/riwayat/?halaman=1", _ints(HISTORY_IDS))
     _once_in_order(seen, snapshot)
     assert len(urls) == -(-len(snapshot) // 50)
+    # By default page views are hidden: every other row, the sign-in included, still once and in order.
+    actions = [r.id for r in everything if r.kind != "request"]
+    assert any(r.kind == "auth" for r in everything) and len(actions) < len(snapshot)
+    seen, urls = walk_html(client, "/riwayat/", _ints(HISTORY_IDS))
+    _once_in_order(seen, actions)
+    assert len(urls) == -(-len(actions) // 50)
 
 
 # --------------------------------------------------------------------------- outbox
