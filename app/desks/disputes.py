@@ -49,4 +49,8 @@ class DisputeView(BaseView):
 
 
 def register(appbuilder) -> None:
-    appbuilder.add_view(DisputeView, MENU_DISPUTES, label=_l("Sanggahan pelapor"), icon="fa-comments")
+    from .dashboard import MENU
+
+    # Under "Pengendalian" with the dashboard (the Pimpinan's work), so the menu stays one line at 1366 px.
+    appbuilder.add_view(DisputeView, MENU_DISPUTES, label=_l("Sanggahan pelapor"), icon="fa-comments",
+                        category=MENU, category_label=_l("Pengendalian"), category_icon="fa-eye")
