@@ -19,6 +19,12 @@ def refusal(status: int, message: str, code: str = "invalid", errors: dict | Non
     return make_response(jsonify(message=str(message), code=code, errors=errors or {}), status)
 
 
+def service_refusal(exc):
+    """A service's refusal (services.common.ServiceError) as that body. The handlers catch it themselves:
+    FAB's @safe would turn it into a 500."""
+    return refusal(exc.status, exc.message, exc.code, exc.errors)
+
+
 def register_apis(appbuilder) -> None:
     from .complaints import register as register_complaints
 

@@ -16,7 +16,7 @@ from ..services import Actor, Invalid, ServiceError, complaint_api, complaints, 
 from ..services.complaints import LIMITS
 from ..workflow import State
 from . import fields as body
-from . import current_actor, refusal
+from . import current_actor, refusal, service_refusal
 
 
 class DecisionSchema(body.BodySchema):
@@ -171,8 +171,7 @@ class ComplaintApi(BaseApi):
 
     _refuse = staticmethod(refusal)
 
-    def _error(self, exc: ServiceError):
-        return self._refuse(exc.status, exc.message, exc.code, exc.errors)
+    _error = staticmethod(service_refusal)
 
     @expose("/", methods=["GET"])
     @protect()

@@ -18,7 +18,7 @@ from ..services.common import ServiceError
 from ..services.complaint_api import iso
 from ..services.complaints import LIMITS
 from ..services.desk import NOTE_MAX
-from . import current_actor, fields as body, refusal
+from . import current_actor, fields as body, refusal, service_refusal
 from .complaints import OpdSchema
 
 
@@ -122,7 +122,7 @@ class ComplaintDeskApi(BaseApi):
         try:
             return self.response(200, **call(current_actor()))
         except ServiceError as exc:
-            return refusal(exc.status, exc.message, exc.code, exc.errors)
+            return service_refusal(exc)
 
     @expose("/<int:pk>/answer", methods=["POST"])
     @protect()
