@@ -14,117 +14,26 @@ Marked `reliability`; sized to run in well under 3 minutes on 2 cores.
 
 from __future__ import annotations
 
-import glob
+import json
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
+from .support import ROOT, forms_of, login, psycopg, requests, worker_pids
+
 pytestmark = pytest.mark.reliability
 
-requests = pytest.importorskip("requests")
-psycopg = pytest.importorskip("psycopg")
-
-ROOT = Path(__file__).resolve().parents[2]
 CITIZENS = int(os.environ.get("RELIABILITY_CITIZENS", "6"))
 PER_CITIZEN = int(os.environ.get("RELIABILITY_PER_CITIZEN", "10"))
 LOAD_SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "80"))
-WORKERS = 3
-PASSWORD = "uji-beban-kata-sandi-2026"
 OUTAGE_SECONDS = 4.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-class Cluster:
-    """A throw-away PostgreSQL cluster: initdb into a temp dir, pg_ctl on a free port."""
-
-    def __init__(self):
-        self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
-        self.dir = Path(tempfile.mkdtemp(prefix="lpo-pg-"))
-        self.data, self.port = self.dir / "data", free_port()
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        subprocess.run(as_postgres([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                                    "--no-sync", "-E", "UTF8"]), check=True, capture_output=True)
-
-    def ctl(self, *args: str) -> None:
-        subprocess.run(as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
-                                    "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                                          "-c max_connections=60", *args]), check=True, capture_output=True)
-
-    def start(self) -> None:
-        self.ctl("-w", "start")
-
-    def stop(self) -> None:
-        self.ctl("-w", "-m", "immediate", "stop")
-
-    def url(self, db: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{db}"
-
-    def remove(self) -> None:
-        try:
-            self.stop()
-        except subprocess.CalledProcessError:
-            pass
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class Forms(HTMLParser):
-    """Every <form>'s fields (inputs, checked radios, textareas) by form id or action."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms: dict[str, dict[str, str]] = {}
-        self._form = None
-        self._textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self._form = self.forms.setdefault(a.get("id") or a.get("action") or "", {})
-        elif self._form is not None and tag == "input" and a.get("name"):
-            if a.get("type") in ("radio", "checkbox") and "checked" not in a:
-                return
-            self._form[a["name"]] = a.get("value") or ""
-        elif self._form is not None and tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            self._form[a["name"]] = ""
-
-    def handle_data(self, data):
-        if self._textarea:
-            self._form[self._textarea] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "form":
-            self._form = None
-
-
-def forms_of(html: str) -> dict[str, dict[str, str]]:
-    parser = Forms()
-    parser.feed(html)
-    return parser.forms
 
 
 class Figures:
@@ -150,59 +59,6 @@ class Figures:
                 self.unavailable.append(now)
             elif code >= 500:
                 self.bad_5xx.append((now, code, path))
-
-
-def _env(cluster, tmp: Path) -> dict[str, str]:
-    return {**os.environ, "APP_MODE": "test", "DATABASE_URL": cluster.url("pengaduan"), "RATELIMIT_ENABLED": "false",
-            "INSTANCE_DIR": str(tmp), "UPLOAD_DIR": str(tmp / "uploads"), "SIAK_MODE": "fake",
-            "SCHEDULER_LOCK_FILE": str(tmp / "scheduler.lock"), "PYTHONPATH": str(ROOT)}
-
-
-def _flask(env, *args) -> None:
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "run", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("beban")
-    cluster = Cluster()
-    cluster.start()
-    gunicorn = None
-    try:
-        with psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
-            conn.execute("CREATE DATABASE pengaduan")
-        env = _env(cluster, tmp)
-        _flask(env, "setup")
-        _flask(env, "staff", "create", "--username", "validator", "--email", "validator@uji.go.id",
-               "--role", "Validator", "--password", PASSWORD)
-        _flask(env, "staff", "create", "--username", "opd.dinkes", "--email", "opd.dinkes@uji.go.id",
-               "--role", "Admin OPD", "--opd", "DINKESP2KB", "--password", PASSWORD)
-        port = free_port()
-        gunicorn = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", str(WORKERS),
-                                     "--bind", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
-                                     "run:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=open(tmp / "gunicorn.log", "w"))
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if requests.get(base + "/health", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
-        else:
-            pytest.fail("gunicorn did not start: " + (tmp / "gunicorn.log").read_text()[-2000:])
-        yield {"base": base, "cluster": cluster, "gunicorn": gunicorn, "tmp": tmp}
-    finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            try:
-                gunicorn.wait(15)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
-        cluster.remove()
 
 
 def _citizen(base: str, n: int, figures: Figures, stop_at: float) -> None:
@@ -280,18 +136,11 @@ def _citizen(base: str, n: int, figures: Figures, stop_at: float) -> None:
             break
 
 
-def _login(base: str, username: str) -> requests.Session:
-    s = requests.Session()
-    page = s.get(base + "/login/", timeout=10)
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-    s.post(base + "/login/", data={"username": username, "password": PASSWORD,
-                                   **({"csrf_token": csrf.group(1)} if csrf else {})}, timeout=10)
-    return s
-
-
 # Each desk: its queue, the page that opens one complaint, the form there and how to fill it, the action.
 DESKS = {
-    "validator": ("/staf/validasi/", "keputusan", {"decision": "valid", "remark": "Sesuai KTP."}, "keputusan",
+    "validator": ("/staf/validasi/", "keputusan", {"decision": "valid", "remark": "Sesuai KTP.",
+                                                   # the fake SIAK finds no NIK: the validator saw the e-KTP
+                                                   "override_reason": "KTP asli diperlihatkan di loket."}, "keputusan",
                   "decided"),
     "opd.dinkes": ("/staf/opd/", "answer-form", {"text": "Sudah kami tindak lanjuti bersama petugas lapangan."},
                    "jawab", "answered"),
@@ -304,7 +153,7 @@ def _desk(base: str, username: str, figures: Figures, stop: threading.Event) -> 
     while not stop.is_set():
         try:
             if s is None:
-                s = _login(base, username)
+                s = login(base, username)
             queue = s.get(base + queue_path, timeout=30)
             figures.status(queue.status_code, username + " queue", None)
             for cid in re.findall(re.escape(queue_path) + r'(\d+)"', queue.text)[:5]:
@@ -328,16 +177,83 @@ def _desk(base: str, username: str, figures: Figures, stop: threading.Event) -> 
         time.sleep(0.2)
 
 
-def _worker_pids(master: int) -> list[int]:
-    pids = []
-    for stat in glob.glob("/proc/[0-9]*/stat"):
+# --------------------------------------------------------------------------- the scheduler's leader
+
+SCHEDULERS = 2  # started side by side: exactly one may run jobs at any moment, before and after the outage
+
+
+def _start_schedulers(service) -> list[tuple[subprocess.Popen, object]]:
+    env = {**service["env"], "LOG_FORMAT": "json"}
+    started = []
+    for n in range(SCHEDULERS):
+        log_path = service["tmp"] / f"scheduler-{n}.log"
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "scheduler", "run",
+                                 "--retry-seconds", "0.5", "--heartbeat-seconds", "0.5"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
+        started.append((proc, log_path))
+    return started
+
+
+def _wait_for_a_leader(schedulers, seconds: float = 180) -> None:
+    """Start-up takes long on a loaded machine: the outage must find a leader at work."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any("scheduler: lock acquired" in log_path.read_text() for _, log_path in schedulers):
+            return
+        time.sleep(0.5)
+    for proc, _ in schedulers:
+        proc.kill()
+    pytest.fail("no scheduler took the lock: " + schedulers[0][1].read_text()[-2000:])
+
+
+def _terms(log_path, until: float) -> tuple[list[tuple[float, float]], list[float]]:
+    """A scheduler's terms as leader (from "lock acquired" to "lock released", after its running jobs have
+    finished; or `until`)
+    and the times its jobs finished, from its JSON log lines (wall-clock seconds)."""
+    from datetime import datetime
+
+    terms, jobs, start = [], [], None
+    for line in log_path.read_text().splitlines():
         try:
-            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            entry = json.loads(line)
+        except ValueError:
             continue
-        if int(fields[1]) == master:
-            pids.append(int(Path(stat).parent.name))
-    return pids
+        if entry.get("logger") != "app.scheduler":
+            continue
+        at, message = datetime.fromisoformat(entry["time"]).timestamp(), entry["message"]
+        if message.startswith("scheduler: lock acquired"):
+            start = at
+        elif start is not None and "lock released" in message:
+            terms.append((start, at))
+            start = None
+        elif re.match(r"job \S+ done in", message):
+            jobs.append(at)
+    if start is not None:
+        terms.append((start, until))
+    return terms, jobs
+
+
+def _check_single_leader(schedulers, stopped_wall: float, restarted_wall: float, cluster) -> str:
+    end = time.time()
+    by_process = [(proc.pid, *_terms(log_path, end)) for proc, log_path in schedulers]
+    terms = sorted((a, b, pid) for pid, ts, _ in by_process for a, b in ts)
+    for (a1, b1, p1), (a2, b2, p2) in zip(terms, terms[1:]):
+        assert a2 >= b1, f"two leaders at once: {p1} {a1:.2f}-{b1:.2f} and {p2} {a2:.2f}-{b2:.2f}"
+    for pid, ts, jobs in by_process:  # jobs ran only while their process led
+        assert all(any(a <= j <= b for a, b in ts) for j in jobs), f"scheduler {pid} ran a job while idle"
+    assert any(a < stopped_wall for a, _, _ in terms), "no leader before the outage"
+    resumed = [a for a, _, _ in terms if a >= restarted_wall]
+    assert resumed, "no scheduler took the lock again after the outage"
+    open_terms = [(pid, a) for a, b, pid in terms if b == end]
+    assert len(open_terms) == 1, f"leaders at the end: {open_terms}"
+    leader = open_terms[0][0]
+    jobs_after = sum(1 for pid, _, jobs in by_process if pid == leader for j in jobs if j >= restarted_wall)
+    with psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname=pengaduan") as conn:
+        beat_pid, beat_at = conn.execute("SELECT pid, beat_at FROM scheduler_heartbeat").fetchone()
+    assert beat_pid == leader  # the heartbeat /health reads is the current leader's
+    assert jobs_after > 0  # jobs resumed
+    return (f"scheduler_terms={len(terms)} resumed_after={resumed[0] - restarted_wall:.1f}s "
+            f"jobs_after_outage={jobs_after} leader={leader} heartbeat={beat_at:%H:%M:%S}")
 
 
 def test_load_with_desks_a_database_outage_and_a_killed_worker_loses_nothing(service):
@@ -345,10 +261,12 @@ def test_load_with_desks_a_database_outage_and_a_killed_worker_loses_nothing(ser
     figures = Figures()
     total = CITIZENS * PER_CITIZEN
     stop_desks = threading.Event()
+    desks = [threading.Thread(target=_desk, args=(base, who, figures, stop_desks)) for who in ("validator", "opd.dinkes")]
+    schedulers = _start_schedulers(service)
+    _wait_for_a_leader(schedulers)
     started = time.monotonic()
     stop_at = started + LOAD_SECONDS
     citizens = [threading.Thread(target=_citizen, args=(base, n, figures, stop_at)) for n in range(CITIZENS)]
-    desks = [threading.Thread(target=_desk, args=(base, who, figures, stop_desks)) for who in ("validator", "opd.dinkes")]
     for t in citizens + desks:
         t.start()
 
@@ -358,13 +276,14 @@ def test_load_with_desks_a_database_outage_and_a_killed_worker_loses_nothing(ser
 
     # Timed, not counted, so both faults land inside the load on a slow machine too.
     wait_until(LOAD_SECONDS * 0.2)
-    stopped_at = time.monotonic()
+    stopped_at, stopped_wall = time.monotonic(), time.time()
     cluster.stop()
     time.sleep(OUTAGE_SECONDS)
     cluster.start()
     restarted_at = figures.restarted_at = time.monotonic()
+    restarted_wall = time.time()
     wait_until(LOAD_SECONDS * 0.55)
-    victims = _worker_pids(service["gunicorn"].pid)
+    victims = worker_pids(service["gunicorn"].pid)
     killed_at = time.monotonic()
     os.kill(victims[0], signal.SIGKILL)  # mid-request: the citizens keep posting all the time
     for t in citizens:
@@ -374,13 +293,23 @@ def test_load_with_desks_a_database_outage_and_a_killed_worker_loses_nothing(ser
     for t in desks:
         t.join()
     elapsed = time.monotonic() - started
+    try:
+        leadership = _check_single_leader(schedulers, stopped_wall, restarted_wall, cluster)
+    finally:
+        for proc, _ in schedulers:
+            proc.terminate()
+        for proc, _ in schedulers:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
     with psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname=pengaduan") as conn:
         stored = dict(conn.execute("SELECT submission_key, ticket FROM complaint").fetchall())
         tickets = sorted(stored.values())
         without_event = conn.execute("SELECT count(*) FROM complaint c WHERE NOT EXISTS "
                                      "(SELECT 1 FROM status_event e WHERE e.complaint_id = c.id)").fetchone()[0]
-        answered_without = conn.execute("SELECT count(*) FROM complaint c WHERE c.state = 'DIJAWAB' AND NOT EXISTS "
+        answered_without = conn.execute("SELECT count(*) FROM complaint c WHERE c.state = 'dijawab' AND NOT EXISTS "
                                         "(SELECT 1 FROM answer a WHERE a.complaint_id = c.id)").fetchone()[0]
         states = dict(conn.execute("SELECT state, count(*) FROM complaint GROUP BY state").fetchall())
     acknowledged = figures.acknowledged
@@ -397,7 +326,7 @@ def test_load_with_desks_a_database_outage_and_a_killed_worker_loses_nothing(ser
           f"{recovery if recovery is None else round(recovery, 2)} decided={figures.decided} "
           f"answered={figures.answered} desk_refused={figures.desk_refused} killed_worker={victims[0]} "
           f"at={killed_at - started:.1f}s states={states} statuses={dict(figures.statuses)} "
-          f"elapsed={elapsed:.1f}s")
+          f"elapsed={elapsed:.1f}s {leadership}")
     assert figures.errors == []
     assert figures.bad_5xx == []
     assert outage_503 == []  # 503 only around the outage
