@@ -1,6 +1,6 @@
 """The bridge to SP4N-LAPOR! (Perpres 76/2013, the national complaint channel), plus offline and test stand-ins.
 
-Pure Python on purpose (no Flask, no SQLAlchemy), like app/siak.py: the scheduler's pull job, the outbox's
+Pure Python on purpose (no Flask, no SQLAlchemy), like app/siak/: the scheduler's pull job, the outbox's
 delivery and the tests all use the same adapters. Two operations, each of which never raises for
 transport or protocol trouble:
 

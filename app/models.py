@@ -8,7 +8,7 @@ data"), whatever writes the row:
 
 - enumerated columns: a CHECK built by `one_of` from the enum or tuple that defines the values (`State`,
   `Visibility`, `Channel`, `Action`, `Role` in app/workflow.py, `Verdict`, `REGISTRY_STATUSES` in
-  app/siak.py, the tuples below); cross-column CHECKs (see each table), partly built from the state sets
+  app/siak/, the tuples below); cross-column CHECKs (see each table), partly built from the state sets
   of app/workflow.py; at most one open routing per complaint (partial unique index). Continuum's version
   tables copy columns, never table constraints: a version row may hold any intermediate state.
 - foreign keys: a complaint's parts go with it (CASCADE); a referenced OPD or staff account cannot be
