@@ -164,7 +164,7 @@ def answer_linked(main: Complaint, reply: Answer, actor: Actor, now) -> list[Com
 
     done = []
     for child in linked_to(main.id):
-        if child.answered_at is not None or child.answers and child.answers[-1].main_answer_id == reply.id:
+        if child.answered_at is not None:
             continue
         if child.state is not State.DITERUSKAN or child.opd_id != main.opd_id:
             child.linked_to_id, child.linked_to = None, None

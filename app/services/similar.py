@@ -35,6 +35,7 @@ from .scope import get_visible, scope_filter
 WINDOW_DAYS = 90
 LIMIT = 5
 CANDIDATES = 3000  # the newest of one OPD's window: bounds the work whatever the OPD's volume
+SQLITE_CANDIDATES = 1000  # the same in Python (SQLite has no pg_trgm): one regency's volume
 SQL_SHORTLIST = 20  # best by text from the database, re-ranked with the place
 KEY_CHARS = 1000  # the text compared: title and the start of the text
 MIN_SCORE = 0.25  # below this a complaint is not "similar"
@@ -141,7 +142,7 @@ def _scored_postgresql(base, key: str) -> list[tuple[int, float]]:
 
 def _scored_python(base, key: str) -> list[tuple[int, float]]:
     rows = db.session.execute(base.add_columns(Complaint.public_title, Complaint.public_text)
-                              .order_by(Complaint.submitted_at.desc()).limit(CANDIDATES))
+                              .order_by(Complaint.submitted_at.desc()).limit(SQLITE_CANDIDATES))
     mine = trigrams(key)
     scored = []
     for cid, title, text in rows:
