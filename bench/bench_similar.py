@@ -80,7 +80,15 @@ def main(argv=None) -> int:
             print(f"{total:,} complaints; window {similar.WINDOW_DAYS} days, at most {similar.CANDIDATES} candidates")
             for label, cid, who in (("OPD desk (Admin OPD DPUTR)", routed, opd),
                                     ("validator's check page", waiting, actor("bench.validator"))):
-                found = similar.similar_to(cid, who)  # warm-up
+                if cid is None:
+                    print(f"{label}: no complaint to read")
+                    continue
+                try:
+                    found = similar.similar_to(cid, who)  # warm-up
+                except Exception as exc:  # noqa: BLE001 - a bench reports and goes on
+                    print(f"{label}: {exc.__class__.__name__}: {exc}")
+                    db.session.rollback()
+                    continue
                 times = []
                 for _ in range(args.runs):
                     started = time.perf_counter()
