@@ -50,6 +50,8 @@ AUDIT_ACTIONS = {
     "complaint.return": _l("Dikembalikan (bukan wewenang)"),
     "complaint.reroute": _l("Disposisi ulang"),
     "complaint.close": _l("Pengaduan selesai"),
+    "complaint.link": _l("Ditautkan ke pengaduan yang sama"),
+    "complaint.unlink": _l("Tautan pengaduan dilepas"),
     "complaint.pin_recovery": _l("Pemulihan PIN"),
     "complaint.reply": _l("Tanggapan pengadu atas jawaban"),
     "complaint.silence_close": _l("Ditutup karena pengadu tidak menanggapi"),

@@ -211,10 +211,16 @@ class Complaint(Model):
     claimed_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     claim_expires_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
+    # "The same problem" (services.links, migration 0023_links): the earlier complaint of the same OPD whose
+    # answer answers this one too. One level only: a main complaint is never linked itself.
+    linked_to_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("complaint.id", ondelete="SET NULL"),
+                                                        index=True)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     opd: Mapped[Opd] = relationship(Opd, lazy="joined")
     claimed_by: Mapped[Optional[Staff]] = relationship(Staff, foreign_keys=[claimed_by_id])
+    linked_to: Mapped[Optional["Complaint"]] = relationship("Complaint", remote_side="Complaint.id",
+                                                            foreign_keys=[linked_to_id])
     events: Mapped[list["StatusEvent"]] = relationship(
         back_populates="complaint", order_by="StatusEvent.id", cascade="all, delete-orphan")
     answers: Mapped[list["Answer"]] = relationship(
@@ -376,10 +382,15 @@ class Answer(Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     edited_at: Mapped[Optional[datetime]] = mapped_column(sa.DateTime)
     edit_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    # The main complaint's answer this one copies (a linked complaint answered with it: services.links).
+    main_answer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("answer.id", ondelete="SET NULL"),
+                                                          index=True)
 
     complaint: Mapped[Complaint] = relationship(back_populates="answers")
     opd: Mapped[Opd] = relationship(Opd)
     author: Mapped[Staff] = relationship(Staff)
+    main_answer: Mapped[Optional["Answer"]] = relationship("Answer", remote_side="Answer.id",
+                                                           foreign_keys=[main_answer_id])
 
 
 class CitizenReply(Model):
@@ -631,6 +642,8 @@ Complaint.lapor = relationship(LaporImport, uselist=False, lazy="joined", viewon
 sa.Index("ix_complaint_desk_deadline", Complaint.state, Complaint.answer_deadline, Complaint.id)
 sa.Index("ix_complaint_desk_answered", Complaint.opd_id, Complaint.answered_at, Complaint.id)
 sa.Index("ix_complaint_answered", Complaint.answered_at, Complaint.id)
+# Similar complaints (services.similar, migration 0023_links): one OPD's complaints of the last 90 days.
+sa.Index("ix_complaint_similar", Complaint.opd_id, Complaint.submitted_at)
 sa.Index("ix_routing_routed_at", Routing.routed_at)
 
 

@@ -50,6 +50,8 @@ ACTION_LABELS = {
     "close": _l("Selesai"),
     "dispute": _l("Pelapor: belum selesai; diteruskan ke Pimpinan"),
     "reopen": _l("Dibuka kembali oleh Pimpinan untuk %(opd)s"),
+    "link": _l("Ditautkan dengan pengaduan lain tentang masalah yang sama"),
+    "unlink": _l("Tautan dengan pengaduan lain dilepas"),
 }
 # Steps whose note tells the complainant something the label does not (the OPD's reason).
 NOTE_ACTIONS = {"return", "reroute"}

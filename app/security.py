@@ -56,6 +56,9 @@ ROLE_PERMISSIONS[Role.VALIDATOR] += [
     ("can_reroute", "ComplaintDeskApi")]
 ROLE_PERMISSIONS[Role.PIMPINAN] += [*OPD_DESK_READ, ("can_note", "OpdDesk"), ("can_versions", "OpdDesk"),
                                     ("can_note", "ComplaintDeskApi")]
+# The same problem (issue 18, services.links): linking through the API; the screens use the desks' permissions.
+ROLE_PERMISSIONS[Role.ADMIN_OPD] += [("can_link", "ComplaintDeskApi")]
+ROLE_PERMISSIONS[Role.VALIDATOR] += [("can_link", "ComplaintDeskApi")]
 # The complainants' disputes (app/desks/disputes.py): the Pimpinan decides them (workflow table).
 ROLE_PERMISSIONS[Role.PIMPINAN] += [("can_read", "Dispute"), ("can_decide", "Dispute"), ("menu_access", "Sanggahan")]
 

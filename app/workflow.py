@@ -96,6 +96,8 @@ class Action(str, enum.Enum):
     DISPUTE = "dispute"  # the complainant: "belum selesai", with a reason
     REOPEN = "reopen"  # the Pimpinan sends a disputed complaint back to the same OPD with a new deadline
     CLAIM = "claim"  # timeline only: a validator opened the complaint for checking (no transition)
+    LINK = "link"  # timeline only: linked to an earlier complaint as the same problem (services.links)
+    UNLINK = "unlink"  # timeline only: the link removed before the answer
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,19 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
+
+# Who may link a complaint to an earlier one as the same problem, or unlink it (services.links), and in
+# which state of the complaint being linked: the OPD while it holds it unanswered, the validator before
+# routing. A timeline event, no state change.
+LINK_STATES: dict[Role, frozenset[State]] = {
+    Role.ADMIN_OPD: frozenset({State.DITERUSKAN}),
+    Role.VALIDATOR: frozenset({State.MENUNGGU_VERIFIKASI}),
+}
+
+
+def may_link(state: State, roles: Iterable[Role]) -> Role | None:
+    """The role (highest first) under which someone holding `roles` may link a complaint in `state`."""
+    return highest_role(r for r in roles if state in LINK_STATES.get(r, ()))
 
 
 class WorkflowError(Exception):

@@ -148,6 +148,13 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("POST", "OpdDeskView.answer"): row(opd_dputr=NF, opd_dinkes=400, admin=400),
     ("POST", "OpdDeskView.edit_answer"): row(opd_dputr=NF, opd_dinkes=400, admin=400),
     ("POST", "OpdDeskView.return_complaint"): row(opd_dputr=NF, opd_dinkes=400, admin=400),
+    # Linking as the same problem (issue 18): no main complaint named → 400; not linked → 409; Admin Sistem
+    # holds the desk's permission, the service refuses it (403: linking is the OPD's and the validator's).
+    ("POST", "OpdDeskView.link"): row(opd_dputr=NF, opd_dinkes=400),
+    ("POST", "OpdDeskView.unlink"): row(opd_dputr=NF, opd_dinkes=409, admin=409),
+    ("POST", "ValidatorDeskView.link"): row(validator=400, params={"complaint_id": "waiting"}, full_nik=True),
+    ("POST", "ValidatorDeskView.unlink"): row(validator=409, admin=(409, DENY), params={"complaint_id": "waiting"},
+                                              full_nik=True),
     # --- REST API (JWT) ---
     ("GET", "ComplaintApi.get_list"): staff_only(),  # each caller sees its own scope
     ("GET", "ComplaintApi.get"): row(**ONE_OPD, pimpinan=OK, validator=OK, admin=OK),
@@ -158,6 +165,8 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("POST", "ComplaintDeskApi.reroute"): row(validator=400, admin=400),
     ("POST", "ComplaintDeskApi.edit_answer"): row(opd_dputr=400, opd_dinkes=400, admin=400),
     ("POST", "ComplaintDeskApi.add_note"): row(opd_dputr=400, opd_dinkes=400, pimpinan=400, admin=400),
+    ("POST", "ComplaintDeskApi.link"): row(opd_dputr=400, opd_dinkes=400, validator=400, admin=400),
+    ("POST", "ComplaintDeskApi.unlink"): row(opd_dputr=NF, opd_dinkes=409, validator=409, admin=409),
     # The claim is the validator's (Admin Sistem holds the permission, the service refuses it).
     ("POST", "ComplaintApi.claim"): row(validator=OK, params={"pk": "waiting"}),
     ("GET", "ComplaintApi.attachment"): row(**ONE_OPD, pimpinan=OK, validator=OK, admin=OK),

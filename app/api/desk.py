@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields
 
 from .. import services
-from ..services import desk
+from ..services import desk, links
 from ..services.common import ServiceError
 from ..services.complaint_api import iso
 from ..services.complaints import LIMITS
@@ -90,6 +90,24 @@ class DeskResultSchema(Schema):
     answer_id = fields.Integer(metadata={"description": "Only in the answer's result"})
 
 
+class LinkSchema(body.BodySchema):
+    __component_name__ = "Link"
+
+    main_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+                             metadata={"description": "Id of the earlier complaint (from the similar list)"})
+    ticket = body.Text(load_default=None, allow_none=True, limit=40,
+                       metadata={"description": "Or its ticket, e.g. LMJ-2026-000123"})
+
+
+class LinkResultSchema(Schema):
+    __component_name__ = "LinkResult"
+
+    id = fields.Integer()
+    ticket = fields.String()
+    state = fields.String()
+    linked_to = fields.String(allow_none=True, metadata={"description": "Ticket of the main complaint, or null"})
+
+
 def _load(schema: Schema):
     """(data, None) or (None, a 400 response) for the request's JSON body."""
     payload = request.get_json(silent=True)
@@ -107,15 +125,112 @@ def _summary(complaint) -> dict:
             "answer_deadline": complaint.answer_deadline.isoformat() + "Z" if complaint.answer_deadline else None}
 
 
-class ComplaintDeskApi(BaseApi):
+# --------------------------------------------------------------------------- the same problem (issue 18)
+# Kept apart from the handlers above: link and unlink (services.links), scoped like the desk screens.
+
+
+def _link_result(complaint) -> dict:
+    return {"id": complaint.id, "ticket": complaint.ticket, "state": complaint.state.value,
+            "linked_to": complaint.linked_to.ticket if complaint.linked_to_id and complaint.linked_to else None}
+
+
+def _link(api, pk: int):
+    data, refused = _load(LinkSchema())
+    if refused is not None:
+        return refused
+    if data.get("main_id") is None and not data.get("ticket"):
+        return refusal(400, _("Sebutkan pengaduan utama: main_id atau ticket."),
+                       errors={"ticket": _("Wajib diisi.")})
+    target = {"main_id": data["main_id"]} if data.get("main_id") is not None else {"ticket": data["ticket"]}
+    return api._run(lambda actor: _link_result(links.link(pk, actor, **target)))
+
+
+def _unlink(api, pk: int):
+    return api._run(lambda actor: _link_result(links.unlink(pk, actor)))
+
+
+class LinkApiMixin:
+    """POST /<pk>/link and /<pk>/unlink of ComplaintDeskApi (its permissions and `_run`)."""
+
+    @expose("/<int:pk>/link", methods=["POST"])
+    @protect()
+    @safe
+    def link(self, pk: int):
+        """Link a complaint to an earlier one of the same OPD as the same problem: the main complaint's answer
+        answers it too.
+        ---
+        post:
+          summary: Link a complaint to its main complaint (Admin OPD of a routed one; validator before routing)
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema: {type: integer}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/Link'}
+          responses:
+            200:
+              description: Linked
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/LinkResult'}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: Refused (itself, another OPD, a linked or answered main complaint, a later one, …)
+        """
+        return _link(self, pk)
+
+
+    @expose("/<int:pk>/unlink", methods=["POST"])
+    @protect()
+    @safe
+    def unlink(self, pk: int):
+        """Remove a complaint's link to its main complaint, before the answer.
+        ---
+        post:
+          summary: Unlink a complaint from its main complaint
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema: {type: integer}
+          responses:
+            200:
+              description: Unlinked
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/LinkResult'}
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: Not linked, or already answered
+        """
+        return _unlink(self, pk)
+
+
+class ComplaintDeskApi(LinkApiMixin, BaseApi):
     resource_name = "complaint"
     route_base = "/api/v1/complaint"
     class_permission_name = "ComplaintDeskApi"
     method_permission_name = {"answer": "answer", "return_complaint": "return", "reroute": "reroute",
-                              "edit_answer": "answer", "add_note": "note"}
+                              "edit_answer": "answer", "add_note": "note", "link": "link", "unlink": "link"}
     openapi_spec_tag = "OPD desk"
     openapi_spec_component_schemas = (AnswerSchema, ReturnSchema, RerouteSchema, DeskResultSchema, NoteSchema,
-                                      AnswerEditSchema, NoteResultSchema)
+                                      AnswerEditSchema, NoteResultSchema, LinkSchema, LinkResultSchema)
     allow_browser_login = False
 
     def _run(self, call):

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from .. import paging, services
 from ..labels import STATE_LABELS
-from ..services import desk
+from ..services import desk, links
 from ..services.common import Actor, Invalid, NotFound, ServiceError
 from ..formatting import duration_text, time_left
 from ..timeutil import file_stamp, utcnow
@@ -52,7 +52,7 @@ class OpdDeskView(BaseView):
     method_permission_name = {
         "queue": "read", "detail": "read", "attachment": "read", "export": "read",
         "add_note": "note", "answer": "answer", "edit_answer": "answer", "return_complaint": "return",
-        "versions": "versions",
+        "versions": "versions", "link": "answer", "unlink": "answer",
     }
 
     def _helpers(self) -> dict:
@@ -78,7 +78,9 @@ class OpdDeskView(BaseView):
         except NotFound:
             abort(404)
         opds = desk.active_opds() if detail.can_reroute else []
+        group = links.panel(complaint_id, actor)
         return self.render_template("desk/opd_detail.html", d=detail, c=detail.complaint, errors=errors or {},
+                                    group=group,
                                     values=values or {}, opds=opds, actor=actor,
                                     max_answer=services.complaints.LIMITS["answer"],
                                     max_reason=services.complaints.LIMITS["reason"], max_note=desk.NOTE_MAX,
@@ -125,6 +127,19 @@ class OpdDeskView(BaseView):
         return self._act(complaint_id, lambda: services.edit_answer(
             complaint_id, current_actor(), request.form.get("text"), request.form.get("reason")),
             _("Jawaban diubah; versi sebelumnya tetap tersimpan."), "edit")
+
+    @expose("/<int:complaint_id>/tautkan", methods=["POST"])
+    @has_access
+    def link(self, complaint_id: int):
+        """Link this complaint to an earlier one of the OPD as the same problem (services.links)."""
+        return self._act(complaint_id, lambda: links.link(complaint_id, current_actor(), **link_target(request.form)),
+                         _("Pengaduan ditautkan: jawaban pengaduan utama akan menjawab pengaduan ini juga."), "link")
+
+    @expose("/<int:complaint_id>/lepas-tautan", methods=["POST"])
+    @has_access
+    def unlink(self, complaint_id: int):
+        return self._act(complaint_id, lambda: links.unlink(complaint_id, current_actor()),
+                         _("Tautan pengaduan dilepas."), "link")
 
     @expose("/<int:complaint_id>/kembalikan", methods=["POST"])
     @has_access
@@ -174,6 +189,14 @@ class OpdDeskView(BaseView):
         from .. import exports
 
         return exports.csv_response(f"pengaduan-{file_stamp()}.csv", desk.EXPORT_HEADER, rows)  # WIB
+
+
+def link_target(form) -> dict:
+    """The main complaint a link form names: the similar list sends its id, the ticket form a ticket."""
+    raw = (form.get("main_id") or "").strip()
+    if raw.isdigit() and len(raw) < 12:
+        return {"main_id": int(raw)}
+    return {"ticket": form.get("ticket")}
 
 
 def _incoming_files() -> list:

@@ -18,7 +18,8 @@ from wtforms.validators import Optional as OptionalValue
 from .. import paging, redact
 from ..boundary import arg_int
 from ..services import Actor, Conflict, Forbidden, Invalid, NotFound, ServiceError
-from ..services import validation
+from ..services import links, validation
+from ..labels import STATE_LABELS
 from ..services.disclosure import Screen
 from ..formatting import duration_text
 from ..timeutil import utcnow
@@ -55,6 +56,8 @@ class ValidatorDeskView(BaseView):
     route_base = "/staf/validasi"
     default_view = "queue"
     class_permission_name = "ValidatorDesk"
+    method_permission_name = {"queue": "queue", "check": "check", "decide": "decide", "attachment": "attachment",
+                              "link": "decide", "unlink": "decide"}
 
     @expose("/")
     @has_access
@@ -93,6 +96,10 @@ class ValidatorDeskView(BaseView):
             form.version.data = complaint.version  # the claim just renewed: decide against the fresh version
         plates = current_app.config["MASK_PLATES"]
         now = utcnow()
+        try:
+            group = links.panel(complaint_id, _actor())
+        except ServiceError:
+            group = None
         return self.render_template(
             "validator/check.html", view=view, c=complaint, form=form, errors=errors or {}, message=message,
             title_segments=redact.highlight(complaint.title, plates=plates),
@@ -101,6 +108,7 @@ class ValidatorDeskView(BaseView):
             overdue=complaint.validation_overdue, duration_text=duration_text,
             decision_standard=current_app.config["DECISION_MINUTES_STANDARD"],
             override_needed=validation.is_override(complaint.siak_verdict),
+            group=group, state_labels=STATE_LABELS,
         ), status
 
     @expose("/<int:complaint_id>/keputusan", methods=["POST"])
@@ -139,6 +147,32 @@ class ValidatorDeskView(BaseView):
             flash(_("%(ticket)s: NIK tidak valid, disimpan dengan catatan.", ticket=complaint.ticket), "success")
         return redirect(url_for(".queue"))
 
+
+    @expose("/<int:complaint_id>/tautkan", methods=["POST"])
+    @has_access
+    def link(self, complaint_id: int):
+        """Link a complaint not yet routed to an earlier one of the same OPD (services.links)."""
+        from .opd import link_target
+
+        return self._link_action(complaint_id, lambda: links.link(complaint_id, _actor(), **link_target(request.form)),
+                                 _("Pengaduan ditautkan: jawaban pengaduan utama akan menjawab pengaduan ini juga."))
+
+    @expose("/<int:complaint_id>/lepas-tautan", methods=["POST"])
+    @has_access
+    def unlink(self, complaint_id: int):
+        return self._link_action(complaint_id, lambda: links.unlink(complaint_id, _actor()),
+                                 _("Tautan pengaduan dilepas."))
+
+    def _link_action(self, complaint_id: int, call, done: str):
+        try:
+            call()
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            flash(exc.message, "danger")
+            return self._render_check(complaint_id, message=exc.message, status=exc.status)
+        flash(done, "success")
+        return redirect(url_for(".check", complaint_id=complaint_id))
 
     @expose("/<int:complaint_id>/lampiran/<int:attachment_id>")
     @has_access

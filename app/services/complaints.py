@@ -22,6 +22,7 @@ from ..models import (OVERRIDDEN_VERDICTS, Answer, Complaint, NikCheck, NonWorki
 from ..nik import check as check_nik
 from ..timeutil import format_wib, to_wib, utcnow
 from ..workflow import Action, Role, State, Visibility, answer_deadline, apply_transition, validation_deadline
+from . import links
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, read_text, require_text, setting, unit_of_work
 from .disclosure import public_rendering
 from .scope import get_visible
@@ -479,6 +480,7 @@ def answer(complaint_id: int, actor: Actor, text: str, files: Sequence = ()) -> 
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         move = apply_transition(Action.ANSWER, complaint.state, actor.roles)
+        links.refuse_own_answer(complaint)
         reply = Answer(complaint=complaint, opd_id=complaint.opd_id, author_id=actor.user_id,
                        text=cipher().seal_niks(text), public_text=_public_of(complaint, text), created_at=now)
         db.session.add(reply)
@@ -492,6 +494,7 @@ def answer(complaint_id: int, actor: Actor, text: str, files: Sequence = ()) -> 
         audit.record("action", "complaint.answer", actor=actor, complaint_id=complaint.id)
         _notify_complainant(complaint, "answered")
         notify.queue_lapor(complaint, "answer", reply.public_text, dedupe_key=f"lapor:answer:{reply.id}")
+        links.answer_linked(complaint, reply, actor, now)  # the same problem: one answer for every linked one
     return reply
 
 
@@ -511,6 +514,7 @@ def edit_answer(complaint_id: int, actor: Actor, text: str, reason: str) -> Answ
         reply = complaint.current_answer
         reply.text, reply.public_text = cipher().seal_niks(text), _public_of(complaint, text)
         reply.edited_at, reply.edit_reason = utcnow(), reason
+        links.edit_linked(reply, reason)
         audit.record("action", "answer.edit", actor=actor, complaint_id=complaint.id, detail={"reason": reason})
     return reply
 

@@ -243,6 +243,7 @@ class AnswerView:
     created_at: datetime
     edited_at: datetime | None
     edit_reason: str | None
+    answered_with: str | None = None  # the main complaint's ticket: answered together with it (services.links)
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,7 @@ class ComplaintView:
     claim_holder_id: int | None = None
     claim_expires_at: datetime | None = None
     lapor_id: str | None = None  # SP4N-LAPOR!'s tracking ID of an imported complaint: staff screens only
+    linked_to_ticket: str | None = None  # the main complaint (never rahasia: services.links) it is linked to
 
     @property
     def overdue(self) -> bool:
@@ -336,8 +338,10 @@ def _answer_for(complaint, d: Disclosure) -> AnswerView | None:
     if reply is None or d.text is TextShown.NONE:
         return None
     text = reply.public_text if d.text is TextShown.PUBLIC else drop_sealed(reply.text)
+    main = reply.main_answer if reply.main_answer_id is not None else None
     return AnswerView(text=text, opd_name=reply.opd.name, created_at=reply.created_at, edited_at=reply.edited_at,
-                      edit_reason=reply.edit_reason if d.notes else None)
+                      edit_reason=reply.edit_reason if d.notes else None,
+                      answered_with=main.complaint.ticket if main is not None else None)
 
 
 def for_present(query):
@@ -398,6 +402,7 @@ def present(complaint, actor: Actor | None, screen: Screen, *, log: bool = True,
         claim_expires_at=complaint.claim_expires_at if viewer is not Viewer.PUBLIC else None,
         lapor_id=(complaint.lapor.lapor_id if complaint.lapor is not None else None)
         if viewer not in (Viewer.PUBLIC, Viewer.COMPLAINANT) else None,
+        linked_to_ticket=complaint.linked_to.ticket if complaint.linked_to_id is not None and complaint.linked_to else None,
     )
     shown = d.personal_fields() if not anonymised else [f for f in d.personal_fields() if f.startswith("nik")]
     if log and shown and actor is not None and viewer not in (Viewer.PUBLIC, Viewer.COMPLAINANT):

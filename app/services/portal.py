@@ -225,6 +225,7 @@ class PublicAnswer:
     opd_name: str
     created_at: datetime
     edited_at: datetime | None
+    answered_with: str | None = None  # the main complaint's ticket, when answered together with it
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def published_detail(ticket: str) -> PublicDetail | None:
         published_at=complaint.published_at, answer_deadline=view.answer_deadline if held else None,
         answered_at=view.answered_at, overdue=view.overdue, timeline=timeline,
         answer=PublicAnswer(text=reply.text, opd_name=reply.opd_name, created_at=reply.created_at,
-                            edited_at=reply.edited_at) if reply is not None else None,
+                            edited_at=reply.edited_at, answered_with=reply.answered_with) if reply is not None else None,
     )
 
 
@@ -342,7 +343,7 @@ def tracked_view(complaint_id: int) -> TrackedView | None:
         timeline=[TimelineEntry(at=e.at, action=e.action, opd_name=e.opd.name if e.opd else None,
                                 state=e.to_state, note=e.note) for e in complaint.events if e.public],
         answer=PublicAnswer(text=reply.text, opd_name=reply.opd_name, created_at=reply.created_at,
-                            edited_at=reply.edited_at) if reply is not None else None,
+                            edited_at=reply.edited_at, answered_with=reply.answered_with) if reply is not None else None,
         attachments=[OwnAttachment(a.id, a.name, a.size, a.from_opd) for a in view.attachments],
         can_reply=complaint.state is State.DIJAWAB and given is None, reply=given,
     )
