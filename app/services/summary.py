@@ -185,6 +185,14 @@ def _install_listeners() -> None:
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_soft_rollback", _forget)
     event.listen(Session, "after_commit", _forget)
+    # A column set while its old value was not loaded (expired after a commit) loads it first, so the
+    # attribute history always holds the value being replaced.
+    for name in COLUMNS:
+        event.listen(getattr(Complaint, name), "set", _keep_old, active_history=True)
+
+
+def _keep_old(_target, value, _old, _initiator):
+    return value
 
 
 _install_listeners()

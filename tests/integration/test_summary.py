@@ -181,7 +181,7 @@ def test_concurrent_submissions_and_decisions_keep_the_summary_exact(app, submis
             return result
 
     with ThreadPoolExecutor(max_workers=10) as pool:
-        ids = [s.complaint.id for s in pool.map(lambda data: run(services.submit, data), inputs)]
+        ids = list(pool.map(lambda data: run(lambda: services.submit(data).complaint.id), inputs))
     validator = actor("validator")
     with ThreadPoolExecutor(max_workers=10) as pool:
         list(pool.map(lambda cid: run(services.decide_nik, cid, validator, valid=cid % 3 != 0,
@@ -193,3 +193,16 @@ def test_concurrent_submissions_and_decisions_keep_the_summary_exact(app, submis
     assert db.session.scalar(sa.select(sa.func.sum(t.checked))) == 40
     summary.rebuild_all()
     assert _table() == kept
+
+
+def test_a_column_set_on_an_expired_complaint_moves_its_figures(submission):
+    """The old value is loaded before it is replaced (active history), so the figures move from the old
+    OPD to the new one even when nothing read the complaint after the last commit."""
+    c = services.submit(submission(opd_code="DINKESP2KB")).complaint
+    dputr = db.session.scalar(sa.text("SELECT id FROM opd WHERE code = 'DPUTR'"))
+    db.session.expire(c)
+    c.opd_id = dputr
+    db.session.commit()
+    t = ComplaintDay.__table__.c
+    received = dict(db.session.execute(sa.select(t.opd_id, sa.func.sum(t.received)).group_by(t.opd_id)).all())
+    assert {k: v for k, v in received.items() if v} == {dputr: 1}
