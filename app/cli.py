@@ -115,6 +115,20 @@ def register_cli(app: Flask) -> None:
     _register_open311_cli(app)
     _register_static_cli(app)
     _register_backup_cli(app)
+    _register_summary_cli(app)
+
+
+def _register_summary_cli(app: Flask) -> None:
+    summary = AppGroup("summary", help="Ringkasan angka dasbor kendali dan rekap.")
+
+    @summary.command("rebuild")
+    def summary_rebuild():
+        """Recompute the supervisors' summary table from the complaints (set-based; idempotent)."""
+        from .services.summary import rebuild_all
+
+        click.echo(f"Ringkasan dihitung ulang: {rebuild_all()} baris.")
+
+    app.cli.add_command(summary)
 
 
 def _register_open311_cli(app: Flask) -> None:

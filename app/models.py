@@ -675,3 +675,35 @@ PUBLIC_SEARCH_TEXT = (
 # and without them it cannot tell a common word (walk the newest-first index) from a rare one (use this).
 sa.Index("ix_complaint_public_search", PUBLIC_SEARCH_TEXT.label("public_search"), postgresql_using="gin",
          postgresql_ops={"public_search": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
+# The supervisors' figures kept as sums (issue 13, app/services/summary.py, migration 0024_summaries): per
+# WIB day, the complaint's current OPD, state, visibility and channel, each complaint counted on the day of
+# each of its events (submitted, decided, routed, answered). Kept exact in the transaction that changes a
+# complaint; `flask summary rebuild` recomputes it set-based. Plain strings: the key is never validated here.
+class ComplaintDay(Model):
+    __tablename__ = "summary_complaint_day"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    opd_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    visibility: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    received: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    flagged: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")  # overdue flag, by submission day
+    checked: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    valid: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    invalid: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    checked_in_time: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    check_seconds: Mapped[float] = mapped_column(sa.Float, default=0, server_default="0")
+    routed: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    answered: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    answered_in_time: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    answer_timed: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")  # answers with a routing time
+    answer_seconds: Mapped[float] = mapped_column(sa.Float, default=0, server_default="0")
+
+
+# The recap's live figures (issue 13): overdue by deadline day, closes by silence by event time.
+sa.Index("ix_complaint_validation_deadline", Complaint.validation_deadline)
+sa.Index("ix_complaint_answer_deadline", Complaint.answer_deadline)
+sa.Index("ix_status_event_action_at", StatusEvent.action, StatusEvent.at)

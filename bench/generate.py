@@ -138,7 +138,7 @@ def create_staff_accounts() -> dict[str, int]:
 def generate(n: int, now) -> dict:
     """Load `n` complaints into the app's database (migrated, OPDs imported). Returns counts and seconds."""
     from app.extensions import db
-    from app.services import complaints as complaint_service
+    from app.services import complaints as complaint_service, summary
 
     started = time.perf_counter()
     staff = create_staff_accounts()
@@ -184,8 +184,9 @@ def generate(n: int, now) -> dict:
         "JOIN complaint AS c ON c.id = e.complaint_id WHERE c.ticket LIKE 'BNC-%'"))
     conn.execute(sa.text("DROP TABLE bench_text"))
     conn.execute(sa.text("DROP TABLE bench_opd"))
+    summary.rebuild()  # the supervisors' summary table, set-based, as `flask summary rebuild`
     db.session.commit()
-    for table in ("complaint", "status_event", "routing", "answer", "audit_log"):
+    for table in ("complaint", "status_event", "routing", "answer", "audit_log", "summary_complaint_day"):
         db.session.execute(sa.text(f"ANALYZE {table}"))
     db.session.commit()
     counts = {table: db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))

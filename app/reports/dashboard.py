@@ -3,7 +3,7 @@ on SQLite and PostgreSQL. Rendering lives in app/desks/dashboard.py.
 
 Definitions (shown on the page too):
 - period: WIB calendar days, `date_from` to `date_to` inclusive; stored times are naive UTC.
-- counts by state: complaints submitted in the period, by their state now.
+- counts by state: complaints submitted in the period, by their state now (summary table).
 - per OPD: each routing hop to the OPD that started in the period is one complaint "received";
   "answered" are those hops the OPD answered, "within the standard" those answered by the hop's
   deadline; the median answer time is from routing to answer. "Overdue now" counts complaints at
@@ -13,7 +13,7 @@ Definitions (shown on the page too):
   standard (DECISION_MINUTES_STANDARD).
 - overdue lists: complaints waiting now past their deadline, most late first.
 - monthly trend: per WIB month, complaints submitted, answers given, and submitted complaints that
-  were flagged overdue (validation or answer).
+  were flagged overdue (validation or answer) (summary table, app/services/summary.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import CitizenReply, Complaint, NikCheck, Opd, Routing, Staff
+from ..models import CitizenReply, Complaint, ComplaintDay, NikCheck, Opd, Routing, Staff
 from ..services import sql
 from ..timeutil import from_wib, to_wib
 from ..workflow import State
@@ -54,12 +54,13 @@ def default_filters(today: date, days: int = 30) -> Filters:
 
 
 def state_counts(f: Filters) -> dict[State, int]:
-    query = (sa.select(Complaint.state, sa.func.count()).where(Complaint.submitted_at >= f.start,
-                                                               Complaint.submitted_at < f.end)
-             .group_by(Complaint.state))
+    """From the summary table (app/services/summary.py): received on the period's days, by state now."""
+    t = ComplaintDay.__table__.c
+    query = (sa.select(t.state, sa.func.sum(t.received)).where(t.day >= f.date_from, t.day <= f.date_to)
+             .group_by(t.state))
     if f.opd_id:
-        query = query.where(Complaint.opd_id == f.opd_id)
-    found = {State(state): n for state, n in db.session.execute(query).all()}
+        query = query.where(t.opd_id == f.opd_id)
+    found = {State(state): int(n or 0) for state, n in db.session.execute(query).all()}
     return {state: found.get(state, 0) for state in State}
 
 
@@ -258,23 +259,24 @@ def _months(last: date, count: int) -> list[str]:
 
 
 def monthly_trend(f: Filters, months: int = 12) -> list[MonthFigures]:
-    """The `months` WIB months ending with the period's last month."""
+    """The `months` WIB months ending with the period's last month, from the summary table: one query
+    of at most 366 day rows, added up per month here."""
     keys = _months(f.date_to, months)
     first = date(int(keys[0][:4]), int(keys[0][5:]), 1)
-    start, end = from_wib(datetime.combine(first, time.min)), f.end
-    opd = [Complaint.opd_id == f.opd_id] if f.opd_id else []
-
-    def grouped(column, *extra) -> dict[str, int]:
-        key = sql.wib_month(column).label("m")
-        query = (sa.select(key, sa.func.count()).where(column >= start, column < end, *opd, *extra)
-                 .group_by(key))
-        return dict(db.session.execute(query).all())
-
-    received = grouped(Complaint.submitted_at)
-    answered = grouped(Complaint.answered_at)
-    overdue = grouped(Complaint.submitted_at, sa.or_(Complaint.validation_overdue.is_(True),
-                                                     Complaint.answer_overdue.is_(True)))
-    return [MonthFigures(k, received.get(k, 0), answered.get(k, 0), overdue.get(k, 0)) for k in keys]
+    t = ComplaintDay.__table__.c
+    query = (sa.select(t.day, sa.func.sum(t.received), sa.func.sum(t.answered), sa.func.sum(t.flagged))
+             .where(t.day >= first, t.day <= f.date_to).group_by(t.day))
+    if f.opd_id:
+        query = query.where(t.opd_id == f.opd_id)
+    totals = {k: [0, 0, 0] for k in keys}
+    for day, received, answered, flagged in db.session.execute(query):
+        if isinstance(day, str):  # SQLite hands a DATE column grouped in SQL back as text
+            day = date.fromisoformat(day)
+        month = totals[f"{day.year:04d}-{day.month:02d}"]
+        month[0] += int(received or 0)
+        month[1] += int(answered or 0)
+        month[2] += int(flagged or 0)
+    return [MonthFigures(k, *totals[k]) for k in keys]
 
 
 def today_wib(now: datetime) -> date:

@@ -20,8 +20,8 @@ from flask_babel import gettext, lazy_gettext as _l
 
 from .. import inputs
 from ..extensions import db
-from ..models import CitizenReply, Complaint, Opd, StatusEvent
-from ..services import sql
+from ..models import CitizenReply, Complaint, ComplaintDay, Opd, StatusEvent
+from ..services import sql, summary
 from . import share
 from ..timeutil import from_wib, to_wib, utcnow
 from ..workflow import Action, Role, State, Visibility
@@ -227,79 +227,101 @@ def _hours(value) -> float | None:
     return None if value is None else round(float(value) / 3600.0, 2)
 
 
-def _figures(period: Period, dimension: str | None, now: datetime) -> dict[Any, RecapRow]:
+SUMMARY_KEYS = {"opd": "opd_id", "state": "state", "visibility": "visibility", "channel": "channel"}
+
+
+def _summed(period: Period, dimension: str) -> dict[Any, tuple]:
+    """{group key: sums of the summary's metrics} over the period's WIB days, one query."""
+    t = ComplaintDay.__table__.c
+    group = t[SUMMARY_KEYS[dimension]]
+    query = (sa.select(group, *(sa.func.sum(t[m]) for m in summary.METRICS))
+             .where(t.day >= period.start, t.day < period.end).group_by(group))
+    return {row[0]: row[1:] for row in db.session.execute(query)}
+
+
+def _figures(period: Period, dimension: str, now: datetime) -> tuple[dict[Any, RecapRow], RecapRow]:
+    """The rows of `dimension` and the totals row. Counts and time sums come from the summary table
+    (exact: kept in each change's transaction); the totals row is their sum, except its medians, which are
+    computed on the whole set. Medians, replies, closes by silence and overdue (it depends on `now`) are
+    read live, each by an index on its time column."""
     group = _group_expr(dimension)
     rows: dict[Any, RecapRow] = {}
+    total = RecapRow("total", "Jumlah")
+    sums = {"check": [0.0, 0], "answer": [0.0, 0], "rating": [0, 0]}
 
     def row(key) -> RecapRow:
+        key = getattr(key, "value", key)
         if key not in rows:
             rows[key] = RecapRow(key, str(key))
         return rows[key]
 
-    for key, (n,) in _grouped(group, [sa.func.count()], _in(Complaint.submitted_at, period)).items():
-        row(key).received = int(n)
+    metric = {name: i for i, name in enumerate(summary.METRICS)}
+    for key, values in _summed(period, dimension).items():
+        v = {name: values[i] or 0 for name, i in metric.items()}
+        if not any(v.values()):
+            continue  # a key whose complaints all moved elsewhere
+        r = row(key)
+        r.received, r.checked, r.validated, r.invalid = int(v["received"]), int(v["checked"]), int(v["valid"]), int(
+            v["invalid"])
+        r.checked_24h, r.routed, r.answered = int(v["checked_in_time"]), int(v["routed"]), int(v["answered"])
+        r.answered_in_standard = int(v["answered_in_time"])
+        r.check_hours_mean = _hours(v["check_seconds"] / r.checked) if r.checked else None
+        timed = int(v["answer_timed"])
+        r.answer_hours_mean = _hours(v["answer_seconds"] / timed) if timed else None
+        sums["check"][0] += float(v["check_seconds"])
+        sums["check"][1] += r.checked
+        sums["answer"][0] += float(v["answer_seconds"])
+        sums["answer"][1] += timed
 
     checked = _in(Complaint.validated_at, period)
     check_seconds = sql.seconds_between(Complaint.submitted_at, Complaint.validated_at)
-    for key, (n, valid, invalid, in_time, mean) in _grouped(group, [
-            sa.func.count(), sql.count_if(Complaint.state != State.TIDAK_VALID),
-            sql.count_if(Complaint.state == State.TIDAK_VALID),
-            sql.count_if(sql.within_standard(Complaint.validated_at, Complaint.validation_deadline)),
-            sa.func.avg(check_seconds)], checked).items():
-        r = row(key)
-        r.checked, r.validated, r.invalid, r.checked_24h = int(n), int(valid), int(invalid), int(in_time)
-        r.check_hours_mean = _hours(mean)
-    for key, median in sql.medians(group, check_seconds, checked).items():
-        row(key).check_hours_median = _hours(median)
-
-    for key, (n,) in _grouped(group, [sa.func.count()], _in(Complaint.routed_at, period)).items():
-        row(key).routed = int(n)
-
     answered = _in(Complaint.answered_at, period)
     answer_seconds = sql.seconds_between(Complaint.routed_at, Complaint.answered_at)
-    for key, (n, in_time, mean) in _grouped(group, [
-            sa.func.count(), sql.count_if(sql.within_standard(Complaint.answered_at, Complaint.answer_deadline)),
-            sa.func.avg(answer_seconds)], answered).items():
-        r = row(key)
-        r.answered, r.answered_in_standard, r.answer_hours_mean = int(n), int(in_time), _hours(mean)
+    for key, median in sql.medians(group, check_seconds, checked).items():
+        row(key).check_hours_median = _hours(median)
     for key, median in sql.medians(group, answer_seconds, answered).items():
         row(key).answer_hours_median = _hours(median)
+    total.check_hours_median = _hours(sql.medians(None, check_seconds, checked).get("total"))
+    total.answer_hours_median = _hours(sql.medians(None, answer_seconds, answered).get("total"))
 
-    _satisfaction(rows, row, period, dimension)
+    _satisfaction(row, period, dimension, sums)
 
     missed_check = sa.and_(_in(Complaint.validation_deadline, period), sql.validation_overdue(now))
     missed_answer = sa.and_(_in(Complaint.answer_deadline, period), sql.answer_overdue(now))
     for key, (n,) in _grouped(group, [sa.func.count()], sa.or_(missed_check, missed_answer)).items():
         row(key).overdue = int(n)
-    return rows
+
+    for name in ("received", "checked", "validated", "invalid", "checked_24h", "routed", "answered",
+                 "answered_in_standard", "overdue", "accepted", "disputed", "closed_silent", "ratings"):
+        setattr(total, name, sum(getattr(r, name) for r in rows.values()))
+    total.check_hours_mean = _hours(sums["check"][0] / sums["check"][1]) if sums["check"][1] else None
+    total.answer_hours_mean = _hours(sums["answer"][0] / sums["answer"][1]) if sums["answer"][1] else None
+    total.rating_mean = round(sums["rating"][0] / sums["rating"][1], 2) if sums["rating"][1] else None
+    return rows, total
 
 
-def _satisfaction(rows, row, period: Period, dimension: str | None) -> None:
+def _satisfaction(row, period: Period, dimension: str, sums: dict) -> None:
     """Accepted, disputed, mean rating (by the reply's time and the answering OPD) and closed by silence
     (by the closing event's time and the OPD then holding the complaint)."""
     reply_group = CitizenReply.opd_id if dimension == "opd" else _group_expr(dimension)
-    columns = [sql.count_if(CitizenReply.accepted.is_(True)), sql.count_if(CitizenReply.accepted.is_(False)),
-               sa.func.count(CitizenReply.rating), sa.func.avg(CitizenReply.rating)]
-    query = sa.select(*columns).select_from(CitizenReply).join(Complaint, Complaint.id == CitizenReply.complaint_id)
-    query = query.where(_in(CitizenReply.created_at, period))
-    results = ([("total", *db.session.execute(query).one())] if reply_group is None else
-               db.session.execute(query.add_columns(reply_group.label("g")).group_by(reply_group)).all())
-    for result in results:
-        key, (accepted, disputed, n, mean) = (result[0], result[1:]) if reply_group is None else (result[-1],
-                                                                                                result[:-1])
+    query = (sa.select(reply_group.label("g"), sql.count_if(CitizenReply.accepted.is_(True)),
+                       sql.count_if(CitizenReply.accepted.is_(False)), sa.func.count(CitizenReply.rating),
+                       sa.func.sum(CitizenReply.rating))
+             .select_from(CitizenReply).join(Complaint, Complaint.id == CitizenReply.complaint_id)
+             .where(_in(CitizenReply.created_at, period)).group_by(reply_group))
+    for key, accepted, disputed, n, rating_sum in db.session.execute(query):
         r = row(key)
         r.accepted, r.disputed, r.ratings = int(accepted or 0), int(disputed or 0), int(n or 0)
-        r.rating_mean = None if mean is None else round(float(mean), 2)
+        r.rating_mean = round(float(rating_sum) / r.ratings, 2) if r.ratings else None
+        sums["rating"][0] += int(rating_sum or 0)
+        sums["rating"][1] += r.ratings
     silent_group = StatusEvent.opd_id if dimension == "opd" else _group_expr(dimension)
-    silent = (sa.select(sa.func.count()).select_from(StatusEvent)
+    silent = (sa.select(silent_group.label("g"), sa.func.count()).select_from(StatusEvent)
               .join(Complaint, Complaint.id == StatusEvent.complaint_id)
               .where(StatusEvent.action == Action.CLOSE.value, StatusEvent.actor_role == Role.SYSTEM.value,
-                     _in(StatusEvent.at, period)))
-    if silent_group is None:
-        row("total").closed_silent = int(db.session.execute(silent).scalar() or 0)
-    else:
-        for n, key in db.session.execute(silent.add_columns(silent_group.label("g")).group_by(silent_group)):
-            row(key).closed_silent = int(n)
+                     _in(StatusEvent.at, period)).group_by(silent_group))
+    for key, n in db.session.execute(silent):
+        row(key).closed_silent = int(n)
 
 
 def _label(dimension: str, key: Any, opd_names: dict[int, str]) -> str:
@@ -316,18 +338,15 @@ def build(period: Period, dimension: str, now: datetime | None = None) -> Recap:
     """The recap of `period` grouped by `dimension`, with a totals row computed on the whole set
     (so its medians are true medians, not a median of medians)."""
     now = now or utcnow()
-    figures = _figures(period, dimension, now)
+    figures, total = _figures(period, dimension, now)
     opd_names = {}
     if dimension == "opd" and figures:
         opd_names = dict(db.session.execute(sa.select(Opd.id, Opd.name).where(Opd.id.in_(list(figures)))).all())
     rows = []
     for key, r in figures.items():
         r.label = _label(dimension, key, opd_names)
-        r.key = key.value if hasattr(key, "value") else key
         rows.append(r)
     rows.sort(key=lambda r: (-r.received, -r.answered, r.label))
-    total = _figures(period, None, now).get("total", RecapRow("total", "Jumlah"))
-    total.label = "Jumlah"
     return Recap(period, dimension, rows, total)
 
 

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import CitizenReply, Complaint, StatusEvent
 from ..timeutil import utcnow
 from ..workflow import Action, Role, State, WorkflowError, apply_transition, silence_cutoff
-from . import complaints
+from . import complaints, summary
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, read_text, setting, unit_of_work
 from .complaints import _event, hash_pin, track_url
 from .disclosure import Screen, present, public_rendering
@@ -241,10 +241,12 @@ def close_silent(now: datetime | None = None) -> int:
                       sa.literal(move.action.value), sa.literal(move.role.value), Complaint.opd_id,
                       sa.literal(now, sa.DateTime), sa.literal("Selesai: tidak ada tanggapan pelapor."),
                       sa.true()).where(due)))
-        closed = db.session.execute(
+        closed_ids = db.session.execute(
             sa.update(Complaint).where(Complaint.id.in_(ids))
-            .values(state=State.SELESAI, closed_at=now, version=Complaint.version + 1)
-            .execution_options(synchronize_session=False)).rowcount
+            .values(state=State.SELESAI, closed_at=now, version=Complaint.version + 1).returning(Complaint.id)
+            .execution_options(synchronize_session=False)).scalars().all()
+        summary.after_bulk(closed_ids, state=State.DIJAWAB)
+        closed = len(closed_ids)
         if closed:
             audit.record("system", "complaint.silence_close", detail={"closed": closed, "cutoff": cutoff})
     return closed

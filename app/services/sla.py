@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import AuditLog, Complaint, Opd
 from ..timeutil import format_wib, utcnow
 from ..workflow import Role, State
-from . import sql
+from . import sql, summary
 from .accounts import staff_with_role
 from .common import setting, unit_of_work
 
@@ -73,7 +73,9 @@ def _flag(flag_column, condition, *returning) -> list:
                  .returning(Complaint.id, *returning))
     # A Core-level change: it must not bump the optimistic-locking version (a validator's decision in
     # flight must not fail because the sweep flagged the row meanwhile) and needs no ORM sync.
-    return db.session.execute(statement, execution_options={"synchronize_session": False}).all()
+    rows = db.session.execute(statement, execution_options={"synchronize_session": False}).all()
+    summary.after_bulk((row[0] for row in rows), **{flag_column.key: False})
+    return rows
 
 
 def _history(rows: Iterable, action: str, now: datetime, deadline_index: int) -> None:
