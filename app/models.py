@@ -514,6 +514,17 @@ class SchedulerHeartbeat(Model):
     __table_args__ = ({"extend_existing": True},)
 
 
+class PublicStatistics(Model):
+    """The public statistics of one year as the scheduler last computed them (services.portal,
+    job "public_statistics"): the page reads this row and says "per <time>", never the complaints."""
+
+    __tablename__ = "public_statistics"
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    payload: Mapped[str] = mapped_column(sa.Text)  # JSON of portal.Statistics
+    __table_args__ = ({"extend_existing": True},)
+
+
 class RoutingModel(Model):
     """A trained OPD-suggestion model (app/routing), versioned; every process uses the newest. The
     payload is the engine's own format (numpy arrays and JSON, never a pickle)."""
@@ -662,3 +673,10 @@ PUBLIC_SEARCH_TEXT = (
 # and without them it cannot tell a common word (walk the newest-first index) from a rare one (use this).
 sa.Index("ix_complaint_public_search", PUBLIC_SEARCH_TEXT.label("public_search"), postgresql_using="gin",
          postgresql_ops={"public_search": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+# Whole words (migration 0025_search): a tsvector GIN index with the 'simple' configuration (no
+# stemming, no stop words: Indonesian and place names are searched as typed, lower-cased). The portal
+# uses it for whole words and falls back to the trigram index for a partial word.
+PUBLIC_SEARCH_WORDS = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), PUBLIC_SEARCH_TEXT)
+sa.Index("ix_complaint_public_words", PUBLIC_SEARCH_WORDS.label("public_words"),
+         postgresql_using="gin").ddl_if(dialect="postgresql")

@@ -32,7 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
-APP_PORT, CEILING_PORT = 18080, 18081
+# BENCH_APP_PORT / BENCH_CEILING_PORT: other ports when several runs share a machine.
+APP_PORT = int(os.environ.get("BENCH_APP_PORT", "18080"))
+CEILING_PORT = int(os.environ.get("BENCH_CEILING_PORT", "18081"))
 
 
 class RequestsHttp:
@@ -172,7 +174,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each 16-client run")
     parser.add_argument("--requests", type=int, default=150, help="measured requests at 1 client")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--only", help="run only the scenarios whose name contains this")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this (several: a|b)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
 
@@ -212,7 +214,7 @@ def main(argv=None) -> int:
         app_base, ceiling_base = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{CEILING_PORT}"
         rows = []
         for scenario in all_scenarios():
-            if args.only and args.only not in scenario.name:
+            if args.only and not any(part in scenario.name for part in args.only.split("|")):
                 continue
             row = {"name": scenario.name, "target_p95_ms": scenario.p95_ms, "target_ratio": scenario.ratio,
                    "target_per_second": scenario.per_second}
