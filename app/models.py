@@ -678,5 +678,6 @@ sa.Index("ix_complaint_public_search", PUBLIC_SEARCH_TEXT.label("public_search")
 # stemming, no stop words: Indonesian and place names are searched as typed, lower-cased). The portal
 # uses it for whole words and falls back to the trigram index for a partial word.
 PUBLIC_SEARCH_WORDS = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), PUBLIC_SEARCH_TEXT)
-sa.Index("ix_complaint_public_words", PUBLIC_SEARCH_WORDS.label("public_words"),
-         postgresql_using="gin").ddl_if(dialect="postgresql")
+# (`_table`: the first argument of to_tsvector is no column, so SQLAlchemy would not find the table.)
+sa.Index("ix_complaint_public_words", PUBLIC_SEARCH_WORDS.label("public_words"), postgresql_using="gin",
+         _table=Complaint.__table__).ddl_if(dialect="postgresql")

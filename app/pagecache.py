@@ -1,7 +1,8 @@
 """HTTP caching of the anonymous public pages: `@public_page` on a GET view gives its answer an ETag,
 `Cache-Control: public, max-age=PUBLIC_PAGE_CACHE_SECONDS` and `Vary: Cookie`, answers a matching
 If-None-Match with 304 before rendering anything, and keeps the rendered page in the shared cache
-(app.extensions.cache) so the next visitor gets it without a query or a template.
+(app.extensions.cache) so the next visitor gets it without a query or a template. Used on the
+portal's home, list, published complaint and statistics, and on Open311's GET documents.
 
 Everything is keyed on the public version (services.public_cache: a new token after every commit that
 changes what the public sees), the locale, the time window and the full URL with its query. The time
@@ -70,16 +71,16 @@ def public_page(view):
         except Exception:  # noqa: BLE001 - the cache is a shortcut, never a dependency
             kept = None
         if kept is not None:
-            body, mimetype = kept
+            body, content_type = kept
             response = make_response(body.replace(_NONCE_MARK, nonce) if nonce else body)
-            response.mimetype = mimetype
+            response.headers["Content-Type"] = content_type
             return _validators(response, etag, max_age)
         response = make_response(view(*args, **kwargs))
         if response.status_code != 200 or response.direct_passthrough:
             return response
         body = response.get_data(as_text=True)
         try:
-            cache.set(key, (body.replace(nonce, _NONCE_MARK) if nonce else body, response.mimetype),
+            cache.set(key, (body.replace(nonce, _NONCE_MARK) if nonce else body, response.content_type),
                       timeout=max_age)
         except Exception:  # noqa: BLE001
             pass

@@ -241,3 +241,40 @@ def test_search_never_matches_a_rahasia_complaint_or_text_kept_out_of_the_public
     assert _tickets(client.get("/pengaduan/?q=Wiryokusumo")) == []
     assert _tickets(client.get("/pengaduan/?q=Wiryo")) == []
     assert _tickets(client.get("/pengaduan/?q=warga")) == [edited.ticket]
+
+
+# --------------------------------------------------------------------------- Open311 GET documents
+
+
+def test_open311_documents_carry_validators_and_follow_a_published_answer(client, published, actor, fixed_window):
+    from app.services import answer
+
+    complaint = published(title="Saluran air tersumbat")
+    path = f"/open311/v2/requests/{complaint.ticket}.json"
+    first = client.get(path)
+    assert first.status_code == 200 and first.headers["Content-Type"].startswith("application/json")
+    assert first.headers["Cache-Control"] == "public, max-age=30"
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    kept = client.get(path)
+    assert kept.headers["Content-Type"] == first.headers["Content-Type"] and kept.json == first.json
+    answer(complaint.id, actor("opd.dinkes"), "Saluran sudah dibersihkan.")
+    changed = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "Saluran sudah dibersihkan." in changed.get_data(as_text=True)
+    assert "ETag" not in client.get("/open311/v2/requests/LMJ-1999-000001.json").headers  # a 404 is not kept
+
+
+def test_an_unreachable_cache_leaves_the_pages_working_uncached(client, published, monkeypatch):
+    from app.extensions import cache
+
+    complaint = published()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    monkeypatch.setattr(cache, "add", down)
+    page = client.get(f"/pengaduan/{complaint.ticket}")
+    assert page.status_code == 200 and complaint.ticket in page.get_data(as_text=True)
+    assert "ETag" not in page.headers and "public" not in page.headers.get("Cache-Control", "")
