@@ -278,3 +278,32 @@ def test_an_unreachable_cache_leaves_the_pages_working_uncached(client, publishe
     page = client.get(f"/pengaduan/{complaint.ticket}")
     assert page.status_code == 200 and complaint.ticket in page.get_data(as_text=True)
     assert "ETag" not in page.headers and "public" not in page.headers.get("Cache-Control", "")
+
+
+def test_the_whole_word_search_is_served_by_the_tsvector_index(app, published):
+    from app.extensions import db
+    from app.services import portal
+
+    lamp = published(title="Lampu jalan mati", text="Gelap sepanjang Jalan Kenanga.")
+    seen = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        page = portal.published_page(portal.check_filter(None, None, "kenanga"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    assert [i.ticket for i in page.items] == [lamp.ticket]
+    searches = [(s, p) for s, p in seen if "ILIKE" in s.upper() or " LIKE " in s.upper()]
+    assert len(searches) == 1
+    statement, parameters = searches[0]
+    if db.engine.dialect.name == "postgresql":
+        assert "to_tsvector" in statement and "plainto_tsquery" in statement
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+        assert "ix_complaint_public_words" in plan, plan
+    else:  # SQLite keeps its substring search
+        assert "to_tsvector" not in statement
