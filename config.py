@@ -195,6 +195,19 @@ def _database_url(instance_dir: Path) -> str:
     return url
 
 
+def _public_cache(url: str | None) -> dict:
+    """Flask-Caching's settings: RedisCache for a redis:// address (production: one cache for every worker
+    and the scheduler, so an invalidation reaches them all), else SimpleCache in this process (demo, tests)."""
+    url = (url or "").strip()
+    if not url:
+        return {"PUBLIC_CACHE_URL": None, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+    if url.split("://", 1)[0].lower() not in ("redis", "rediss", "unix") or "://" not in url:
+        raise ConfigError("PUBLIC_CACHE_URL must be empty (a cache in each process) or a Redis address such as "
+                          "redis://127.0.0.1:6379/1.")
+    return {"PUBLIC_CACHE_URL": url, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
+            "CACHE_KEY_PREFIX": "lpo:"}
+
+
 def build_config() -> dict:
     """Read the environment once and return a plain dict of Flask settings. A setting that is missing
     or wrong raises ConfigError with a message that names it (and never echoes a secret)."""
@@ -355,8 +368,13 @@ def build_config() -> dict:
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 6, 1, 100),
         "OUTBOX_BACKOFF_SECONDS": backoff,
         "OUTBOX_BACKOFF_MAX_SECONDS": backoff_max,
-        "PUBLIC_STATS_CACHE_SECONDS": _int("PUBLIC_STATS_CACHE_SECONDS", 60, 0, 86400),
+        # How often the scheduler stores the public statistics (the page shows them "per <time>").
+        "PUBLIC_STATISTICS_MINUTES": _int("PUBLIC_STATISTICS_MINUTES", 10, 1, 1440),
         "PUBLIC_OPD_CACHE_SECONDS": _int("PUBLIC_OPD_CACHE_SECONDS", 60, 0, 86400),
+        # Anonymous public pages (app/pagecache.py): kept rendered and answered with validators for this
+        # long (Cache-Control: public, max-age); 0 switches both off. A change a service commits shows at once.
+        "PUBLIC_PAGE_CACHE_SECONDS": _int("PUBLIC_PAGE_CACHE_SECONDS", 30, 0, 3600),
+        **_public_cache(_env("PUBLIC_CACHE_URL")),
         "PUBLIC_BASE_URL": _url("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
         # --- operations: logs and /health (app/logs.py, app/services/health.py) ---
         "STATIC_MANIFEST": static_manifest,  # app/staticfiles.py: fingerprinted static URLs behind nginx

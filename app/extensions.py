@@ -7,6 +7,7 @@ they live here; the AppBuilder does not (FAB-NOTES #3) and is created inside the
 import sqlalchemy as sa
 from flask_appbuilder import Model
 from flask_appbuilder.utils.legacy import get_sqla_class
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -34,6 +35,9 @@ migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 talisman = Talisman()
+# The shared cache of the public pages (app/pagecache.py, app/services/public_cache.py): Redis when
+# PUBLIC_CACHE_URL names one (production: shared by every worker and the scheduler), else in-process.
+cache = Cache()
 
 
 def enforce_sqlite_foreign_keys(engine: sa.Engine) -> None:

@@ -289,3 +289,6 @@ JOBS.append(JobSpec(id="routing_train", func="app.services.routing:routing_train
                     trigger_args={"hour": 1, "minute": 15}, description="Retrain the OPD-suggestion model"))
 JOBS.append(JobSpec(id="lapor_pull", func="app.services.lapor:pull_job", interval_setting="LAPOR_PULL_MINUTES",
                     trigger_args={"minutes": 15}, description="Import the reports SP4N-LAPOR! disposed to the regency"))
+JOBS.append(JobSpec(id="public_statistics", func="app.services.portal:statistics_job",
+                    interval_setting="PUBLIC_STATISTICS_MINUTES", trigger_args={"minutes": 10},
+                    description="Store the public statistics of the current year (the page reads them)"))

@@ -525,6 +525,17 @@ class SchedulerHeartbeat(Model):
     __table_args__ = ({"extend_existing": True},)
 
 
+class PublicStatistics(Model):
+    """The public statistics of one year as the scheduler last computed them (services.portal,
+    job "public_statistics"): the page reads this row and says "per <time>", never the complaints."""
+
+    __tablename__ = "public_statistics"
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    payload: Mapped[str] = mapped_column(sa.Text)  # JSON of portal.Statistics
+    __table_args__ = ({"extend_existing": True},)
+
+
 class RoutingModel(Model):
     """A trained OPD-suggestion model (app/routing), versioned; every process uses the newest. The
     payload is the engine's own format (numpy arrays and JSON, never a pickle)."""
@@ -707,3 +718,10 @@ class ComplaintDay(Model):
 sa.Index("ix_complaint_validation_deadline", Complaint.validation_deadline)
 sa.Index("ix_complaint_answer_deadline", Complaint.answer_deadline)
 sa.Index("ix_status_event_action_at", StatusEvent.action, StatusEvent.at)
+# Whole words (migration 0025_search): a tsvector GIN index with the 'simple' configuration (no
+# stemming, no stop words: Indonesian and place names are searched as typed, lower-cased). The portal
+# uses it for whole words and falls back to the trigram index for a partial word.
+PUBLIC_SEARCH_WORDS = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), PUBLIC_SEARCH_TEXT)
+# (`_table`: the first argument of to_tsvector is no column, so SQLAlchemy would not find the table.)
+sa.Index("ix_complaint_public_words", PUBLIC_SEARCH_WORDS.label("public_words"), postgresql_using="gin",
+         _table=Complaint.__table__).ddl_if(dialect="postgresql")

@@ -23,6 +23,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 
 from .extensions import csrf, limiter
+from .pagecache import public_page
 from .services import open311 as service
 from .timeutil import to_wib
 
@@ -105,6 +106,7 @@ def _too_many(exc):
 
 
 @bp.get(f"/discovery.<{FORMATS}:fmt>")
+@public_page
 def discovery(fmt: str):
     config = current_app.config
     base = config["PUBLIC_BASE_URL"].rstrip("/")
@@ -119,11 +121,13 @@ def discovery(fmt: str):
 
 
 @bp.get(f"/services.<{FORMATS}:fmt>")
+@public_page
 def services(fmt: str):
     return render(fmt, "services", service.services())
 
 
 @bp.get(f"/services/<code>.<{FORMATS}:fmt>")
+@public_page
 def service_definition(code: str, fmt: str):
     return render(fmt, "service_definition", service.service_definition(code))
 
@@ -154,11 +158,13 @@ def create_request(fmt: str):
 
 
 @bp.get(f"/requests.<{FORMATS}:fmt>")
+@public_page
 def list_requests(fmt: str):
     return render(fmt, "service_requests", service.find_requests(service.read_filter(request.args)))
 
 
 @bp.get(f"/requests/<ticket>.<{FORMATS}:fmt>")
+@public_page
 def one_request(ticket: str, fmt: str):
     return render(fmt, "service_requests", [service.one_request(ticket)])
 

@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import inputs, paging, receipt as receipt_doc, storage
+from .pagecache import public_page
 from .extensions import limiter
 from .services import citizen, complaints
 from .services import portal
@@ -91,6 +92,7 @@ def _no_store(response):
 
 
 @bp.get("/")
+@public_page
 def home():
     return render_template("public/home.html", latest=portal.latest_answered())
 
@@ -333,6 +335,7 @@ def track_attachment(attachment_id: int):
 
 @bp.get("/pengaduan/")
 @paging.renamed()
+@public_page
 def published_list():
     args = request.args
     raw = {"opd": args.get("opd", ""), "state": args.get("status", ""), "q": args.get("q", "")}
@@ -348,6 +351,7 @@ def published_list():
 
 
 @bp.get("/pengaduan/<ticket>")
+@public_page
 def published_detail(ticket: str):
     detail = portal.published_detail(ticket)
     if detail is None:
@@ -356,9 +360,11 @@ def published_detail(ticket: str):
 
 
 @bp.get("/statistik")
+@public_page
 def statistics():
-    stats = portal.cached_statistics(current_app.config.get("PUBLIC_STATS_CACHE_SECONDS", 60))
-    return render_template("public/statistics.html", stats=stats, state_order=list(State))
+    stored = portal.stored_statistics()
+    return render_template("public/statistics.html", stats=stored.stats, computed_at=stored.computed_at,
+                           state_order=list(State))
 
 
 # --------------------------------------------------------------------------- errors on public pages

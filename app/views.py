@@ -6,10 +6,10 @@ Feature desks live in their own modules and are registered from `register_views`
 from __future__ import annotations
 
 from flask_appbuilder import IndexView, ModelView, expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .fablist import CappedSQLAInterface as SQLAInterface  # every list counts at most 10,001 rows
 from .models import NonWorkingDay, Opd, RoutingModel
 from .formatting import PlainColumns
 from .timeutil import format_wib

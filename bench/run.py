@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -174,7 +175,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each 16-client run")
     parser.add_argument("--requests", type=int, default=150, help="measured requests at 1 client")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--only", help="run only the scenarios whose name contains this (several: comma-separated)")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this (several: a,b or a|b)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
 
@@ -214,7 +215,7 @@ def main(argv=None) -> int:
         app_base, ceiling_base = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{CEILING_PORT}"
         rows = []
         for scenario in all_scenarios():
-            if args.only and not any(part and part in scenario.name for part in args.only.split(",")):
+            if args.only and not any(part and part in scenario.name for part in re.split(r"[,|]", args.only)):
                 continue
             row = {"name": scenario.name, "target_p95_ms": scenario.p95_ms, "target_ratio": scenario.ratio,
                    "target_per_second": scenario.per_second}

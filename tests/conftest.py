@@ -218,6 +218,9 @@ def _clean(app) -> None:
                              "attack_seen_at = NULL"),
                      {"t": True})
         conn.execute(sa.text("UPDATE opd SET active = :t"), {"t": True})
+    from app.services import public_cache
+
+    public_cache.bump()  # the rows above went without the services: no cached public page may outlive them
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,10 @@ the same as the first (bench/bench_public_list.py measures it), and no page coun
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,13 +23,14 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..reports import share
-from ..models import PUBLIC_SEARCH_TEXT, Answer, Attachment, CitizenReply, Complaint, NikCheck, Opd, StatusEvent
+from ..models import (PUBLIC_SEARCH_TEXT, PUBLIC_SEARCH_WORDS, Answer, Attachment, CitizenReply, Complaint, NikCheck,
+                      Opd, PublicStatistics, StatusEvent)
 from ..timeutil import from_wib, to_wib, utcnow
 from ..workflow import (ANSWERED_STATES, AWAITING_DISPATCH_STATES, VALIDATED_STATES, State, Visibility, held_by_opd,
                         overdue)
 from . import cursor as cursor_codec
-from . import sql
-from .common import Invalid, setting
+from . import public_cache, sql
+from .common import Invalid, setting, unit_of_work
 from .disclosure import Screen, Viewer, present, rule
 
 PAGE_SIZE = 20
@@ -111,6 +113,14 @@ def _like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
+def _whole_words(q: str):
+    """The whole-word condition on PostgreSQL (ix_complaint_public_words), None on SQLite (the search scans)."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    query = sa.func.plainto_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(q, sa.Text))
+    return PUBLIC_SEARCH_WORDS.op("@@")(query)
+
+
 def published_page(flt: PublicFilter = PublicFilter(), cursor: str | None = None,
                    size: int = PAGE_SIZE) -> Page:
     """One page of published complaints, newest first; `next_cursor` is None on the last page."""
@@ -120,10 +130,29 @@ def published_page(flt: PublicFilter = PublicFilter(), cursor: str | None = None
         query = query.where(Opd.code == flt.opd_code, Complaint.state.not_in(AWAITING_DISPATCH_STATES))
     if flt.state:
         query = query.where(Complaint.state == State(flt.state))
-    if flt.q:
-        query = query.where(PUBLIC_SEARCH_TEXT.ilike(_like_pattern(flt.q), escape="\\"))
     position = decode_cursor(cursor) if cursor else None
-    rows, next_cursor = LIST_ORDER.fetch(lambda q: db.session.execute(q).all(), query, position, size)
+    fetch = lambda q: db.session.execute(q).all()  # noqa: E731
+    if flt.q:
+        # The search reads the public renderings only (PUBLIC_SEARCH_TEXT: the public title and text, the
+        # words masked out of them are not there) of published complaints (`published()` above).
+        substring = PUBLIC_SEARCH_TEXT.ilike(_like_pattern(flt.q), escape="\\")
+        words = _whole_words(flt.q)
+        if words is not None:
+            # Whole words through the tsvector index, the phrase itself rechecked on the few rows found;
+            # when no published complaint has them as whole words, a partial word through the trigram index.
+            # A later page asks which of the two the first page used (one indexed EXISTS).
+            worded = query.where(words, substring)
+            if position is not None:
+                use_words = db.session.scalar(sa.select(sa.exists(worded.with_only_columns(Complaint.id))))
+            else:
+                rows, next_cursor = LIST_ORDER.fetch(fetch, worded, None, size)
+                use_words = bool(rows)
+                if use_words:
+                    return Page([_item(r, utcnow()) for r in rows], next_cursor, flt)
+            query = worded if use_words else query.where(substring)
+        else:
+            query = query.where(substring)
+    rows, next_cursor = LIST_ORDER.fetch(fetch, query, position, size)
     now = utcnow()
     return Page([_item(r, now) for r in rows], next_cursor, flt)
 
@@ -439,16 +468,66 @@ def statistics(year: int | None = None) -> Statistics:
     return Statistics(year=year, rows=ordered, totals=totals)
 
 
-# One GROUP BY over a year of complaints is cheap for a page view but not for a crowd of them: each web
-# process keeps the result for a short while (PUBLIC_STATS_CACHE_SECONDS; statistics need not be live).
-_stats_cache = _Kept()
+# The page never computes: the scheduler stores a snapshot of the current year every
+# PUBLIC_STATISTICS_MINUTES (job "public_statistics", app/jobs.py) and the page reads that one row,
+# saying "per <time WIB>". Only a year without a snapshot (a fresh install, the first minutes of a new
+# year) is computed once by the request that finds it missing, and stored for the next.
 
 
-def cached_statistics(max_age: float) -> Statistics:
+@dataclass(frozen=True)
+class StoredStatistics:
+    stats: Statistics
+    computed_at: datetime
+
+
+def _dump(stats: Statistics) -> str:
+    return json.dumps(asdict(stats), separators=(",", ":"))
+
+
+def _load(payload: str) -> Statistics:
+    data = json.loads(payload)
+    return Statistics(year=data["year"], rows=[OpdStats(**r) for r in data["rows"]], totals=OpdStats(**data["totals"]))
+
+
+def store_statistics(year: int | None = None, now: datetime | None = None, announce: bool = True) -> StoredStatistics:
+    """Compute one year's statistics and keep them (one row per year, replaced); `announce`: replace the
+    public version so the cached statistics page goes (not needed for a year no page has shown yet)."""
+    year = year or current_year()
+    now = now or utcnow()
+    stats = statistics(year)
+    with unit_of_work():
+        row = db.session.get(PublicStatistics, year)
+        if row is None:
+            row = PublicStatistics(year=year)
+            db.session.add(row)
+        row.computed_at, row.payload = now, _dump(stats)
+    if announce:
+        public_cache.bump()  # the statistics page shows the new figures at once
+    return StoredStatistics(stats, now)
+
+
+def statistics_job() -> None:
+    store_statistics()
+
+
+def stored_statistics() -> StoredStatistics:
+    """The current year's snapshot (one primary-key read); computed and stored when there is none."""
     year = current_year()
-    return _stats_cache.get((db.engine.url.render_as_string(hide_password=True), year), max_age,
-                            lambda: statistics(year))
+    row = db.session.execute(sa.select(PublicStatistics.computed_at, PublicStatistics.payload)
+                             .where(PublicStatistics.year == year)).first()
+    if row is not None:
+        return StoredStatistics(_load(row.payload), row.computed_at)
+    try:
+        return store_statistics(year, announce=False)
+    except sa.exc.IntegrityError:  # another request stored it first
+        db.session.rollback()
+        row = db.session.execute(sa.select(PublicStatistics.computed_at, PublicStatistics.payload)
+                                 .where(PublicStatistics.year == year)).one()
+        return StoredStatistics(_load(row.payload), row.computed_at)
 
 
 def clear_statistics_cache() -> None:
-    _stats_cache.clear()
+    """Forget the snapshots: the next page view computes and stores fresh figures."""
+    with unit_of_work():
+        db.session.execute(sa.delete(PublicStatistics))
+    public_cache.bump()

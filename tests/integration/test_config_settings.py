@@ -170,6 +170,9 @@ starts({"RATELIMIT_STORAGE_URI": "memory://"})
 starts({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"})
 refused({"RATELIMIT_STORAGE_URI": "memcached://127.0.0.1:11211"})
 refused({"RATELIMIT_STORAGE_URI": "127.0.0.1:6379"})
+starts({"PUBLIC_CACHE_URL": "redis://127.0.0.1:6379/15"})
+refused({"PUBLIC_CACHE_URL": "memcached://127.0.0.1:11211"})
+refused({"PUBLIC_CACHE_URL": "127.0.0.1:6379"})
 _texts = {_name: "<tmp>/nilai" if _name in ("UPLOAD_DIR", "SCHEDULER_LOCK_FILE", "SIAK_CA_FILE") else "Nilai uji"
           for _name in ("APP_NAME", "REGION_NAME", "DEPARTMENT_NAME", "SIAK_BASE_URL", "SIAK_METHOD_PATH",
                         "SIAK_USER_ID", "SIAK_PASSWORD", "SIAK_IP_USER", "SIAK_CA_FILE", "SMTP_HOST", "SMTP_USER",
