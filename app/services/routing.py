@@ -220,11 +220,15 @@ def suggest_for_input(value) -> list[routing.Suggestion]:
     return suggest(text)
 
 
-def suggest_for_view(view) -> list[routing.Suggestion]:
+def suggest_for_view(view, exclude=(), k: int = 3) -> list[routing.Suggestion]:
     """The suggestions a desk shows for a complaint (`disclosure.ComplaintView`): computed on its public,
-    masked version, which every desk may see, so a suggestion never carries what its viewer may not."""
+    masked version, which every desk may see, so a suggestion never carries what its viewer may not.
+    `exclude`: OPD codes not to suggest (the dispatch queue leaves out the OPD that returned it)."""
     text = " ".join(part for part in (view.public_title, view.public_text) if part)
-    return suggest(text) if text.strip() else []
+    if not text.strip():
+        return []
+    found = suggest(text, k=k + len(exclude))
+    return [s for s in found if s.code not in set(exclude)][:k]
 
 
 def evaluate_file(path: str | Path, cold_start: bool = False) -> routing.Evaluation:
