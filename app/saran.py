@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from .api import refusal
+from .api import refusal, service_refusal
 from .boundary import json_errors
 from .extensions import csrf, limiter
 from .services import routing as routing_service
@@ -42,7 +42,7 @@ def saran_opd():
     try:
         found = routing_service.suggest_for_input(body.get("teks"))
     except ServiceError as exc:
-        return refusal(exc.status, exc.message, exc.code, exc.errors)
+        return service_refusal(exc)
     response = jsonify(saran=[{"kode": s.code, "nama": s.name, "skor": s.score} for s in found])
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -50,7 +50,7 @@ def saran_opd():
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
-    return refusal(exc.status, exc.message, exc.code, exc.errors)
+    return service_refusal(exc)
 
 
 def register_saran(app) -> None:
