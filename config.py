@@ -418,6 +418,8 @@ def build_config() -> dict:
         "OPEN311_RATE_LIMIT": _rate_limit("OPEN311_RATE_LIMIT", "120 per hour"),
         # PIN recovery (issue 17): every request counts, per address.
         "PIN_RECOVERY_RATE_LIMIT": _rate_limit("PIN_RECOVERY_RATE_LIMIT", "5 per hour"),
+        # OPD suggestion as the citizen types (issue 18): the form's script asks at most every 0.7 s of typing.
+        "SUGGEST_RATE_LIMIT": _rate_limit("SUGGEST_RATE_LIMIT", "60 per minute"),
         "DUPLICATE_WINDOW_MINUTES": _int("DUPLICATE_WINDOW_MINUTES", 60, 0, 10080),
         # --- Flask-AppBuilder ---
         "APP_NAME": _env("APP_NAME", "Layanan Pengaduan Online"),

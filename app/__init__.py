@@ -119,6 +119,7 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
 
     register_filters(app)
     from .public import register_public; register_public(app)  # citizens' portal (issue 3)
+    from .saran import register_saran; register_saran(app)  # OPD suggestion for the form (issue 18)
     from .open311 import register_open311
 
     register_open311(app)  # Open311 GeoReport v2 (issue 15)

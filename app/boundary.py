@@ -213,8 +213,22 @@ def _json_problem(value, name: str = "_schema"):
 # --------------------------------------------------------------------------- one answer for a refusal
 
 
+def json_errors(view):
+    """Marks a view outside /api/ whose refusals (429, 405, 413, a bad body) are the JSON body of the
+    API, not a page: the public form's helpers called by script (app/saran.py)."""
+    view.json_errors = True
+    return view
+
+
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    if request.path.startswith("/api/"):
+        return True
+    views = current_app.view_functions
+    if request.endpoint:
+        return bool(getattr(views.get(request.endpoint), "json_errors", False))
+    # No endpoint matched (a method the address does not take): the address's own rule says.
+    return any(rule.rule == request.path and getattr(views.get(rule.endpoint), "json_errors", False)
+               for rule in current_app.url_map.iter_rules())
 
 
 def error_title(status: int) -> str:

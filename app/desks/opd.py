@@ -232,7 +232,9 @@ class DispatchView(BaseView):
         actor = current_actor()
         back = request.form.get("back") == "detail"
         try:
-            complaint = services.reroute(complaint_id, actor, request.form.get("opd"), request.form.get("note"))
+            # A suggestion's button ("saran") routes with one click; else the OPD chosen in the list.
+            opd = request.form.get("saran") or request.form.get("opd")
+            complaint = services.reroute(complaint_id, actor, opd, request.form.get("note"))
         except NotFound:
             abort(404)
         except ServiceError as exc:

@@ -8,7 +8,7 @@ Lists are keyset-paginated and counts are capped, so a page costs the same at a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Iterator, Sequence
 
@@ -141,6 +141,7 @@ class DispatchRow:
     returned_by: Opd | None
     returned_at: datetime | None
     reason: str | None
+    suggestions: list = field(default_factory=list)  # routing.Suggestion, best first (issue 18)
 
 
 def dispatch_page(actor: Actor, cursor: str | None = None, page_size: int | None = None) -> Page:
@@ -156,6 +157,10 @@ def dispatch_page(actor: Actor, cursor: str | None = None, page_size: int | None
     now = utcnow()
     rows = [DispatchRow(present(c, actor, Screen.DISPATCH, log=False, now=now), *(hops.get(c.id) or (None, None, None)))
             for c in complaints]
+    from .routing import suggest_for_view
+
+    for row in rows:  # the OPD that just said "bukan wewenang" is not suggested again
+        row.suggestions = suggest_for_view(row.complaint, exclude=(row.returned_by.code,) if row.returned_by else ())
     return Page(rows, next_cursor, count, capped)
 
 

@@ -198,8 +198,37 @@ def cold_start_model() -> routing.Model:
 
 
 def suggest(text: str, k: int = 3) -> list[routing.Suggestion]:
-    """The k most likely OPDs for a complaint text, best first (the future `POST /pengaduan/saran-opd`)."""
+    """The k most likely OPDs for a complaint text, best first."""
     return current_model().suggest(text or "", k=k)
+
+
+# What one suggestion request may hold: a title and a text of the form together (app/services/complaints.py
+# LIMITS), and the separator the form's script puts between them.
+TEXT_LIMIT = 200 + 4000 + 2
+
+
+def suggest_for_input(value) -> list[routing.Suggestion]:
+    """`POST /pengaduan/saran-opd`: the value the citizen typed, through the input boundary, then the top 3.
+    Stores nothing and logs nothing of the text; a refused value is `Invalid` with a message for "teks"."""
+    from ..inputs import Problem, clean_text
+
+    try:
+        text = clean_text(value, limit=TEXT_LIMIT, multiline=True, required=True)
+    except Problem as problem:
+        message = problem.text(_)
+        raise Invalid(message, code=problem.code, errors={"teks": message}) from None
+    return suggest(text)
+
+
+def suggest_for_view(view, exclude=(), k: int = 3) -> list[routing.Suggestion]:
+    """The suggestions a desk shows for a complaint (`disclosure.ComplaintView`): computed on its public,
+    masked version, which every desk may see, so a suggestion never carries what its viewer may not.
+    `exclude`: OPD codes not to suggest (the dispatch queue leaves out the OPD that returned it)."""
+    text = " ".join(part for part in (view.public_title, view.public_text) if part)
+    if not text.strip():
+        return []
+    found = suggest(text, k=k + len(exclude))
+    return [s for s in found if s.code not in set(exclude)][:k]
 
 
 def evaluate_file(path: str | Path, cold_start: bool = False) -> routing.Evaluation:

@@ -146,6 +146,7 @@ class CheckView:
     parsed: NikResult | None
     findings: list[Finding] = field(default_factory=list)
     siak_label: str | None = None
+    suggestions: list = field(default_factory=list)  # routing.Suggestion for the public version (issue 18)
 
 
 def structural_findings(complaint: Complaint) -> list[Finding]:
@@ -184,8 +185,11 @@ def open_for_check(complaint_id: int, actor: Actor) -> CheckView:
     if nik is not None:
         parsed = check_nik(nik, allowed_prefixes=tuple(setting("NIK_ALLOWED_PREFIXES")),
                            refuse_outside=setting("NIK_REFUSE_OUTSIDE"))
+    from .routing import suggest_for_view
+
     return CheckView(complaint=view, nik=nik, nik_error=error, parsed=parsed,
-                     findings=structural_findings(complaint), siak_label=siak_label(complaint.siak_verdict))
+                     findings=structural_findings(complaint), siak_label=siak_label(complaint.siak_verdict),
+                     suggestions=suggest_for_view(view))
 
 
 DECIDED_MESSAGE = "Pengaduan ini sudah diputuskan oleh validator lain."

@@ -163,7 +163,7 @@ refused({"NIK_ALLOWED_PREFIXES": "35.0"})
 starts({"MAIL_FROM": "pengaduan@lumajangkab.go.id"})
 refused({"MAIL_FROM": "pengaduan"})
 for _name in ("AUTH_RATE_LIMIT", "SUBMIT_RATE_LIMIT", "TRACK_RATE_LIMIT", "OPEN311_RATE_LIMIT",
-              "PIN_RECOVERY_RATE_LIMIT"):
+              "PIN_RECOVERY_RATE_LIMIT", "SUGGEST_RATE_LIMIT"):
     starts({_name: "30/hour;5/minute"})
     refused({_name: "banyak sekali"})
 starts({"RATELIMIT_STORAGE_URI": "memory://"})

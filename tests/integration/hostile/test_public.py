@@ -7,11 +7,11 @@ import io
 
 import sqlalchemy as sa
 
-from .corpus import CURSORS, INTEGERS, SHORT, TEXT, form, text_values, url
+from .corpus import CURSORS, INTEGERS, SHORT, TEXT, form, json_body, text_values, url
 
 ENDPOINTS = {"public.home", "public.new_complaint", "public.receipt", "public.track", "public.tracked",
              "public.track_logout", "public.track_attachment", "public.published_list", "public.published_detail",
-             "public.statistics", "public.language", "LocaleView.index", "health"}
+             "public.statistics", "public.language", "LocaleView.index", "health", "saran.saran_opd"}
 
 TEXT_FIELDS = ("name", "nik", "phone", "email", "address", "opd", "title", "text", "location")
 # Refused in every text field, whatever the field: the characters no text may hold.
@@ -194,4 +194,35 @@ def test_one_published_complaint_home_statistics_and_language(app, clients, prob
         response = probe.call(client, "GET", url("/bahasa/id", {"next": target}), label="open redirect")
         if response is not None and "evil" in response.headers.get("Location", ""):
             probe.fail(f"language switch redirects off-site to {target}")
+    probe.assert_clean()
+
+
+def test_the_opd_suggestion_endpoint(app, clients, probe):
+    """`POST /pengaduan/saran-opd` (issue 18): every text of the corpus, and bodies that are not the object
+    it expects; refusals are JSON 4xx naming the problem, free text gets its suggestions, nothing stored."""
+    client = clients["anon"]
+    for label, value in text_values():
+        response = probe.call(client, "POST", "/pengaduan/saran-opd", label=f"saran teks={label}",
+                              **json_body({"teks": value}))
+        if response is None:
+            continue
+        status = response.status_code
+        if not response.is_json:
+            probe.fail(f"saran teks={label}: the answer is not JSON ({status})")
+        elif label in (*ALWAYS_REFUSED, "lone_surrogate") and (status != 400 or response.get_json()["code"] == "invalid"):
+            probe.fail(f"saran teks={label}: expected a 400 naming the problem, got {status}")
+        elif label in ("blank", "zero_width_only", "invisible_only") and response.get_json().get("code") != "required":
+            probe.fail(f"saran teks={label}: nothing visible must be refused as required")
+        elif label in FREE_TEXT_OK and (status != 200 or not isinstance(response.get_json().get("saran"), list)):
+            probe.fail(f"saran teks={label}: expected 200 with a list, got {status}")
+        elif label == "one_mb" and status not in (400, 413):
+            probe.fail(f"saran teks={label}: expected 400 or 413, got {status}")
+    for label, kwargs in [("array", json_body(["jalan"])), ("number", json_body({"teks": 1})),
+                          ("null", json_body({"teks": None})), ("nested", json_body({"teks": {"a": "b"}})),
+                          ("deep", {"data": "[" * 5000 + "]" * 5000, "content_type": "application/json"}),
+                          ("broken", {"data": '{"teks": "jal', "content_type": "application/json"}),
+                          ("form", form({"teks": "jalan rusak"}))]:
+        response = probe.call(client, "POST", "/pengaduan/saran-opd", label=f"saran {label}", **kwargs)
+        if response is not None and (response.status_code not in (400, 415) or not response.is_json):
+            probe.fail(f"saran {label}: expected a JSON 400/415, got {response.status_code}")
     probe.assert_clean()
