@@ -9,7 +9,8 @@ from flask import Flask, jsonify
 from flask_appbuilder import AppBuilder
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import cache, csrf, db, enforce_sqlite_foreign_keys, limiter, migrate, talisman
+from .extensions import (cache, csrf, db, enforce_sqlite_foreign_keys, limiter, migrate, talisman,
+                         translate_form_messages)
 
 # The release; a backup manifest records it (app/services/backup.py).
 __version__ = "0.14.0"
@@ -77,6 +78,7 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
         enforce_sqlite_foreign_keys(db.engine)  # before the first connection is opened
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     cache.init_app(app)  # the public pages' shared cache (app/pagecache.py; PUBLIC_CACHE_URL)
+    translate_form_messages()  # WTForms' messages from our catalogue (app/extensions.py)
     csrf.init_app(app)  # before AppBuilder, so FAB's JWT APIs can exempt themselves (FAB-NOTES #1)
     limiter.init_app(app)
     talisman.init_app(

@@ -52,3 +52,27 @@ def enforce_sqlite_foreign_keys(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+class FormMessages:
+    """WTForms' own messages ("This field is required.") in the request's language. WTForms ships no
+    Indonesian catalogue and Flask-WTF reads only WTForms' own folder, so the messages go through
+    Flask-Babel instead, whose catalogue carries them (app/translations/fab_id.po, scripts/i18n.py)."""
+
+    def gettext(self, string):
+        from flask_babel import get_translations
+
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        from flask_babel import get_translations
+
+        return get_translations().ungettext(singular, plural, n)
+
+
+def translate_form_messages() -> None:
+    """Every Flask-WTF form (FAB's included) asks FormMessages for WTForms' messages (WTF_I18N_ENABLED)."""
+    import flask_wtf.form
+
+    if not isinstance(flask_wtf.form.translations, FormMessages):
+        flask_wtf.form.translations = FormMessages()

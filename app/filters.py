@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import format_percent
+from flask_babel import format_percent, get_locale
 
 from .formatting import deadline_text
 from .nik import mask as mask_nik
@@ -28,6 +28,7 @@ def register_filters(app: Flask) -> None:
     # The answer deadline in words, from the configured mode: "7 hari kerja" or "7 hari".
     app.jinja_env.globals["answer_deadline_text"] = lambda: deadline_text(app.config["ANSWER_DAYS"],
                                                                           app.config["ANSWER_DAY_MODE"])
+    app.jinja_env.globals["page_locale"] = lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
     from .paging import register as register_paging
 
     register_paging(app)  # page_url(), on_later_page(): every pager's links

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .timeutil import format_wib, utcnow
 
@@ -39,7 +41,7 @@ def time_left(deadline: datetime | None, now: datetime | None = None) -> tuple[s
 
 def plain_value(value):
     """A value on FAB's list and show screens in plain words: Ya/Tidak, "–" for nothing, a list without
-    brackets ("Admin Sistem, Pimpinan"), a time in WIB, a date as 02-01-2026."""
+    brackets ("Admin Sistem, Pimpinan"), a time in WIB, a date in the page's language ("Jumat, 2 Januari 2026")."""
     if value is None or value == "":
         return "–"
     if value is True or value is False:
@@ -47,7 +49,7 @@ def plain_value(value):
     if isinstance(value, datetime):
         return format_wib(value)
     if isinstance(value, date):
-        return value.strftime("%d-%m-%Y")
+        return format_date(value, format="EEEE, d MMMM y")
     if isinstance(value, (list, tuple, set)) or type(value).__name__ == "InstrumentedList":
         return ", ".join(str(v) for v in value) or "–"
     return value
@@ -58,6 +60,9 @@ def deadline_text(days: int, mode: str) -> str:
     return _("%(n)d hari kerja", n=days) if mode == "working" else _("%(n)d hari", n=days)
 
 
+NO_CHOICE = _l("(tidak ada)")
+
+
 class PlainColumns:
     """A FAB model screen whose list and show columns read in plain words (formatting.plain_value): Ya/Tidak,
     "–", lists without brackets, dates as people write them. A column's own formatter wins."""
@@ -66,3 +71,12 @@ class PlainColumns:
         super().__init__(**kwargs)
         self.formatters_columns = {**{c: plain_value for c in (*self.list_columns, *self.show_columns)},
                                    **self.formatters_columns}
+
+    def _init_forms(self):
+        # FAB's select of an optional relation offers a blank choice that WTForms shows by its value
+        # ("__None"): it reads "(tidak ada)" instead.
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for field in vars(form).values():
+                if getattr(field, "kwargs", {}).get("allow_blank"):
+                    field.kwargs.setdefault("blank_text", NO_CHOICE)

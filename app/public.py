@@ -24,6 +24,7 @@ from .extensions import limiter
 from .services import citizen, complaints
 from .services import portal
 from .services.common import Conflict, Invalid, ServiceError, Unavailable
+from .labels import PUBLIC_STATE_LABELS, VISIBILITY_LABELS
 from .workflow import State, Visibility
 
 bp = Blueprint("public", __name__)
@@ -31,15 +32,7 @@ bp = Blueprint("public", __name__)
 TRACK_GRANT_SECONDS = 30 * 60  # how long a correct ticket + PIN opens the tracking page
 RECEIPT_PDF_SECONDS = 15 * 60  # how long after the receipt page its PDF can be downloaded (same browser)
 
-STATE_LABELS = {
-    State.MENUNGGU_VERIFIKASI.value: _l("Menunggu verifikasi NIK"),
-    State.TIDAK_VALID.value: _l("NIK tidak valid"),
-    State.DITERUSKAN.value: _l("Diteruskan ke OPD"),
-    State.PERLU_DISPOSISI.value: _l("Menunggu disposisi ulang"),
-    State.DIJAWAB.value: _l("Dijawab"),
-    State.SELESAI.value: _l("Selesai"),
-    State.DISANGGAH.value: _l("Belum selesai menurut pelapor; ditinjau Pimpinan"),
-}
+STATE_LABELS = PUBLIC_STATE_LABELS  # the public column of the one state table (app/labels.py)
 ACTION_LABELS = {
     "submit": _l("Pengaduan diterima"),
     "claim": _l("NIK sedang diverifikasi"),
@@ -57,11 +50,11 @@ ACTION_LABELS = {
 # Steps whose note tells the complainant something the label does not (the OPD's reason).
 NOTE_ACTIONS = {"return", "reroute"}
 VISIBILITY_CHOICES = [
-    (Visibility.PUBLIK.value, _l("Publik"),
+    (Visibility.PUBLIK.value, VISIBILITY_LABELS[Visibility.PUBLIK],
      _l("Pengaduan tampil di daftar publik dengan nama Anda; NIK, telepon, e-mail dan alamat tidak pernah tampil.")),
-    (Visibility.ANONIM.value, _l("Anonim"),
+    (Visibility.ANONIM.value, VISIBILITY_LABELS[Visibility.ANONIM],
      _l("Pengaduan tampil di daftar publik sebagai “Anonim”; OPD juga tidak melihat identitas Anda.")),
-    (Visibility.RAHASIA.value, _l("Rahasia"),
+    (Visibility.RAHASIA.value, VISIBILITY_LABELS[Visibility.RAHASIA],
      _l("Pengaduan tidak tampil di daftar publik; hanya Anda (dengan tiket dan PIN) dan petugas yang melihatnya.")),
 ]
 FORM_FIELDS = ("name", "nik", "phone", "email", "address", "opd", "title", "text", "location", "visibility")

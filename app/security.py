@@ -26,6 +26,7 @@ from wtforms.validators import ValidationError
 from . import passwords
 from .formatting import PlainColumns
 from .models import Staff
+from . import security_screens
 from .workflow import Role
 
 log = logging.getLogger(__name__)
@@ -239,6 +240,12 @@ class StaffSecurityManager(SecurityManager):
     user_model = Staff
     userdbmodelview = StaffUserView
     authdbview = StaffAuthDBView
+    # FAB's role, permission and group screens in plain words (app/security_screens.py).
+    rolemodelview = security_screens.RoleModelView
+    groupmodelview = security_screens.UserGroupModelView
+    permissionmodelview = security_screens.PermissionModelView
+    viewmenumodelview = security_screens.ViewMenuModelView
+    permissionviewmodelview = security_screens.PermissionViewModelView
     userstatschartview = None  # FAB's chart loads Google's loader from the internet (FAB-NOTES #9)
 
     # Permission checks: FAB asks the database once per check (8 or more per staff page). Here the role

@@ -77,12 +77,14 @@ class NonWorkingDayView(PlainColumns, ModelView):
 def _metrics(value) -> str:
     import json
 
+    from .filters import percent  # numbers through Babel in the page's locale
+
     if not value:
         return "–"
     m = json.loads(value)
     return _("top-1 %(top1)s, top-3 %(top3)s pada %(n)d pengaduan terbaru (tanpa riwayat: top-1 %(cold1)s, "
-             "top-3 %(cold3)s)", top1=f"{m['top1']:.0%}", top3=f"{m['top3']:.0%}", n=m["n"],
-             cold1=f"{m['cold_top1']:.0%}", cold3=f"{m['cold_top3']:.0%}")
+             "top-3 %(cold3)s)", top1=percent(m["top1"], 0), top3=percent(m["top3"], 0), n=m["n"],
+             cold1=percent(m["cold_top1"], 0), cold3=percent(m["cold_top3"], 0))
 
 
 class RoutingModelView(PlainColumns, ModelView):

@@ -5,7 +5,8 @@ Our msgids are Indonesian (the source language); Flask-AppBuilder's UI strings a
 no Indonesian catalogue. So:
 
 * ``app/translations/en/LC_MESSAGES/messages.po`` holds English translations of OUR strings (edited by hand).
-* ``app/translations/fab_id.po`` holds Indonesian translations of FAB's strings (edited by hand).
+* ``app/translations/fab_id.po`` holds Indonesian translations of FAB's strings and WTForms' messages
+  (edited by hand).
 * ``app/translations/id/LC_MESSAGES/messages.po`` is BUILT: our entries with msgstr = msgid, plus the FAB
   entries from fab_id.po. Flask-Babel loads FAB's translation folder first and ours over it, so these
   entries override FAB's strings. Do not edit it by hand.
@@ -53,6 +54,11 @@ BRACE = re.compile(r"(?<!\{)\{[A-Za-z_0-9.\[\]]*(?:![rsa])?(?::[^{}]*)?\}(?!\})"
 
 def po_path(locale: str) -> Path:
     return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+
+
+def wtforms_pot() -> Path:
+    import wtforms
+    return Path(wtforms.__file__).resolve().parent / "locale" / "wtforms.pot"
 
 
 def fab_package() -> Path:
@@ -168,6 +174,10 @@ def fab_msgids() -> dict:
         for message in entries(load(out)):
             in_source.add(message.id)
             found.setdefault(message.id, message)
+    # WTForms' own messages: no Indonesian catalogue ships either (app/extensions.FormMessages).
+    for message in entries(load(wtforms_pot())):
+        in_source.add(message.id)
+        found.setdefault(message.id, message)
     result = {}
     for msgid, message in found.items():
         text = msgid if isinstance(msgid, str) else msgid[0]

@@ -13,10 +13,12 @@ from typing import Any
 
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, paging
 from ..exports import csv_response, xlsx_response
+from ..filters import percent
 from ..reports import recap as recap_report
 from ..services import Actor, records
 from ..services.records import HistoryFilter
@@ -107,11 +109,12 @@ def _recap_from_request():
 def _cell_text(attribute: str, value: Any) -> str:
     if value is None:
         return "–"
+    # Numbers through Babel in the page's locale, like every other screen ("85,7%" / "85.7%").
     if attribute in recap_report.SHARES:
-        return f"{value * 100:.1f}%".replace(".", ",")
+        return percent(value)
     if attribute in recap_report.DECIMALS:
-        return f"{value:.1f}".replace(".", ",")
-    return str(value)
+        return format_decimal(value, format="#,##0.0")
+    return format_decimal(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
 class RecapView(BaseView):

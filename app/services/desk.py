@@ -18,6 +18,7 @@ from .. import audit
 from ..crypto import drop_sealed
 from ..extensions import db
 from ..models import Attachment, Complaint, InternalNote, Opd, Routing, StatusEvent
+from ..labels import NO, STATE_LABELS, VISIBILITY_LABELS, YES
 from ..timeutil import format_wib, from_wib, to_wib, utcnow
 from ..workflow import ANSWERED_STATES, Action, Role, State, find_transition
 from . import cursor as cursor_codec
@@ -357,9 +358,11 @@ def export_rows(actor: Actor, flt: QueueFilter | None = None) -> Iterator[tuple]
                                                         .order_by(Complaint.id).limit(EXPORT_BATCH))))
             for c in batch:
                 v = present(c, actor, Screen.EXPORT, log=False, now=now)
-                yield (v.ticket, format_wib(v.submitted_at), v.opd_code, v.state.value, v.visibility.value,
-                       v.title, complainant_label(v), format_wib(v.routed_at), format_wib(v.answer_deadline),
-                       format_wib(v.answered_at), "ya" if v.answer_overdue else "tidak")
+                # Words, not codes: the one label table (app/labels.py).
+                yield (v.ticket, format_wib(v.submitted_at), v.opd_code, str(STATE_LABELS[v.state]),
+                       str(VISIBILITY_LABELS[v.visibility]), v.title, complainant_label(v), format_wib(v.routed_at),
+                       format_wib(v.answer_deadline), format_wib(v.answered_at),
+                       str(YES if v.answer_overdue else NO))
             if len(batch) < EXPORT_BATCH:
                 return
             last_id = batch[-1].id

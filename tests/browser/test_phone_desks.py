@@ -1,7 +1,8 @@
 """Desks that work on a phone (issue 16, item 6): at 360 px the validator's queue and the OPD desk have no
 horizontal overflow and their action (open the complaint) is on screen; at 1366 px the staff menu does not
-wrap onto a second line. Screenshots in test-artifacts/ (phone-validator-queue.png, phone-opd-queue.png,
-navbar-1366.png)."""
+wrap onto a second line, for every role. The dispatch queue and the control dashboard fit the phone too.
+Screenshots in test-artifacts/ (phone-validator-queue.png, phone-opd-queue.png, phone-dispatch.png,
+phone-dashboard.png, navbar-1366-<role>.png)."""
 
 from __future__ import annotations
 
@@ -61,13 +62,47 @@ def test_desk_fits_a_360_px_phone_with_the_action_in_reach(live_server, phone, s
     assert _on_screen(page, action), f"the action {action} of {url} is off screen"
 
 
-def test_the_staff_menu_does_not_wrap_at_1366_px(live_server, browser, shot):
+def _returned(submission, actor):
+    """A complaint the OPD returned (not its remit): it waits on the dispatch queue."""
+    from app import services
+
+    c = services.submit(submission(title="Saluran air tersumbat di depan pasar, bukan urusan dinas kesehatan"))
+    services.decide_nik(c.complaint.id, actor("validator"), valid=True)
+    services.return_to_dispatch(c.complaint.id, actor("opd.dinkes"),
+                                "Bukan wewenang Dinas Kesehatan; saluran air urusan Dinas Pekerjaan Umum.")
+
+
+def test_dispatch_fits_a_360_px_phone_with_the_forward_button_in_reach(live_server, phone, shot, submission,
+                                                                        actor):
+    _returned(submission, actor)
+    page = phone()
+    _sign_in(page, live_server, "validator")
+    page.goto(live_server + "/staf/disposisi/")
+    action = ".dispatch-row button[type=submit]"
+    assert page.locator(action).count() >= 1
+    shot(page, "phone-dispatch")
+    assert _overflow(page) <= 0, f"/staf/disposisi/ is {_overflow(page)} px wider than a 360 px screen"
+    assert _on_screen(page, action) and _on_screen(page, ".dispatch-row select")
+
+
+def test_dashboard_fits_a_360_px_phone(live_server, phone, shot, submission, actor):
+    _seed(submission, actor)
+    page = phone()
+    _sign_in(page, live_server, "pimpinan")
+    page.goto(live_server + "/staf/kendali/")
+    shot(page, "phone-dashboard")
+    assert _overflow(page) <= 0, f"/staf/kendali/ is {_overflow(page)} px wider than a 360 px screen"
+    assert _on_screen(page, "#filters button[type=submit]")
+
+
+@pytest.mark.parametrize("username", ["admin", "validator", "opd.dinkes", "pimpinan"])
+def test_the_staff_menu_does_not_wrap_at_1366_px(live_server, browser, shot, username):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
     page = context.new_page()
     try:
-        _sign_in(page, live_server, "admin")  # Admin Sistem has the longest menu
+        _sign_in(page, live_server, username)  # Admin Sistem has the longest menu
         page.goto(live_server + "/staf/")
-        shot(page, "navbar-1366")
+        shot(page, f"navbar-1366-{username}")
         height = page.evaluate("document.querySelector('.navbar').getBoundingClientRect().height")
         assert height <= 60, f"the menu wraps: the navbar is {height} px high"
     finally:

@@ -270,6 +270,9 @@ def test_export_is_scoped_and_neutralises_formulas(app, submission, actor):
     assert row["Tiket"] == evil.ticket
     assert row["Judul"].startswith("'=HYPERLINK(")
     assert row["Pengadu"] == "'+Nama Formula"
+    # Words from the one label table, never state or visibility codes (issue 16, item 5).
+    assert row["Status"] == "Diteruskan ke OPD" and row["Visibilitas"] == "Publik"
+    assert row["Terlambat"] in ("Ya", "Tidak")
     assert other.ticket not in response.get_data(as_text=True)
     assert _count(AuditLog, AuditLog.action == "complaint.export") == 1
     # A supervisor's export spans every OPD.

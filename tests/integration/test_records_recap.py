@@ -142,6 +142,10 @@ def test_recap_screen_answers_each_opd_within_the_standard(client, auth, dataset
     dinkes = db.session.scalar(sa.select(Opd).where(Opd.code == "DINKESP2KB"))
     row = page.split(f'data-key="{dinkes.id}"')[1].split("</tr>")[0]
     assert 'data-col="answered_in_standard">1<' in row and 'data-col="share_answered_in_standard">50,0%<' in row
+    # Through Babel in the chosen locale, as on the public statistics (issue 16, item 5).
+    english = client.get("/rekap/?periode=bulan&tanggal=2025-03-01&kelompok=opd&_l_=en").get_data(as_text=True)
+    row = english.split(f'data-key="{dinkes.id}"')[1].split("</tr>")[0]
+    assert 'data-col="share_answered_in_standard">50.0%<' in row
 
 
 def test_recap_xlsx_has_typed_values_header_widths_and_totals(client, auth, dataset):
