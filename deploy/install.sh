@@ -181,14 +181,16 @@ if [ "$(stat -c %a "$ENV_FILE")" != 600 ]; then
 fi
 
 # --------------------------------------------------------------------------- 5. PostgreSQL and Redis
+# From / : the postgres user cannot enter the release folder under /root (psql would say so on every run).
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 if real; then
     systemctl enable --now postgresql redis-server >/dev/null 2>&1
-    if [ -z "$(runuser -u postgres -- psql -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$APP_USER'")" ]; then
-        runuser -u postgres -- createuser "$APP_USER"
+    if [ -z "$(as_postgres psql -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$APP_USER'")" ]; then
+        as_postgres createuser "$APP_USER"
         change "PostgreSQL role $APP_USER"
     fi
-    if [ -z "$(runuser -u postgres -- psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" ]; then
-        runuser -u postgres -- createdb -O "$APP_USER" -E UTF8 "$DB_NAME"
+    if [ -z "$(as_postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" ]; then
+        as_postgres createdb -O "$APP_USER" -E UTF8 "$DB_NAME"
         change "PostgreSQL database $DB_NAME"
     fi
     chown -R "$APP_USER:$APP_USER" "$INSTANCE"

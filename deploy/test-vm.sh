@@ -172,7 +172,12 @@ CURL=(curl -sS --max-time 30 --resolve "$NAME:$HTTPS_PORT:127.0.0.1" --resolve "
 check_product() {  # check_product LABEL: the portal, redirect, HSTS, /health, services, from outside
     local label=$1 h="$WORK/headers-$1.txt" b="$WORK/body-$1.html"
     say "checks ($label): over HTTPS from the host"
-    local code
+    # After a (re)start the workers load the app first (half a minute on a busy machine): wait for them.
+    local code i
+    for i in $(seq 60); do
+        vm 'curl -sf -o /dev/null --max-time 5 http://127.0.0.1:8080/health' && break
+        sleep 3; [ "$i" = 60 ] && fail "pengaduan-web did not answer on 127.0.0.1:8080 within 3 minutes"
+    done
     code=$("${CURL[@]}" -k -D "$h" -o "$b" -w '%{http_code}' "https://$NAME:$HTTPS_PORT/")
     sed 's/^/    /' "$h" | grep -iE '^    (HTTP|strict-transport|content-type|x-request-id|cache-control|content-security)' || true
     [ "$code" = 200 ] || fail "https://$NAME/ answered $code"
