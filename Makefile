@@ -71,7 +71,7 @@ DEPLOY_REDIS_DB ?= 13
 test-deploy: install-test nginx-deps
 	DEPLOY_REDIS_DB=$(DEPLOY_REDIS_DB) $(PY) -m pytest -m deploy -p no:cacheprovider tests/deploy $(PYTEST_ARGS)
 
-# The real install on a booted Debian 12 (systemd-nspawn container, deploy/test-vm.sh): root, ~20 minutes,
+# The real install on a booted Debian 12 (systemd-nspawn container, deploy/test-vm.sh): root, 20-30 minutes,
 # a Debian mirror and PyPI. By hand before a release; not in .ci/run.
 test-vm:
 	bash deploy/test-vm.sh
