@@ -6,7 +6,7 @@ FLASK  := APP_MODE=$${APP_MODE:-demo} $(VENV)/bin/flask --app run
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test test-pg test-deploy test-reliability install install-test translations setup demo-db browser-deps nginx-deps clean bench bench-small
+.PHONY: run test test-pg test-deploy test-vm test-reliability install install-test translations setup demo-db browser-deps nginx-deps clean bench bench-small
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ nginx-deps:
 DEPLOY_REDIS_DB ?= 13
 test-deploy: install-test nginx-deps
 	DEPLOY_REDIS_DB=$(DEPLOY_REDIS_DB) $(PY) -m pytest -m deploy -p no:cacheprovider tests/deploy $(PYTEST_ARGS)
+
+# The real install on a booted Debian 12 (systemd-nspawn container, deploy/test-vm.sh): root, 20-30 minutes,
+# a Debian mirror and PyPI. By hand before a release; not in .ci/run.
+test-vm:
+	bash deploy/test-vm.sh
 
 clean:
 	rm -rf $(VENV) instance/pengaduan.db

@@ -182,14 +182,16 @@ if [ "$(stat -c %a "$ENV_FILE")" != 600 ]; then
 fi
 
 # --------------------------------------------------------------------------- 5. PostgreSQL and Redis
+# From / : the postgres user cannot enter the release folder under /root (psql would say so on every run).
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 if real; then
     systemctl enable --now postgresql redis-server >/dev/null 2>&1
-    if [ -z "$(runuser -u postgres -- psql -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$APP_USER'")" ]; then
-        runuser -u postgres -- createuser "$APP_USER"
+    if [ -z "$(as_postgres psql -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$APP_USER'")" ]; then
+        as_postgres createuser "$APP_USER"
         change "PostgreSQL role $APP_USER"
     fi
-    if [ -z "$(runuser -u postgres -- psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" ]; then
-        runuser -u postgres -- createdb -O "$APP_USER" -E UTF8 "$DB_NAME"
+    if [ -z "$(as_postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" ]; then
+        as_postgres createdb -O "$APP_USER" -E UTF8 "$DB_NAME"
         change "PostgreSQL database $DB_NAME"
     fi
     chown -R "$APP_USER:$APP_USER" "$INSTANCE"
@@ -225,6 +227,20 @@ if [ -f "$SRC/deploy/pengaduan-backup.timer" ] && [ -f "$SRC/deploy/pengaduan-ba
     put "$SRC/deploy/pengaduan-backup.service" "$SYSTEMD/pengaduan-backup.service" 644
     put "$SRC/deploy/pengaduan-backup.timer" "$SYSTEMD/pengaduan-backup.timer" 644
     units="$units pengaduan-backup.timer"
+    # The backup unit's ReadWritePaths= must exist, or every run fails before it starts (226/NAMESPACE).
+    backups=$ROOT/var/backups/pengaduan
+    if [ ! -d "$backups" ]; then
+        mkdir -p "$backups"
+        change "$backups"
+    fi
+    if [ "$(stat -c %a "$backups")" != 700 ]; then
+        chmod 700 "$backups"
+        change "$backups mode 0700"
+    fi
+    if real && [ "$(stat -c %U:%G "$backups")" != "$APP_USER:$APP_USER" ]; then
+        chown "$APP_USER:$APP_USER" "$backups"
+        change "$backups owned by $APP_USER"
+    fi
 else
     # TODO(backup): deploy/pengaduan-backup.{service,timer} (running `flask --app run backup create`) come
     # with the backup command; until they are in the release, no backup timer is installed.
@@ -236,9 +252,9 @@ if real; then
     if [ "$changed" -gt 0 ]; then
         systemctl restart pengaduan-web.service pengaduan-scheduler.service
         note "restarted pengaduan-web and pengaduan-scheduler"
-    else
-        systemctl start $units
     fi
+    # Every time (a no-op for what runs): `enable` alone would leave the backup timer waiting for a reboot.
+    systemctl start $units
 else
     skip "systemctl daemon-reload, enable and (re)start: $units"
 fi
@@ -297,5 +313,5 @@ if [ "${#skipped[@]}" -gt 0 ]; then
 fi
 if real; then
     note "done: https://$SERVER_NAME/ (health: curl -s http://127.0.0.1:$WEB_PORT/health)"
-    note "first Admin Sistem account: cd $PREFIX_REAL && sudo -u $APP_USER env \$(grep -v '^#' $ENV_FILE | xargs) $VENV/bin/flask --app run staff create --username admin --email …"
+    note "first Admin Sistem account: cd $PREFIX_REAL && runuser -u $APP_USER -- env \$(grep -v '^#' $ENV_FILE | xargs) $VENV/bin/flask --app run staff create --username admin --email …"
 fi
