@@ -142,12 +142,14 @@ class ComplaintDeskApi(BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/Answer'}
+                example: {text: Petugas tambahan ditempatkan mulai Senin, 9 Maret.}
           responses:
             200:
               description: Answered
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/DeskResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, opd: DINKESP2KB, answer_deadline: '2026-03-20T02:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -187,12 +189,14 @@ class ComplaintDeskApi(BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/ReturnToDispatch'}
+                example: {reason: Jalan provinsi; kewenangan Dinas PU Provinsi.}
           responses:
             200:
               description: Returned; the complaint waits in the dispatch queue
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/DeskResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, opd: DINKESP2KB, answer_deadline: '2026-03-20T02:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -227,12 +231,14 @@ class ComplaintDeskApi(BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/Reroute'}
+                example: {opd: DPUTR, note: Perbaikan jalan desa.}
           responses:
             200:
               description: Routed to the new OPD, with its new answer deadline
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/DeskResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, opd: DINKESP2KB, answer_deadline: '2026-03-20T02:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -268,12 +274,14 @@ class ComplaintDeskApi(BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/AnswerEdit'}
+                example: {text: Petugas tambahan ditempatkan mulai Selasa, 10 Maret., reason: Tanggal mulai berubah.}
           responses:
             200:
               description: Changed
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/DeskResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, opd: DINKESP2KB, answer_deadline: '2026-03-20T02:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -311,12 +319,14 @@ class ComplaintDeskApi(BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/InternalNote'}
+                example: {text: Sudah dikoordinasikan dengan kepala puskesmas.}
           responses:
             200:
               description: Saved
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/NoteResult'}
+                  example: {id: 7, complaint_id: 41, created_at: '2026-03-04T03:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -362,6 +372,7 @@ class OpdApi(BaseApi):
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/OpdList'}
+                  example: {result: [{code: DINKESP2KB, name: Dinas Kesehatan, kind: dinas}]}
             401:
               $ref: '#/components/responses/401'
             403:

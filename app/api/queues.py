@@ -343,7 +343,7 @@ class DisputeApi(BaseApi):
         """Decide a disputed complaint (the dispute screen's "Simpan keputusan").
         ---
         post:
-          summary: Re-open to the same OPD, re-route, or close with a reason (Pimpinan, Admin Sistem)
+          summary: Re-open to the same OPD, re-route, or close with a reason (Pimpinan)
           parameters:
           - in: path
             name: pk
