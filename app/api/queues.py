@@ -2,8 +2,9 @@
 
 Each queue is the screen's own list: the same service function (validation.queue, desk.desk_page,
 desk.dispatch_page, citizen.disputed), hence the same OPD scope, disclosure view, order, filters and keyset
-cursor; each API class is opened by the screen's own permission (ValidatorDesk, OpdDesk, Dispatch, Dispute),
-so a role reaches a queue here exactly when it reaches it on the screen. Unlike the screens, which show the
+cursor. Each API class has its own permission resource, granted in app/security.py to exactly the roles that
+open the screen (sharing the screen's resource is not possible: FAB removes from every role the permissions
+of a resource that the last class registered on it does not expose). Unlike the screens, which show the
 first page for a cursor or filter they do not know, the API answers those with a 400 (a client's mistake).
 """
 
@@ -51,7 +52,7 @@ def _choice(name: str, allowed) -> str | None:
     return value
 
 
-_SIZE = {"type": "integer", "minimum": 1, "maximum": PAGE_MAX}
+_SIZE = {"type": "integer", "minimum": 1}  # larger than PAGE_MAX: taken as PAGE_MAX
 PAGING_PARAMETERS = [
     _query(cursor.NEXT, {"type": "string"}, f"Cursor of the next page: the previous answer's `{cursor.NEXT}` "
                                             "(opaque; one this API did not give is a 400)"),
@@ -181,8 +182,8 @@ class ValidatorQueueApi(BaseApi):
 
     resource_name = "validator_queue"
     route_base = "/api/v1/queue/validator"
-    class_permission_name = "ValidatorDesk"
-    method_permission_name = {"get_list": "queue"}
+    class_permission_name = "ValidatorQueueApi"
+    method_permission_name = {"get_list": "read"}
     openapi_spec_tag = "Queues"
     openapi_spec_component_schemas = (ValidatorQueueItemSchema, ValidatorQueueSchema)
     openapi_spec_methods = {"get_list": _queue_doc(
@@ -223,7 +224,7 @@ class OpdQueueApi(BaseApi):
 
     resource_name = "opd_queue"
     route_base = "/api/v1/queue/opd"
-    class_permission_name = "OpdDesk"
+    class_permission_name = "OpdQueueApi"
     method_permission_name = {"get_list": "read"}
     openapi_spec_tag = "Queues"
     openapi_spec_component_schemas = (OpdQueueSchema,)
@@ -271,7 +272,7 @@ class DispatchQueueApi(BaseApi):
 
     resource_name = "dispatch_queue"
     route_base = "/api/v1/queue/dispatch"
-    class_permission_name = "Dispatch"
+    class_permission_name = "DispatchQueueApi"
     method_permission_name = {"get_list": "read"}
     openapi_spec_tag = "Queues"
     openapi_spec_component_schemas = (DispatchItemSchema, DispatchQueueSchema)
@@ -308,7 +309,7 @@ class DisputeApi(BaseApi):
 
     resource_name = "dispute"
     route_base = "/api/v1"
-    class_permission_name = "Dispute"
+    class_permission_name = "DisputeApi"
     method_permission_name = {"get_list": "read", "decide": "decide"}
     openapi_spec_tag = "Queues"
     openapi_spec_component_schemas = (DisputeItemSchema, DisputeQueueSchema, DisputeDecisionSchema)

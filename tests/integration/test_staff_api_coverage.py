@@ -197,3 +197,16 @@ def test_another_opds_complaint_answers_like_one_that_does_not_exist(app, submis
 @pytest.mark.parametrize("path", sorted(QUEUES))
 def test_each_queue_as_each_role(app, path, role):
     assert _call(app, "GET", path, role, None).status_code == QUEUES[path][role]
+
+
+def test_the_queue_apis_have_their_own_permission_resources(app):
+    """FAB strips from every role the permissions of a resource that the last class registered on it does not
+    expose: an API sharing a screen's resource would take the screen's permissions away at start-up."""
+    from app.api import queues
+
+    from flask_appbuilder.api import BaseApi
+
+    screens = {v.class_permission_name for v in app.appbuilder.baseviews if not isinstance(v, BaseApi)}
+    assert {"ValidatorDesk", "OpdDesk", "Dispatch", "Dispute"} <= screens
+    for api in (queues.ValidatorQueueApi, queues.OpdQueueApi, queues.DispatchQueueApi, queues.DisputeApi):
+        assert api.class_permission_name not in screens
