@@ -128,9 +128,48 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "lapor_return": {
         "id": ("Bukan wewenang: {ticket} ke LAPOR! {lapor_id}", "{text}"),
     },
+    # --- the reporter of a complaint imported from SP4N-LAPOR! (services/lapor.py): they never used our form
+    # and hold no PIN, they follow the report on LAPOR!, where our answer is pushed; no tracking link here ---
+    "lapor_reporter_submitted": {
+        "id": ("Laporan LAPOR! {lapor_id} diterima (tiket {ticket})",
+               "Laporan SP4N-LAPOR! Anda nomor {lapor_id} telah diterima dan dicatat dengan nomor tiket {ticket}.\n"
+               "NIK Anda akan diverifikasi paling lambat {validation_deadline}.\n"
+               "Ikuti perkembangannya di SP4N-LAPOR! dengan nomor laporan {lapor_id}; "
+               "tindak lanjut kami dikirim ke sana.\n"),
+        "en": ("LAPOR! report {lapor_id} received (ticket {ticket})",
+               "Your SP4N-LAPOR! report {lapor_id} was received and recorded with ticket {ticket}.\n"
+               "Your NIK will be checked by {validation_deadline}.\n"
+               "Follow it on SP4N-LAPOR! with report number {lapor_id}; our follow-up is sent there.\n"),
+    },
+    "lapor_reporter_invalid": {
+        "id": ("Laporan LAPOR! {lapor_id}: NIK tidak valid",
+               "NIK pada laporan SP4N-LAPOR! {lapor_id} (tiket {ticket}) tidak dapat diverifikasi.\n"
+               "Catatan validator: {remark}\nIkuti laporan Anda di SP4N-LAPOR! dengan nomor {lapor_id}.\n"),
+        "en": ("LAPOR! report {lapor_id}: NIK not valid",
+               "The NIK given with SP4N-LAPOR! report {lapor_id} (ticket {ticket}) could not be verified.\n"
+               "Validator's remark: {remark}\nFollow your report on SP4N-LAPOR! with number {lapor_id}.\n"),
+    },
+    "lapor_reporter_routed": {
+        "id": ("Laporan LAPOR! {lapor_id} diteruskan ke {opd}",
+               "Laporan SP4N-LAPOR! {lapor_id} (tiket {ticket}) telah diverifikasi dan diteruskan ke {opd}.\n"
+               "Jawaban paling lambat {answer_deadline}; jawaban dikirim ke SP4N-LAPOR! pada laporan {lapor_id}.\n"),
+        "en": ("LAPOR! report {lapor_id} sent to {opd}",
+               "SP4N-LAPOR! report {lapor_id} (ticket {ticket}) was verified and sent to {opd}.\n"
+               "An answer is due by {answer_deadline}; it is sent to SP4N-LAPOR! on report {lapor_id}.\n"),
+    },
+    "lapor_reporter_answered": {
+        "id": ("Laporan LAPOR! {lapor_id} telah dijawab",
+               "{opd} telah menjawab laporan SP4N-LAPOR! {lapor_id} (tiket {ticket}).\n"
+               "Jawabannya dikirim ke SP4N-LAPOR!: baca di sana pada laporan {lapor_id}.\n"),
+        "en": ("LAPOR! report {lapor_id} answered",
+               "{opd} answered SP4N-LAPOR! report {lapor_id} (ticket {ticket}).\n"
+               "The answer is sent to SP4N-LAPOR!: read it there on report {lapor_id}.\n"),
+    },
 }
 # The outbox template of each LAPOR! follow-up kind (app/lapor.PUSH_KINDS).
 LAPOR_TEMPLATES = {"answer": "lapor_answer", "return": "lapor_return"}
+# The reporter's notices of an imported complaint: the same events, pointing to LAPOR! (no PIN, no tracking link).
+LAPOR_REPORTER_TEMPLATES = {t: f"lapor_reporter_{t}" for t in ("submitted", "invalid", "routed", "answered")}
 
 CHANNELS = OUTBOX_CHANNELS  # a new channel: its transport here, its value there (ck_outbox_channel)
 

@@ -75,6 +75,11 @@ ROLE_PERMISSIONS[Role.VALIDATOR] += [
 ROLE_PERMISSIONS[Role.ADMIN_OPD] += [*COMPLAINT_API_READ]
 ROLE_PERMISSIONS[Role.PIMPINAN] += [*VALIDATOR_STATS, *COMPLAINT_API_READ]
 
+# The desks' queues and the dispute decision in the REST API (app/api/queues.py): the roles of each screen.
+ROLE_PERMISSIONS[Role.VALIDATOR] += [("can_read", "ValidatorQueueApi"), ("can_read", "DispatchQueueApi")]
+ROLE_PERMISSIONS[Role.ADMIN_OPD] += [("can_read", "OpdQueueApi")]
+ROLE_PERMISSIONS[Role.PIMPINAN] += [("can_read", "OpdQueueApi"), ("can_read", "DisputeApi"), ("can_decide", "DisputeApi")]
+
 # Records (app/desks/records.py): history log with per-record history and versions, and the recap.
 ROLE_PERMISSIONS[Role.PIMPINAN] += [
     ("can_read", "HistoryLog"), ("can_export", "HistoryLog"), ("can_read", "Recap"), ("can_export", "Recap"),

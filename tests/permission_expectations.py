@@ -174,6 +174,14 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "RecapApi.get"): SUPERVISION,
     ("GET", "HistoryLogApi.get_list"): SUPERVISION,
     ("GET", "DashboardApi.get"): SUPERVISION,
+    # The desks' queues (app/api/queues.py): each opened by its screen's permission, so the same rows as the screens.
+    ("GET", "ValidatorQueueApi.get_list"): row(validator=OK, admin=OK),
+    ("GET", "OpdQueueApi.get_list"): row(**BOTH_OPDS, pimpinan=OK, admin=OK),
+    ("GET", "DispatchQueueApi.get_list"): row(validator=OK, admin=OK),
+    ("GET", "DisputeApi.get_list"): row(pimpinan=OK, admin=OK),
+    # An empty body is refused before the complaint is looked at (Admin Sistem holds the permission; the
+    # workflow leaves the decision to the Pimpinan).
+    ("POST", "DisputeApi.decide"): row(pimpinan=400, admin=400),
     # --- supervision (issues 7, 8) ---
     ("GET", "ControlDashboardView.index"): SUPERVISION,
     ("GET", "HistoryLogView.index"): SUPERVISION,

@@ -35,6 +35,9 @@ def register_apis(appbuilder) -> None:
     from .records import register as register_records
 
     register_records(appbuilder)
+    from .queues import register as register_queues
+
+    register_queues(appbuilder)
     correct_fab_docs(appbuilder)
 
 

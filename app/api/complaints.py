@@ -227,6 +227,8 @@ class ComplaintApi(BaseApi):
                       result: {$ref: '#/components/schemas/ComplaintDetail'}
             401:
               $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
             404:
               $ref: '#/components/responses/404'
         """
@@ -253,6 +255,7 @@ class ComplaintApi(BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/Decision'}
+                example: {valid: true, version: 3, remark: null, override_reason: null}
           responses:
             200:
               description: Decided; the complaint as the caller now sees it
@@ -262,6 +265,7 @@ class ComplaintApi(BaseApi):
                     type: object
                     properties:
                       result: {$ref: '#/components/schemas/ComplaintSummary'}
+                  example: {result: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, visibility: publik, opd: {code: DINKESP2KB, name: Dinas Kesehatan}, title: Antrean puskesmas, version: 4, channel: web, lapor_id: null}}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -311,6 +315,7 @@ class ComplaintApi(BaseApi):
                     type: object
                     properties:
                       result: {$ref: '#/components/schemas/Claim'}
+                  example: {result: {id: 41, ticket: LMJ-2026-000041, version: 3, claimed_until: '2026-03-04T03:15:00Z'}}
             401:
               $ref: '#/components/responses/401'
             403:

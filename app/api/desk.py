@@ -257,12 +257,14 @@ class ComplaintDeskApi(LinkApiMixin, BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/Answer'}
+                example: {text: Petugas tambahan ditempatkan mulai Senin, 9 Maret.}
           responses:
             200:
               description: Answered
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/DeskResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, opd: DINKESP2KB, answer_deadline: '2026-03-20T02:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -302,12 +304,14 @@ class ComplaintDeskApi(LinkApiMixin, BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/ReturnToDispatch'}
+                example: {reason: Jalan provinsi; kewenangan Dinas PU Provinsi.}
           responses:
             200:
               description: Returned; the complaint waits in the dispatch queue
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/DeskResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, opd: DINKESP2KB, answer_deadline: '2026-03-20T02:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -342,12 +346,14 @@ class ComplaintDeskApi(LinkApiMixin, BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/Reroute'}
+                example: {opd: DPUTR, note: Perbaikan jalan desa.}
           responses:
             200:
               description: Routed to the new OPD, with its new answer deadline
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/DeskResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, opd: DINKESP2KB, answer_deadline: '2026-03-20T02:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -383,12 +389,14 @@ class ComplaintDeskApi(LinkApiMixin, BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/AnswerEdit'}
+                example: {text: Petugas tambahan ditempatkan mulai Selasa, 10 Maret., reason: Tanggal mulai berubah.}
           responses:
             200:
               description: Changed
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/DeskResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, opd: DINKESP2KB, answer_deadline: '2026-03-20T02:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -426,12 +434,14 @@ class ComplaintDeskApi(LinkApiMixin, BaseApi):
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/InternalNote'}
+                example: {text: Sudah dikoordinasikan dengan kepala puskesmas.}
           responses:
             200:
               description: Saved
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/NoteResult'}
+                  example: {id: 7, complaint_id: 41, created_at: '2026-03-04T03:00:00Z'}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -477,6 +487,7 @@ class OpdApi(BaseApi):
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/OpdList'}
+                  example: {result: [{code: DINKESP2KB, name: Dinas Kesehatan, kind: dinas}]}
             401:
               $ref: '#/components/responses/401'
             403:

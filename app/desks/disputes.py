@@ -9,6 +9,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 
+from .. import paging
 from ..services import citizen, desk
 from ..services.common import NotFound, ServiceError
 from .opd import current_actor
@@ -24,13 +25,14 @@ class DisputeView(BaseView):
 
     @expose("/")
     @has_access
+    @paging.renamed()
     def queue(self):
         actor = current_actor()
         try:
-            rows = citizen.disputed(actor)
+            page = citizen.disputed(actor, cursor=request.args.get(paging.NEXT))
         except ServiceError as exc:
             abort(exc.status)
-        return self.render_template("desk/disputes.html", rows=rows, opds=desk.active_opds())
+        return self.render_template("desk/disputes.html", rows=page.rows, page=page, opds=desk.active_opds())
 
     @expose("/<int:complaint_id>/putuskan", methods=["POST"])
     @has_access

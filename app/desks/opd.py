@@ -37,10 +37,7 @@ OUTCOME_LABELS = {None: _l("masih di OPD"), "answered": _l("dijawab"), "returned
 
 
 def _filter_from_args() -> desk.QueueFilter:
-    args = request.args
-    return desk.QueueFilter(tab=args.get("tab", desk.TAB_WAITING), q=args.get("q"), opd_code=args.get("opd"),
-                            overdue=args.get("terlambat") == "1", cursor=args.get(paging.NEXT),
-                            due_today=args.get("tenggat") == "hari-ini", rerouted=args.get("dialihkan") == "1")
+    return desk.filter_from_args(request.args, cursor=request.args.get(paging.NEXT))
 
 
 class OpdDeskView(BaseView):

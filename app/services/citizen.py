@@ -26,6 +26,7 @@ from ..models import CitizenReply, Complaint, StatusEvent
 from ..timeutil import utcnow
 from ..workflow import Action, Role, State, WorkflowError, apply_transition, silence_cutoff
 from . import complaints, summary
+from . import cursor as cursor_codec
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, read_text, setting, unit_of_work
 from .complaints import _event, hash_pin, track_url
 from .disclosure import Screen, present, public_rendering
@@ -206,20 +207,44 @@ def decide_dispute(complaint_id: int, actor: Actor, outcome: str, reason: str | 
     return complaint
 
 
-def disputed(actor: Actor, limit: int = 200) -> list[tuple]:
-    """The Pimpinan's queue: disputed complaints, oldest dispute first, each with the citizen's reply."""
+@dataclass(frozen=True)
+class DisputeRow:
+    complaint: object  # the disclosure policy's ComplaintView (records screen)
+    reason: str | None  # the complainant's reason, masked: a NIK typed there is for validators only
+    rating: int | None
+    at: datetime
+
+    def __iter__(self):  # (view, reason, rating, at), as the desk's template reads it
+        return iter((self.complaint, self.reason, self.rating, self.at))
+
+
+@dataclass(frozen=True)
+class DisputePage:
+    rows: list[DisputeRow]
+    next_cursor: str | None
+
+
+DISPUTE_PAGE = 50
+# Oldest dispute first, ties by the reply's id: one row per complaint, its latest reply (the dispute).
+DISPUTE_ORDER = cursor_codec.Keyset(ident=CitizenReply.id, key=CitizenReply.created_at)
+
+
+def disputed(actor: Actor, cursor: str | None = None, limit: int | None = None) -> DisputePage:
+    """The Pimpinan's queue: disputed complaints, oldest dispute first, each with the citizen's reply;
+    keyset-paginated on (reply time, reply id). A cursor that does not fit means the first page."""
     if not actor.has(Role.PIMPINAN, Role.ADMIN_SISTEM):
         raise Forbidden(_("Hanya Pimpinan yang meninjau sanggahan."))
-    rows = db.session.execute(
-        sa.select(Complaint, CitizenReply).join(CitizenReply, CitizenReply.complaint_id == Complaint.id)
-        .where(Complaint.state == State.DISANGGAH, CitizenReply.accepted.is_(False))
-        .order_by(CitizenReply.created_at, Complaint.id).limit(limit)).all()
-    latest: dict[int, tuple] = {}
-    for complaint, row in rows:
-        # The Pimpinan reads the masked reason: a NIK typed there is shown in full only to validators.
-        latest[complaint.id] = (present(complaint, actor, Screen.RECORDS, log=False), row.public_reason,
-                                row.rating, row.created_at)
-    return list(latest.values())
+    limit = max(1, min(int(limit or DISPUTE_PAGE), 200))
+    latest = (sa.select(sa.func.max(CitizenReply.id)).where(CitizenReply.complaint_id == Complaint.id)
+              .correlate(Complaint).scalar_subquery())
+    base = (sa.select(Complaint, CitizenReply).join(CitizenReply, CitizenReply.complaint_id == Complaint.id)
+            .where(Complaint.state == State.DISANGGAH, CitizenReply.accepted.is_(False), CitizenReply.id == latest))
+    found, next_cursor = DISPUTE_ORDER.fetch(lambda q: db.session.execute(q).all(), base,
+                                             DISPUTE_ORDER.position(cursor), limit,
+                                             key_of=lambda row: (row[1].created_at, row[1].id))
+    now = utcnow()
+    return DisputePage([DisputeRow(present(complaint, actor, Screen.RECORDS, log=False, now=now), row.public_reason,
+                                   row.rating, row.created_at) for complaint, row in found], next_cursor)
 
 
 # --------------------------------------------------------------------------- closing by silence

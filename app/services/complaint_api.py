@@ -31,7 +31,8 @@ def iso(value: datetime | None) -> str | None:
 _iso = iso
 
 
-def _summary(v: ComplaintView) -> dict:
+def view_summary(v: ComplaintView) -> dict:
+    """The list fields of a complaint as the disclosure policy presented it (ComplaintSummary)."""
     return {
         "id": v.id, "ticket": v.ticket, "state": v.state.value, "visibility": v.visibility.value,
         "opd": {"code": v.opd_code, "name": v.opd_name}, "title": v.title,
@@ -63,7 +64,7 @@ def api_list(actor: Actor, *, state: str | None = None, cursor_token: str | None
                       errors={cursor.NEXT: "Gunakan nilai setelah dari jawaban sebelumnya."})
     items, next_token = API_ORDER.fetch(lambda q: list(db.session.scalars(for_present(q))), query, position, limit)
     now = utcnow()
-    return [_summary(present(c, actor, Screen.API, log=False, now=now)) for c in items], next_token
+    return [view_summary(present(c, actor, Screen.API, log=False, now=now)) for c in items], next_token
 
 
 def api_detail(complaint_id: int, actor: Actor) -> dict:
@@ -71,7 +72,7 @@ def api_detail(complaint_id: int, actor: Actor) -> dict:
     with unit_of_work():
         complaint = get_visible(complaint_id, actor)
         view = present(complaint, actor, Screen.API)
-        out = _summary(view)
+        out = view_summary(view)
         out.update(text=view.text, location=view.location, public_title=view.public_title,
                    public_text=view.public_text)
         answer = view.answer
@@ -102,7 +103,7 @@ _RULE_OF = {"name": "name", "phone": "contact", "email": "contact", "address": "
 
 def summary(complaint: Complaint, actor: Actor) -> dict:
     """The list fields of one complaint (used after a decision)."""
-    return _summary(present(complaint, actor, Screen.API, log=False))
+    return view_summary(present(complaint, actor, Screen.API, log=False))
 
 
-__all__ = ["API_PAGE", "api_detail", "api_list", "iso", "summary"]
+__all__ = ["API_PAGE", "api_detail", "api_list", "iso", "summary", "view_summary"]

@@ -17,11 +17,12 @@ from werkzeug.security import check_password_hash
 from .. import audit, crypto, notify, redact
 from ..crypto import NikCipher, new_pin, normalize_pin
 from ..extensions import db
-from ..models import (OVERRIDDEN_VERDICTS, Answer, Complaint, NikCheck, NonWorkingDay, Opd, Routing, StatusEvent,
-                      TicketCounter)
+from ..models import (OVERRIDDEN_VERDICTS, Answer, Complaint, LaporImport, NikCheck, NonWorkingDay, Opd, Routing,
+                      StatusEvent, TicketCounter)
 from ..nik import check as check_nik
 from ..timeutil import format_wib, to_wib, utcnow
-from ..workflow import Action, Role, State, Visibility, answer_deadline, apply_transition, validation_deadline
+from ..workflow import (Action, Channel, Role, State, Visibility, answer_deadline, apply_transition,
+                        validation_deadline)
 from . import links
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, read_text, require_text, setting, unit_of_work
 from .disclosure import public_rendering
@@ -462,7 +463,14 @@ def _close_routing(complaint: Complaint, now, outcome: str, reason: str | None =
 
 
 def _notify_complainant(complaint: Complaint, template: str, locale: str = "id", **extra) -> None:
-    """By e-mail when given, and to the phone when a WhatsApp/SMS gateway (WEBHOOK_URL) is configured."""
+    """By e-mail when given, and to the phone when a WhatsApp/SMS gateway (WEBHOOK_URL) is configured.
+
+    The reporter of a complaint imported from SP4N-LAPOR! never received a PIN from us and follows the
+    report on LAPOR! (our answer is pushed there): their notices name the LAPOR! report, not our tracking."""
+    if complaint.channel == Channel.LAPOR.value:
+        link = db.session.scalar(sa.select(LaporImport.lapor_id).where(LaporImport.complaint_id == complaint.id))
+        template = notify.LAPOR_REPORTER_TEMPLATES[template]
+        extra = {**extra, "lapor_id": link or "-"}
     context = {"ticket": complaint.ticket, "track_url": track_url(complaint.ticket), "opd": complaint.opd.name,
                "answer_deadline": format_wib(complaint.answer_deadline),
                "validation_deadline": format_wib(complaint.validation_deadline), **extra}

@@ -65,6 +65,13 @@ class QueueFilter:
         self.opd_code = (self.opd_code or "").strip()[:32] or None
 
 
+def filter_from_args(args, cursor: str | None = None) -> QueueFilter:
+    """The desk's filter from its query parameters (the screen's and the REST queue's, one reading)."""
+    return QueueFilter(tab=args.get("tab", TAB_WAITING), q=args.get("q"), opd_code=args.get("opd"),
+                       overdue=args.get("terlambat") == "1", cursor=cursor,
+                       due_today=args.get("tenggat") == "hari-ini", rerouted=args.get("dialihkan") == "1")
+
+
 @dataclass
 class Page:
     rows: list

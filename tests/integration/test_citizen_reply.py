@@ -84,7 +84,7 @@ def test_dispute_goes_to_the_pimpinan_and_the_reason_is_masked_in_public(answere
     assert now.state is State.DISANGGAH and now.closed_at is None
     row = db.session.scalar(sa.select(CitizenReply))
     assert "0812-9999-8888" in row.reason and "0812-9999-8888" not in row.public_reason
-    queue = citizen.disputed(actor("pimpinan"))
+    queue = citizen.disputed(actor("pimpinan")).rows
     assert [(v.ticket, reason) for v, reason, _r, _at in queue] == [(c.ticket, row.public_reason)]
     page = text_of(client.get(f"/pengaduan/{c.ticket}"))
     assert "belum selesai" in page.lower() and "0812-9999-8888" not in page

@@ -389,6 +389,64 @@ def test_an_imported_report_goes_through_the_whole_sop_on_the_desks_and_its_answ
     assert "LPR-9001" not in public.replace("(LPR-9001)", "")
 
 
+def _reporter_notices(complaint_id: int) -> list[Outbox]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Outbox).where(Outbox.complaint_id == complaint_id,
+                                                           Outbox.channel == "email").order_by(Outbox.id)))
+
+
+def test_an_imported_report_through_the_rest_api_notices_point_to_lapor_and_the_answer_is_pushed(lapor_http, app):
+    """The whole SOP through the staff REST API (claim, NIK valid, answer). The reporter never used our form
+    and holds no PIN: each notice names the LAPOR! report and says the follow-up is there, never a PIN or
+    our tracking page; the answer itself reaches LAPOR! through the outbox."""
+    serve_list(lapor_http, [report("LPR-7001")])
+    lapor_http.expect_request(push_path("LPR-7001"), method="POST").respond_with_json({"status": "ok"})
+    assert bridge.pull().imported == 1
+    complaint = imported("LPR-7001")
+    client = app.test_client()
+
+    claimed = client.post(f"/api/v1/complaint/{complaint.id}/claim", headers=api_headers("validator"))
+    assert claimed.status_code == 200
+    decided = client.post(f"/api/v1/complaint/{complaint.id}/decision", headers=api_headers("validator"),
+                          json={"valid": True, "version": claimed.get_json()["result"]["version"]})
+    assert decided.status_code == 200, decided.get_json()
+    answered = client.post(f"/api/v1/complaint/{complaint.id}/answer", headers=api_headers("opd.dinkes"),
+                           json={"text": "Lubang jalan ditambal pada 9 Maret."})
+    assert answered.status_code == 200 and imported("LPR-7001").state is State.DIJAWAB
+
+    notices = _reporter_notices(complaint.id)
+    assert [n.template for n in notices] == ["lapor_reporter_submitted", "lapor_reporter_routed",
+                                             "lapor_reporter_answered"]
+    assert {n.recipient for n in notices} == {"siti@contoh.id"}
+    for notice in notices:
+        text = f"{notice.subject}\n{notice.body}"
+        assert "LPR-7001" in text and "SP4N-LAPOR!" in notice.body
+        assert "PIN" not in text and "/lacak" not in text  # no PIN the reporter never got, no tracking page
+
+    assert deliver_due().sent == 1
+    [push] = [r for r, _ in lapor_http.log if r.method == "POST"]
+    assert push.get_json()["isi"] == "Lubang jalan ditambal pada 9 Maret."
+
+
+def test_a_form_complaint_keeps_its_receipt_with_the_pin_and_tracking_page(lapor_http, submission):
+    """The contrast: only imported complaints get the LAPOR! wording."""
+    from app.services import submit
+
+    complaint = submit(submission(email="warga@contoh.id")).complaint
+    [notice] = _reporter_notices(complaint.id)
+    assert notice.template == "submitted" and "PIN" in notice.body and "/lacak" in notice.body
+
+
+def test_an_imported_report_declared_invalid_tells_the_reporter_to_follow_it_on_lapor(lapor_http, actor):
+    serve_list(lapor_http, [report("LPR-7002")])
+    bridge.pull()
+    complaint = imported("LPR-7002")
+    decide_nik(complaint.id, actor("validator"), valid=False, remark="NIK tidak terdaftar.")
+    invalid = _reporter_notices(complaint.id)[-1]
+    assert invalid.template == "lapor_reporter_invalid"
+    assert "LPR-7002" in invalid.body and "NIK tidak terdaftar." in invalid.body and "PIN" not in invalid.body
+
+
 # --------------------------------------------------------------------------- the pure parts
 
 

@@ -83,6 +83,13 @@ class World:
         services.return_to_dispatch(complaint.id, self.actor("opd.dinkes"), "Bukan wewenang kami.")
         return complaint
 
+    def disputed(self):
+        from app.services import citizen
+
+        complaint = self.answered()
+        citizen.reply(complaint.id, citizen.ReplyInput(accepted=False, rating="2", reason="Belum diperbaiki."))
+        return complaint
+
 
 @pytest.fixture
 def world(app, submission, actor):

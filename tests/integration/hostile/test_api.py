@@ -18,7 +18,14 @@ from .corpus import INTEGERS, SHORT, TEXT, WRONG_TYPES, json_body, text_values, 
 ENDPOINTS = {"ComplaintApi.get_list", "ComplaintApi.get", "ComplaintApi.decision", "ComplaintDeskApi.answer",
              "ComplaintDeskApi.return_complaint", "ComplaintDeskApi.reroute", "ComplaintDeskApi.edit_answer",
              "ComplaintDeskApi.add_note", "ComplaintApi.claim", "ComplaintApi.attachment", "OpdApi.get_list",
-             "RecapApi.get", "HistoryLogApi.get_list", "DashboardApi.get"}
+             "RecapApi.get", "HistoryLogApi.get_list", "DashboardApi.get", "ValidatorQueueApi.get_list",
+             "OpdQueueApi.get_list", "DispatchQueueApi.get_list", "DisputeApi.get_list", "DisputeApi.decide"}
+# Each queue and the parameters its screen offers (app/api/queues.py), with a role that may read it.
+QUEUES = {"/api/v1/queue/validator/": ("validator", ("saring", "setelah", "per_halaman")),
+          "/api/v1/queue/opd/": ("opd.dinkes", ("tab", "terlambat", "tenggat", "dialihkan", "q", "opd", "setelah",
+                                                "per_halaman")),
+          "/api/v1/queue/dispatch/": ("admin", ("setelah", "per_halaman")),
+          "/api/v1/queue/disputes/": ("pimpinan", ("setelah", "per_halaman"))}
 
 REFUSED = ("nul", "nul_only", "controls", "c1", "rtl_override", "rtl_isolate", "noncharacter", "lone_surrogate")
 # Nothing visible: missing, which only a required field refuses (an optional one is simply not given).
@@ -185,4 +192,23 @@ def test_recap_and_history_parameters(app, clients, probe, world):
         for label, value in text_values(SHORT):
             probe.call(clients["anon"], "GET", url("/api/v1/history/", {name: value}), label=f"history {name}={label}",
                        headers=headers)
+    probe.assert_clean()
+
+
+def test_queue_parameters_and_the_dispute_decision(app, clients, probe, world):
+    world.waiting()
+    world.routed()
+    world.returned()
+    world.disputed()
+    for path, (role, names) in QUEUES.items():
+        headers = api_headers(role)
+        for name in names:
+            for label, value in text_values(SHORT):
+                response = probe.call(clients["anon"], "GET", url(path, {name: value}), label=f"{path} {name}={label}",
+                                      headers=headers)
+                if response is not None and response.status_code not in (200, 400):
+                    probe.fail(f"{path} {name}={label}: {response.status_code}")
+    _sweep(probe, clients["anon"], api_headers("pimpinan"), make=world.disputed,
+           path=lambda c: f"/api/v1/complaint/{c.id}/dispute", base=lambda c: {"outcome": "close", "reason": "Sesuai."},
+           fields=("outcome", "reason", "opd"), label="dispute", required=("outcome",))
     probe.assert_clean()

@@ -32,7 +32,8 @@ EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 @pytest.mark.parametrize("role", ROLES)
 def test_rest_api_against_its_openapi_document(app, world, role):
     seeded = [world.routed().id, world.routed(opd_code="DPUTR").id, world.waiting().id, world.answered().id,
-              world.returned().id]
+              world.returned().id,
+              world.disputed().id]
     headers = api_headers(role)
     # The document is Admin Sistem's to read; every role then calls every operation with its own token.
     schema = schemathesis.openapi.from_wsgi("/api/v1/_openapi", fresh_context_wsgi(app), headers=api_headers("admin"))
