@@ -17,6 +17,11 @@ STATE_LABELS = {
     State.DISANGGAH: _l("Disanggah pelapor"),
 }
 
+# A complaint without an OPD yet ("Saya tidak tahu OPD-nya"), wherever an OPD's name is shown.
+NO_OPD_LABEL = _l("Belum ada OPD (menunggu disposisi)")
+# A complaint held by no OPD right now (returned "bukan wewenang", or without an OPD yet).
+AWAITING_DISPATCH_LABEL = _l("Menunggu disposisi")
+
 
 # --------------------------------------------------------------------------- history log (riwayat akses)
 
