@@ -144,7 +144,9 @@ def new_complaint():
     form = request.form
     values = {name: form.get(name, "") for name in FORM_FIELDS}
     values["consent"] = form.get("consent") == "ya"
-    values["notify"] = [c for c in NOTIFY_CHOICES if c in form.getlist("notify")]
+    # The check boxes decide when the page had them (its marker); a page from before them: every notice.
+    chosen = form.getlist("notify") if form.get("notify_form") else NOTIFY_CHOICES
+    values["notify"] = [c for c in NOTIFY_CHOICES if c in chosen]
     try:
         submission_key = inputs.parse_token(form.get("submission_key"))
     except inputs.Problem as problem:
