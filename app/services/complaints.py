@@ -177,7 +177,7 @@ def _validated(raw: SubmitInput) -> tuple[SubmitInput, dict[str, str], object, O
         errors["consent"] = _("Persetujuan pemrosesan data pribadi (UU 27/2022) diperlukan.")
     opd = None
     if not data.opd_code:
-        errors.setdefault("opd", _("Pilih OPD tujuan, atau \"Saya tidak tahu OPD-nya\"."))
+        errors.setdefault("opd", _("Pilih OPD tujuan, atau Saya tidak tahu OPD-nya."))
     elif data.opd_code == NO_OPD and data.channel == "web":
         pass  # the dispatch queue chooses the OPD once the NIK is found valid
     else:
