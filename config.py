@@ -326,6 +326,9 @@ def build_config() -> dict:
         # An answer the complainant neither accepts nor disputes closes Selesai after this many working days.
         "SILENCE_CLOSE_DAYS": _int("SILENCE_CLOSE_DAYS", 10, 1, 90),
         "CLAIM_MINUTES": _int("CLAIM_MINUTES", 10, 1, 240),
+        # Who routes the dispatch queue (returned "bukan wewenang", "Saya tidak tahu OPD-nya"): Admin Sistem
+        # and the validators (both), or only one of them.
+        "DISPATCH_BY": _choice("DISPATCH_BY", "both", ("both", "admin", "validator")),
         "DECISION_MINUTES_STANDARD": _int("DECISION_MINUTES_STANDARD", 10, 1, 1440),
         "REMINDER_SHARE": _float("REMINDER_SHARE", 0.75, 0.0, 1.0, exclusive_minimum=True),
         "RETENTION_MONTHS": _int("RETENTION_MONTHS", 24, 1, 1200),

@@ -29,6 +29,10 @@ SEALED_NIK = re.compile(r"\u27e6NIK:([A-Za-z0-9_\-=]+)\u27e7")
 _MARKERS = {0x27E6: "[", 0x27E7: "]"}
 SEALED_LABEL = redact.LABELS["nik"]
 
+# A new tracking PIN on its way to the citizen (PIN recovery) waits in the outbox sealed as "⟦PIN:<token>⟧":
+# the outbox row at rest and the outbox screen never hold it in clear; the sender opens it at delivery.
+SEALED_PIN = re.compile(r"\u27e6PIN:([A-Za-z0-9_\-=]+)\u27e7")
+
 PIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 
 
@@ -101,6 +105,19 @@ class NikCipher:
                 return m.group(0)
         return SEALED_NIK.sub(one, text)
 
+    def seal_pin(self, pin: str) -> str:
+        """The PIN as a sealed token to put in a notice's text (opened by `unseal_pins` at delivery)."""
+        return f"\u27e6PIN:{self._fernet.encrypt(pin.encode()).decode('ascii')}\u27e7"
+
+    def unseal_pins(self, text: str, unreadable: str = "") -> str:
+        """`text` with every sealed PIN in clear; one no configured key opens reads as `unreadable`."""
+        def one(m: re.Match) -> str:
+            try:
+                return self._fernet.decrypt(m.group(1).encode("ascii")).decode()
+            except (InvalidToken, UnicodeError):
+                return unreadable
+        return SEALED_PIN.sub(one, text)
+
     def digest(self, nik: str) -> str:
         return hmac.new(self._hmac_key, normalize(nik).encode(), hashlib.sha256).hexdigest()
 
@@ -153,6 +170,15 @@ def neutralise_markers(text: str) -> str:
     only seal_niks ever writes a marker: typed markers would otherwise look like a sealed token that cannot
     be decrypted. Same length as the input, so positions found in it hold for the original too."""
     return text.translate(_MARKERS)
+
+
+def has_sealed_pin(text: str) -> bool:
+    return SEALED_PIN.search(text or "") is not None
+
+
+def drop_sealed_pins(text: str, label: str) -> str:
+    """Sealed PINs replaced by `label`, never decrypted (the outbox screen)."""
+    return SEALED_PIN.sub(label, text)
 
 
 def drop_sealed(text: str, label: str = SEALED_LABEL) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import format_percent, get_locale
 
-from .formatting import deadline_text
+from .formatting import deadline_text, duration_text
 from .nik import mask as mask_nik
 from .timeutil import format_wib
 
@@ -22,6 +22,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["wib"] = format_wib
     app.jinja_env.filters["wib_date"] = lambda v: format_wib(v, with_time=False)
+    app.jinja_env.filters["duration"] = duration_text
     # The one NIK mask ("3508••••••••0001"). Pages get a NIK already masked or withheld by the disclosure
     # policy (services.disclosure); this filter is for a plain NIK a template holds, e.g. in a form echo.
     app.jinja_env.filters["mask_nik"] = mask_nik

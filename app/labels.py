@@ -26,6 +26,11 @@ PUBLIC_STATE_LABELS = {state.value: words[1] for state, words in STATES.items()}
 VISIBILITY_LABELS = {Visibility.PUBLIK: _l("Publik"), Visibility.ANONIM: _l("Anonim"),
                      Visibility.RAHASIA: _l("Rahasia")}
 
+# A complaint without an OPD yet ("Saya tidak tahu OPD-nya"), wherever an OPD's name is shown.
+NO_OPD_LABEL = _l("Belum ada OPD (menunggu disposisi)")
+# A complaint held by no OPD right now (returned "bukan wewenang", or without an OPD yet).
+AWAITING_DISPATCH_LABEL = _l("Menunggu disposisi")
+
 
 # --------------------------------------------------------------------------- history log (riwayat akses)
 

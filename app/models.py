@@ -44,7 +44,7 @@ from sqlalchemy_continuum.plugins import FlaskPlugin
 
 from .siak import REGISTRY_STATUSES, Verdict
 from .timeutil import utcnow
-from .workflow import ANSWERED_STATES, CLOSED_STATES, VALIDATED_STATES, Action, Channel, Role, State, Visibility
+from .workflow import ANSWERED_STATES, CLOSED_STATES, OPD_OPTIONAL_STATES, VALIDATED_STATES, Action, Channel, Role, State, Visibility
 
 # Must run before the versioned models are declared (FAB-NOTES #18).
 make_versioned(user_cls="User", plugins=[FlaskPlugin()])
@@ -150,7 +150,7 @@ class Complaint(Model):
     # Personal fields are not versioned: retention must be able to erase them everywhere.
     __versioned__ = {"exclude": ["name", "nik_encrypted", "nik_hash", "phone", "email", "address",
                                  "pin_hash", "claimed_by_id", "claimed_at", "claim_expires_at",
-                                 "siak_attempts", "siak_next_check_at", "submission_key"]}
+                                 "siak_attempts", "siak_next_check_at", "submission_key", "notify_email", "notify_phone"]}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(sa.String(24), unique=True)
@@ -168,9 +168,14 @@ class Complaint(Model):
     phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
     email: Mapped[Optional[str]] = mapped_column(sa.String(254))
     address: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    # The notices the complainant chose on the form (notify.queue_complainant): by e-mail, and to the phone
+    # through the WhatsApp/SMS gateway when one is configured.
+    notify_email: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    notify_phone: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     # --- the complaint ---
     # An OPD with complaints is deactivated, never deleted (RESTRICT, like every reference to an OPD).
-    opd_id: Mapped[int] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"))
+    # None: the complainant chose "Saya tidak tahu OPD-nya"; the dispatch queue routes it (0021).
+    opd_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("opd.id", ondelete="RESTRICT"), nullable=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     text: Mapped[str] = mapped_column(sa.Text)  # up to 4,000 characters (checked by the service)
     location: Mapped[Optional[str]] = mapped_column(sa.String(300))
@@ -217,7 +222,7 @@ class Complaint(Model):
                                                         index=True)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
-    opd: Mapped[Opd] = relationship(Opd, lazy="joined")
+    opd: Mapped[Optional[Opd]] = relationship(Opd, lazy="joined")
     claimed_by: Mapped[Optional[Staff]] = relationship(Staff, foreign_keys=[claimed_by_id])
     linked_to: Mapped[Optional["Complaint"]] = relationship("Complaint", remote_side="Complaint.id",
                                                             foreign_keys=[linked_to_id])
@@ -256,8 +261,12 @@ class Complaint(Model):
         sa.CheckConstraint(f"state = '{State.MENUNGGU_VERIFIKASI.value}' OR validated_at IS NOT NULL",
                            name="validated_at"),
         # ... a validated complaint was routed and has an answer deadline ...
+        # (except one waiting in the dispatch queue without an OPD: "Saya tidak tahu OPD-nya") ...
         sa.CheckConstraint(f"state NOT IN ({sql_values(VALIDATED_STATES)}) "
-                           f"OR (routed_at IS NOT NULL AND answer_deadline IS NOT NULL)", name="routed"),
+                           f"OR (routed_at IS NOT NULL AND answer_deadline IS NOT NULL) "
+                           f"OR (state = '{State.PERLU_DISPOSISI.value}' AND opd_id IS NULL)", name="routed"),
+        # ... only a complaint not yet checked, found invalid or waiting for dispatch may lack an OPD ...
+        sa.CheckConstraint(f"opd_id IS NOT NULL OR state IN ({sql_values(OPD_OPTIONAL_STATES)})", name="opd_held"),
         # ... an answered complaint has its answer time, and a closed one its closing time (retention).
         sa.CheckConstraint(f"state NOT IN ({sql_values(ANSWERED_STATES)}) OR answered_at IS NOT NULL",
                            name="answered_at"),

@@ -50,11 +50,28 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
                "Complaint {ticket} was verified and sent to {opd}.\n"
                "An answer is due by {answer_deadline}.\nTrack it at {track_url}.\n"),
     },
+    "dispatch": {
+        "id": ("Pengaduan {ticket}: NIK valid, menunggu disposisi",
+               "NIK pada pengaduan {ticket} telah diverifikasi.\n"
+               "Anda tidak memilih OPD, jadi petugas disposisi akan meneruskannya ke OPD yang berwenang; "
+               "tenggat jawaban dihitung sejak diteruskan. Anda akan diberi kabar.\nLacak di {track_url}.\n"),
+        "en": ("Complaint {ticket}: NIK valid, waiting for dispatch",
+               "The NIK given with complaint {ticket} was verified.\n"
+               "You did not choose an agency, so the dispatch desk will send it to the one responsible; the "
+               "answer is due counting from then. You will be told.\nTrack it at {track_url}.\n"),
+    },
     "answered": {
         "id": ("Pengaduan {ticket} telah dijawab",
                "{opd} telah menjawab pengaduan {ticket}.\nBaca jawabannya di {track_url}.\n"),
         "en": ("Complaint {ticket} answered",
                "{opd} answered complaint {ticket}.\nRead the answer at {track_url}.\n"),
+    },
+    # Closed Selesai: accepted by the complainant, by silence after the answer, or by the Pimpinan.
+    "closed": {
+        "id": ("Pengaduan {ticket} selesai",
+               "Pengaduan {ticket} telah ditutup dengan status Selesai.\n{how}\nLacak di {track_url}.\n"),
+        "en": ("Complaint {ticket} closed",
+               "Complaint {ticket} was closed as done (Selesai).\n{how_en}\nTrack it at {track_url}.\n"),
     },
     # --- PIN recovery (services/citizen.py): the only message that carries a PIN ---
     "pin_recovered": {
@@ -236,16 +253,25 @@ def queue_many(notices: Iterable[Notice]) -> int:
     return added
 
 
+def complainant_recipients(email: str | None, phone: str | None, notify_email: bool, notify_phone: bool,
+                           webhook_enabled: bool) -> list[tuple[str, str]]:
+    """(channel, recipient) of the complainant's notices, as they chose on the form: by e-mail when given and
+    chosen; to the phone when chosen and a WhatsApp/SMS gateway is configured (WEBHOOK_URL)."""
+    found = []
+    if email and notify_email:
+        found.append(("email", email))
+    if phone and notify_phone and webhook_enabled:
+        found.append(("webhook", phone))
+    return found
+
+
 def queue_complainant(complaint, template: str, context: dict[str, Any], *, locale: str = "id",
                       webhook_enabled: bool = False) -> list[Outbox]:
-    """A notice to the complainant by e-mail (when given) and, when a WhatsApp/SMS gateway is
-    configured (`webhook_enabled`, i.e. WEBHOOK_URL is set), to their phone through the webhook."""
-    rows = []
-    if complaint.email:
-        rows.append(queue("email", complaint.email, template, context, locale=locale, complaint_id=complaint.id))
-    if webhook_enabled and complaint.phone:
-        rows.append(queue("webhook", complaint.phone, template, context, locale=locale,
-                          complaint_id=complaint.id))
+    """A notice to the complainant on each channel they chose (complainant_recipients)."""
+    rows = [queue(channel, recipient, template, context, locale=locale, complaint_id=complaint.id)
+            for channel, recipient in complainant_recipients(
+                complaint.email, complaint.phone, complaint.notify_email is not False,
+                complaint.notify_phone is not False, webhook_enabled)]
     return [r for r in rows if r is not None]
 
 

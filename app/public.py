@@ -123,8 +123,13 @@ def _render_form(values: dict, errors: dict | None = None, message: str | None =
                            opds=portal.public_opds(), visibility_choices=VISIBILITY_CHOICES, limits=LIMITS,
                            max_files=current_app.config.get("UPLOAD_MAX_FILES", 3),
                            max_mb=current_app.config["UPLOAD_MAX_BYTES"] / (1024 * 1024),
-                           honeypot=HONEYPOT)
+                           honeypot=HONEYPOT, no_opd=complaints.NO_OPD,
+                           phone_notices=bool(current_app.config.get("WEBHOOK_URL")))
     return html, status
+
+
+# The form's choices of notices (check boxes named "notify"): e-mail, and the phone through the gateway.
+NOTIFY_CHOICES = ("email", "telepon")
 
 
 @bp.route("/pengaduan/baru", methods=["GET", "POST"])
@@ -132,10 +137,13 @@ def _render_form(values: dict, errors: dict | None = None, message: str | None =
 def new_complaint():
     if request.method == "GET":
         return _render_form({"visibility": Visibility.ANONIM.value, "opd": request.args.get("opd", ""),
-                             "submission_key": secrets.token_urlsafe(24)})
+                             "submission_key": secrets.token_urlsafe(24), "notify": NOTIFY_CHOICES})
     form = request.form
     values = {name: form.get(name, "") for name in FORM_FIELDS}
     values["consent"] = form.get("consent") == "ya"
+    # The check boxes decide when the page had them (its marker); a page from before them: every notice.
+    chosen = form.getlist("notify") if form.get("notify_form") else NOTIFY_CHOICES
+    values["notify"] = [c for c in NOTIFY_CHOICES if c in chosen]
     try:
         submission_key = inputs.parse_token(form.get("submission_key"))
     except inputs.Problem as problem:
@@ -154,7 +162,10 @@ def new_complaint():
         # Browsers send line breaks as CRLF; count them as one character, as the counter does.
         text=values["text"].replace("\r\n", "\n"), location=values["location"],
         visibility=values["visibility"] or Visibility.ANONIM.value, consent=values["consent"],
-        channel="web", locale=str(get_locale() or "id"), submission_key=submission_key)
+        channel="web", locale=str(get_locale() or "id"), submission_key=submission_key,
+        notify_email="email" in values["notify"],
+        # Offered only with a WhatsApp/SMS gateway: without one the citizen chose nothing for the phone.
+        notify_phone="telepon" in values["notify"] and bool(current_app.config.get("WEBHOOK_URL")))
     try:
         uploads = storage.prepare(request.files.getlist("attachments"))
     except Invalid as exc:
@@ -170,7 +181,8 @@ def new_complaint():
         return _render_form(values, message=exc.message, status=503)
     complaint = submitted.complaint
     # Post-redirect-get: the PIN waits in the (signed) session for exactly one display, never in a URL.
-    session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin, "opd": complaint.opd.name,
+    session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin,
+                          "opd": complaint.opd.name if complaint.opd is not None else None,
                           "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email),
                           "repeated": submitted.repeated, "submitted": complaint.submitted_at.isoformat()}
     return redirect(url_for(".receipt"), code=303)

@@ -74,6 +74,9 @@ ANSWERED_STATES = frozenset({State.DIJAWAB, State.SELESAI, State.DISANGGAH})
 # A complaint in these states is held by no OPD: it waits in the dispatch queue. The public page and the
 # tracking page show "menunggu disposisi" without an OPD or a deadline (the old routing is only history).
 AWAITING_DISPATCH_STATES = frozenset({State.PERLU_DISPOSISI})
+# States a complaint may be in without an OPD: the complainant chose "Saya tidak tahu OPD-nya", and the
+# complaint gets one when the dispatch queue routes it (a CHECK in app/models.py).
+OPD_OPTIONAL_STATES = frozenset({State.MENUNGGU_VERIFIKASI, State.TIDAK_VALID, State.PERLU_DISPOSISI})
 
 
 def held_by_opd(state: State) -> bool:
@@ -120,6 +123,8 @@ _SUPERVISORS = frozenset({Role.PIMPINAN})
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.SUBMIT, None, State.MENUNGGU_VERIFIKASI, frozenset({Role.PUBLIK})),
     Transition(Action.VALIDATE, State.MENUNGGU_VERIFIKASI, State.DITERUSKAN, _VALIDATORS),
+    # A valid NIK on a complaint without an OPD ("Saya tidak tahu OPD-nya") goes to the dispatch queue.
+    Transition(Action.VALIDATE, State.MENUNGGU_VERIFIKASI, State.PERLU_DISPOSISI, _VALIDATORS),
     Transition(Action.INVALIDATE, State.MENUNGGU_VERIFIKASI, State.TIDAK_VALID, _VALIDATORS),
     Transition(Action.ANSWER, State.DITERUSKAN, State.DIJAWAB, frozenset({Role.ADMIN_OPD})),
     Transition(Action.RETURN, State.DITERUSKAN, State.PERLU_DISPOSISI, frozenset({Role.ADMIN_OPD})),
@@ -135,7 +140,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.CLOSE, State.DISANGGAH, State.SELESAI, _SUPERVISORS),
 )
 
-_BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
+# The first row of an (action, source) is its usual target; a row with another target is asked for by
+# name (apply_transition's `target`): the NIK decision on a complaint without an OPD.
+_BY_KEY: dict = {}
+for _t in TRANSITIONS:
+    _BY_KEY.setdefault((_t.action, _t.source), _t)
+_BY_TARGET = {(t.action, t.source, t.target): t for t in TRANSITIONS}
 
 # Who may link a complaint to an earlier one as the same problem, or unlink it (services.links), and in
 # which state of the complaint being linked: the OPD while it holds it unanswered, the validator before
@@ -170,13 +180,17 @@ class Move:
     role: Role
 
 
-def find_transition(action: Action, source: State | None) -> Transition | None:
+def find_transition(action: Action, source: State | None, target: State | None = None) -> Transition | None:
+    if target is not None:
+        return _BY_TARGET.get((action, source, target))
     return _BY_KEY.get((action, source))
 
 
-def apply_transition(action: Action, source: State | None, roles: Iterable[Role]) -> Move:
-    """Check `action` from `source` for someone holding `roles`; return the move or raise."""
-    transition = find_transition(action, source)
+def apply_transition(action: Action, source: State | None, roles: Iterable[Role],
+                     target: State | None = None) -> Move:
+    """Check `action` from `source` (to `target`, when the action has more than one) for someone holding
+    `roles`; return the move or raise."""
+    transition = find_transition(action, source, target)
     if transition is None:
         raise WorkflowError(
             "invalid_state",

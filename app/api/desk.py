@@ -121,7 +121,7 @@ def _load(schema: Schema):
 
 def _summary(complaint) -> dict:
     return {"id": complaint.id, "ticket": complaint.ticket, "state": complaint.state.value,
-            "opd": complaint.opd.code,
+            "opd": complaint.opd.code if complaint.opd is not None else None,
             "answer_deadline": complaint.answer_deadline.isoformat() + "Z" if complaint.answer_deadline else None}
 
 

@@ -26,6 +26,7 @@ from ..services.validation import siak_label
 from ..timeutil import utcnow
 from ..formatting import duration_text
 from ..labels import STATE_LABELS
+from ..workflow import Role
 
 MENU = "Pengendalian"
 MENU_DASHBOARD = "Dasbor Kendali"
@@ -142,6 +143,7 @@ class ControlDashboardView(BaseView):
             total=sum(counts.values()), overdue_validation=validation, overdue_validation_total=validation_total,
             overdue_answer=answer, overdue_answer_total=answer_total,
             per_opd=report.per_opd(filters, now), per_validator=report.per_validator(filters, standard),
+            dispatch=report.dispatch_figures(filters, now),
             overrides=report.recent_overrides(filters), siak_label=siak_label,
             months=months, state_svg=state_chart(counts), trend_svg=trend_chart(months),
             late_text=late_text, duration_text=duration_text, standard_minutes=standard,
@@ -169,7 +171,10 @@ class OutboxView(BaseView):
             status, page = None, outbox_service.list_page(None, position)
         config = current_app.config
         bridge = lapor_service.status(Actor.from_user(g.user)) if lapor_service.enabled() else None
+        # A recovered PIN stays sealed on this screen; only in demo mode may Admin Sistem read it (README).
+        reveal = config.get("APP_MODE") == "demo" and Actor.from_user(g.user).has(Role.ADMIN_SISTEM)
         return self.render_template("dashboard/outbox.html", page=page, status=status, lapor=bridge,
+                                    pins=outbox_service.screen_pins(page.rows, reveal),
                                     statuses=outbox_service.STATUSES, smtp=bool(config.get("SMTP_HOST")),
                                     webhook=bool(config.get("WEBHOOK_URL")),
                                     max_attempts=config["OUTBOX_MAX_ATTEMPTS"])

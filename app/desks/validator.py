@@ -140,7 +140,10 @@ class ValidatorDeskView(BaseView):
             return self.render_template("validator/held.html", message=exc.message), 409
         except ServiceError as exc:
             _abort_for(exc)
-        if valid:
+        if valid and complaint.opd is None:
+            flash(_("%(ticket)s: NIK valid, masuk antrean disposisi (pelapor tidak tahu OPD-nya).",
+                    ticket=complaint.ticket), "success")
+        elif valid:
             flash(_("%(ticket)s: NIK valid, diteruskan ke %(opd)s.", ticket=complaint.ticket, opd=complaint.opd.name),
                   "success")
         else:

@@ -11,6 +11,9 @@ Definitions (shown on the page too):
 - per validator: NIK decisions made in the period; "within 24 hours" decided by the complaint's
   validation deadline; the work time runs from opening (claim) to decision, against the 10-minute
   standard (DECISION_MINUTES_STANDARD).
+- dispatch: each wait in the dispatch queue (a return "bukan wewenang", or a valid NIK on a complaint
+  whose complainant did not know the OPD) that started in the period, how many were routed and the mean
+  wait until routing; counted against the dispatcher who routed it, never against an OPD.
 - overdue lists: complaints waiting now past their deadline, most late first.
 - monthly trend: per WIB month, complaints submitted, answers given, and submitted complaints that
   were flagged overdue (validation or answer) (summary table, app/services/summary.py).
@@ -24,7 +27,8 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import CitizenReply, Complaint, ComplaintDay, NikCheck, Opd, Routing, Staff
+from ..labels import NO_OPD_LABEL
+from ..models import CitizenReply, Complaint, ComplaintDay, NikCheck, Opd, Routing, Staff, StatusEvent
 from ..services import sql
 from ..timeutil import from_wib, to_wib
 from ..workflow import State
@@ -85,8 +89,9 @@ def _overdue(kind: str, now: datetime, opd_id: int | None, limit: int) -> tuple[
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(*where)) or 0
     rows = db.session.execute(
         sa.select(Complaint.id, Complaint.ticket, Complaint.public_title, Opd.name, deadline)
-        .join(Opd, Opd.id == Complaint.opd_id).where(*where).order_by(deadline, Complaint.id).limit(limit)).all()
-    return [OverdueRow(cid, ticket, title or "–", opd, due, now - due) for cid, ticket, title, opd, due in rows], total
+        .outerjoin(Opd, Opd.id == Complaint.opd_id).where(*where).order_by(deadline, Complaint.id).limit(limit)).all()
+    return [OverdueRow(cid, ticket, title or "–", opd or str(NO_OPD_LABEL), due, now - due)
+            for cid, ticket, title, opd, due in rows], total
 
 
 def overdue_validation(now: datetime, opd_id: int | None = None, limit: int = 50):
@@ -159,6 +164,80 @@ def per_opd(f: Filters, now: datetime) -> list[OpdFigures]:
     rows = [OpdFigures(i, opds[i].code, opds[i].name, *(figures.get(i) or [0, 0, 0]), overdue.get(i, 0),
                        medians.get(i), *(replies.get(i) or (0, 0, 0, None))) for i in ids]
     return sorted(rows, key=lambda r: (-r.received, -r.overdue_now, r.code))
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+@dataclass(frozen=True)
+class DispatcherFigures:
+    user_id: int | None
+    name: str
+    routed: int
+    mean_wait_seconds: float | None
+
+
+@dataclass(frozen=True)
+class DispatchFigures:
+    """The dispatch queue's time: counted against the dispatcher, never against an OPD (an OPD's clock starts
+    when the complaint is routed to it). A wait starts when a complaint enters the queue (returned "bukan
+    wewenang", or a valid NIK without an OPD) and ends when it is routed."""
+
+    waiting_now: int
+    oldest_wait_seconds: float | None
+    entered: int  # waits that started in the period
+    routed: int  # of those, routed since
+    mean_wait_seconds: float | None  # of the routed ones
+    per_dispatcher: tuple[DispatcherFigures, ...] = ()
+
+
+def _dispatch_waits():
+    """One row per wait in the dispatch queue, from the timeline: (complaint, start, end or NULL, who routed)."""
+    entry = sa.orm.aliased(StatusEvent)
+    leave = sa.orm.aliased(StatusEvent)
+    into = sa.and_(entry.to_state == State.PERLU_DISPOSISI,
+                   sa.or_(entry.from_state.is_(None), entry.from_state != State.PERLU_DISPOSISI))
+    # The wait ends at the first step after it that moves the complaint out of the queue.
+    first_exit = (sa.select(sa.func.min(leave.id)).where(leave.complaint_id == entry.complaint_id, leave.id > entry.id,
+                                                         leave.from_state == State.PERLU_DISPOSISI,
+                                                         leave.to_state != State.PERLU_DISPOSISI)
+                  .correlate(entry).scalar_subquery())
+    waits = (sa.select(entry.complaint_id.label("complaint_id"), entry.at.label("started"),
+                       entry.opd_id.label("entry_opd"), first_exit.label("exit_id")).where(into).subquery())
+    ended = sa.orm.aliased(StatusEvent)
+    return (sa.select(waits.c.complaint_id, waits.c.started, ended.at.label("ended"), ended.actor_id.label("actor_id"),
+                      waits.c.entry_opd)
+            .select_from(waits).outerjoin(ended, ended.id == waits.c.exit_id))
+
+
+def dispatch_figures(f: Filters, now: datetime) -> DispatchFigures:
+    waits = _dispatch_waits().subquery()
+    where = [waits.c.started >= f.start, waits.c.started < f.end]
+    if f.opd_id:
+        # An OPD's own view: the returns it made (a complaint without an OPD is none of an OPD's doing).
+        where.append(waits.c.entry_opd == f.opd_id)
+    held = sql.seconds_between(waits.c.started, waits.c.ended)
+    entered, routed, mean = db.session.execute(
+        sa.select(sa.func.count(), sql.count_if(waits.c.ended.is_not(None)), sa.func.avg(held)).where(*where)).one()
+    open_where = [waits.c.ended.is_(None)]
+    if f.opd_id:
+        open_where.append(waits.c.entry_opd == f.opd_id)
+    waiting, oldest = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(waits.c.started)).where(*open_where)).one()
+    people = db.session.execute(
+        sa.select(waits.c.actor_id, sa.func.count(), sa.func.avg(held))
+        .where(*where, waits.c.ended.is_not(None)).group_by(waits.c.actor_id)).all()
+    staff = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_([p[0] for p in people if p[0]])))}
+    per = []
+    for uid, n, avg in people:
+        person = staff.get(uid)
+        name = f"{person.first_name} {person.last_name}".strip() if person else "–"
+        per.append(DispatcherFigures(uid, name, int(n), None if avg is None else float(avg)))
+    return DispatchFigures(
+        waiting_now=int(waiting or 0),
+        oldest_wait_seconds=(now - oldest).total_seconds() if oldest is not None else None,
+        entered=int(entered or 0), routed=int(routed or 0), mean_wait_seconds=None if mean is None else float(mean),
+        per_dispatcher=tuple(sorted(per, key=lambda r: (-r.routed, r.name))))
 
 
 # --------------------------------------------------------------------------- per validator

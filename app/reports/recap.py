@@ -25,7 +25,7 @@ from ..services import sql, summary
 from . import share
 from ..timeutil import from_wib, to_wib, utcnow
 from ..workflow import Action, Role, State, Visibility
-from ..labels import STATE_LABELS
+from ..labels import NO_OPD_LABEL, STATE_LABELS
 
 PERIODS = {"hari": _l("Harian"), "minggu": _l("Mingguan"), "bulan": _l("Bulanan"), "tahun": _l("Tahunan"),
            "rentang": _l("Rentang tanggal")}
@@ -326,7 +326,7 @@ def _satisfaction(row, period: Period, dimension: str, sums: dict) -> None:
 
 def _label(dimension: str, key: Any, opd_names: dict[int, str]) -> str:
     if dimension == "opd":
-        return opd_names.get(key, str(key))
+        return str(NO_OPD_LABEL) if key is None else opd_names.get(key, str(key))
     if dimension == "state":
         return str(STATE_LABELS.get(State(key), key))
     if dimension == "visibility":

@@ -94,8 +94,11 @@ def _recover(ticket: str, contact: str) -> None:
             complaint = db.session.get(Complaint, found.id)
             complaint.pin_hash = pin_hash
             recipient = complaint.email if channel == "email" else complaint.phone
+            # Sealed in the outbox row (never at rest in clear, never on the outbox screen): the sender opens
+            # it at delivery (services.outbox).
             notify.queue(channel, recipient, "pin_recovered",
-                         {"ticket": complaint.ticket, "pin": pin, "track_url": track_url(complaint.ticket)},
+                         {"ticket": complaint.ticket, "pin": complaints.cipher().seal_pin(pin),
+                          "track_url": track_url(complaint.ticket)},
                          complaint_id=complaint.id)
         # The history row names the ticket only when it exists; never the contact typed or the PIN.
         audit.record("action", "complaint.pin_recovery", complaint_id=found.id if found is not None else None,
@@ -158,6 +161,8 @@ def reply(complaint_id: int, data: ReplyInput) -> CitizenReply:
         _event(complaint, move, Actor.public(), note=note, at=now)
         audit.record("action", "complaint.reply", complaint_id=complaint.id,
                      detail={"accepted": bool(data.accepted), "rating": rating})
+        if data.accepted:
+            complaints.notify_closed(complaint, "accepted")
     return row
 
 
@@ -201,6 +206,8 @@ def decide_dispute(complaint_id: int, actor: Actor, outcome: str, reason: str | 
         _event(complaint, move, actor, note=note, at=now)
         audit.record("action", f"complaint.dispute_{outcome}", actor=actor, complaint_id=complaint.id,
                      detail={"reason": reason} if reason else None)
+        if outcome == "close":
+            complaints.notify_closed(complaint, "pimpinan", reason)
     if outcome == "reopen":
         with unit_of_work():
             complaints._notify_complainant(db.session.get(Complaint, complaint_id), "routed")
@@ -260,6 +267,10 @@ def close_silent(now: datetime | None = None) -> int:
     due = sa.and_(Complaint.state == State.DIJAWAB, Complaint.answered_at < cutoff)
     with unit_of_work():
         ids = sa.select(Complaint.id).where(due)
+        # The "closed" notices, on the channels each complainant chose: read before the UPDATE, one query.
+        notices = _silence_notices(db.session.execute(
+            sa.select(Complaint.id, Complaint.ticket, Complaint.email, Complaint.phone, Complaint.notify_email,
+                      Complaint.notify_phone, Complaint.answered_at).where(due)).all())
         db.session.execute(sa.insert(StatusEvent).from_select(
             ["complaint_id", "from_state", "to_state", "action", "actor_role", "opd_id", "at", "note", "public"],
             sa.select(Complaint.id, sa.literal(move.source.value), sa.literal(move.target.value),
@@ -274,7 +285,21 @@ def close_silent(now: datetime | None = None) -> int:
         closed = len(closed_ids)
         if closed:
             audit.record("system", "complaint.silence_close", detail={"closed": closed, "cutoff": cutoff})
+            notify.queue_many(notices)
     return closed
+
+
+def _silence_notices(rows) -> list[notify.Notice]:
+    how = complaints.closed_how("silence")
+    webhook = bool(setting("WEBHOOK_URL"))
+    notices = []
+    for cid, ticket, email, phone, by_email, by_phone, answered_at in rows:
+        context = {"ticket": ticket, "track_url": track_url(ticket), **how}
+        # Once per answer: a complaint re-opened and answered again may close by silence again.
+        key = f"closed:silence:{cid}:{answered_at.isoformat()}"
+        notices += [notify.Notice(channel, recipient, "closed", context, f"{key}:{channel}", cid)
+                    for channel, recipient in notify.complainant_recipients(email, phone, by_email, by_phone, webhook)]
+    return notices
 
 
 def silence_close_job() -> str:

@@ -38,6 +38,19 @@ SUBMISSION_TEXT = (("name", "name", {"required": True}), ("nik", "nik", {"requir
                    ("text", "text", {"required": True, "multiline": True}), ("location", "location", {}))
 
 
+# The form's value of "Saya tidak tahu OPD-nya": the complaint has no OPD until the dispatch queue routes it.
+NO_OPD = "tidak-tahu"
+
+
+# Who routes a complaint waiting in the dispatch queue (DISPATCH_BY): within what the workflow table allows.
+DISPATCHERS = {"both": frozenset({Role.ADMIN_SISTEM, Role.VALIDATOR}), "admin": frozenset({Role.ADMIN_SISTEM}),
+               "validator": frozenset({Role.VALIDATOR})}
+
+
+def dispatch_roles() -> frozenset[Role]:
+    return DISPATCHERS[setting("DISPATCH_BY")]
+
+
 def cipher() -> NikCipher:
     return NikCipher(setting("NIK_ENCRYPTION_KEY"), setting("NIK_HMAC_KEY"),
                      tuple(setting("NIK_ENCRYPTION_OLD_KEYS")))
@@ -109,6 +122,9 @@ class SubmitInput:
     consent: bool = False
     channel: str = "web"
     channel_source: str | None = None  # the Open311 key's name (set by services.open311, never by a form)
+    # The notices the complainant chose (the form's check boxes; other channels: every notice possible).
+    notify_email: bool = True
+    notify_phone: bool = True
     locale: str = "id"
     submission_key: str | None = None  # the form's idempotency token (inputs.parse_token)
 
@@ -163,7 +179,9 @@ def _validated(raw: SubmitInput) -> tuple[SubmitInput, dict[str, str], object, O
         errors["consent"] = _("Persetujuan pemrosesan data pribadi (UU 27/2022) diperlukan.")
     opd = None
     if not data.opd_code:
-        errors.setdefault("opd", _("Pilih OPD tujuan."))
+        errors.setdefault("opd", _("Pilih OPD tujuan, atau Saya tidak tahu OPD-nya."))
+    elif data.opd_code == NO_OPD and data.channel == "web":
+        pass  # the dispatch queue chooses the OPD once the NIK is found valid
     else:
         opd = db.session.scalar(sa.select(Opd).where(Opd.code == data.opd_code, Opd.active.is_(True)))
         if opd is None:
@@ -236,7 +254,8 @@ def _store(data: SubmitInput, actor: Actor, files: Sequence,
         pin_hash=pin_hash, channel=data.channel, channel_source=data.channel_source,
         submission_key=data.submission_key, name=name, nik_encrypted=crypt.encrypt(nik_result.nik), nik_hash=nik_hash,
         phone=data.phone, email=data.email, address=data.address,
-        opd_id=opd.id, opd=opd, title=_fit(_title_without_nik(data.title), LIMITS["title"]),
+        notify_email=bool(data.notify_email), notify_phone=bool(data.notify_phone),
+        opd_id=opd.id if opd else None, opd=opd, title=_fit(_title_without_nik(data.title), LIMITS["title"]),
         text=crypt.seal_niks(data.text),
         location=data.location, visibility=visibility,
         public_title=_fit(public_rendering(data.title, name=name, visibility=visibility), LIMITS["title"]),
@@ -391,7 +410,10 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
             raise Invalid(_("Alasan perubahan versi publik wajib diisi."),
                           errors={"public_edit_reason": _("Wajib diisi.")})
         action = Action.VALIDATE if valid else Action.INVALIDATE
-        move = apply_transition(action, complaint.state, actor.roles)
+        # Valid without an OPD ("Saya tidak tahu OPD-nya"): to the dispatch queue, not to a desk.
+        to_dispatch = valid and complaint.opd_id is None
+        move = apply_transition(action, complaint.state, actor.roles,
+                                State.PERLU_DISPOSISI if to_dispatch else None)
         override = valid and is_override(complaint.siak_verdict)
         if override and not override_reason:
             raise Invalid(_("SIAK menyatakan %(verdict)s. Untuk tetap menandai NIK valid, tulis alasannya.",
@@ -415,17 +437,22 @@ def decide_nik(complaint_id: int, actor: Actor, *, valid: bool, remark: str | No
                                                               visibility=complaint.visibility), LIMITS[key[7:]]))
             if edits:
                 complaint.public_edit_reason = public_edit_reason
-            _route(complaint, complaint.opd, now)
+            if not to_dispatch:
+                _route(complaint, complaint.opd, now)
             if complaint.visibility is not Visibility.RAHASIA:
                 complaint.published_at = now
-            _event(complaint, move, actor, note=f"NIK valid. Diteruskan ke {complaint.opd.name}.", at=now)
+            note = ("NIK valid. Menunggu disposisi: pelapor tidak tahu OPD-nya." if to_dispatch
+                    else f"NIK valid. Diteruskan ke {complaint.opd.name}.")
+            _event(complaint, move, actor, note=note, at=now)
         else:
             complaint.closed_at = now
             _event(complaint, move, actor, note=f"NIK tidak valid: {remark}", at=now)
         audit.record("action", "complaint.decide", actor=actor, complaint_id=complaint.id,
                      detail={"result": "valid" if valid else "tidak_valid", "public_edited": sorted(edits),
                              **({"override": True} if override else {})})
-        _notify_complainant(complaint, "routed" if valid else "invalid", remark=remark)
+        # The remark is the validator's text: masked like every text that leaves the service (no NIK in a notice).
+        _notify_complainant(complaint, ("dispatch" if to_dispatch else "routed") if valid else "invalid",
+                            remark=_public_of(complaint, remark) if remark else remark)
     return complaint
 
 
@@ -471,11 +498,30 @@ def _notify_complainant(complaint: Complaint, template: str, locale: str = "id",
         link = db.session.scalar(sa.select(LaporImport.lapor_id).where(LaporImport.complaint_id == complaint.id))
         template = notify.LAPOR_REPORTER_TEMPLATES[template]
         extra = {**extra, "lapor_id": link or "-"}
-    context = {"ticket": complaint.ticket, "track_url": track_url(complaint.ticket), "opd": complaint.opd.name,
+    context = {"ticket": complaint.ticket, "track_url": track_url(complaint.ticket),
+               "opd": complaint.opd.name if complaint.opd is not None else "-",
                "answer_deadline": format_wib(complaint.answer_deadline),
                "validation_deadline": format_wib(complaint.validation_deadline), **extra}
     notify.queue_complainant(complaint, template, context, locale=locale,
                              webhook_enabled=bool(setting("WEBHOOK_URL")))
+
+
+def closed_how(how: str, reason: str | None = None) -> dict[str, str]:
+    """The line of the "closed" notice that says how it closed: accepted, silence, or the Pimpinan (`reason`,
+    already masked)."""
+    if how == "accepted":
+        return {"how": "Anda menyatakan pengaduan ini selesai. Terima kasih atas tanggapan Anda.",
+                "how_en": "You said the matter was resolved. Thank you for your reply."}
+    if how == "silence":
+        days = setting("SILENCE_CLOSE_DAYS")
+        return {"how": f"Tidak ada tanggapan Anda dalam {days} hari kerja setelah jawaban.",
+                "how_en": f"There was no reply from you within {days} working days after the answer."}
+    return {"how": f"Ditutup oleh Pimpinan: {reason}", "how_en": f"Closed by the Pimpinan: {reason}"}
+
+
+def notify_closed(complaint: Complaint, how: str, reason: str | None = None) -> None:
+    """The complainant's "closed" notice (on the channels they chose), in the caller's transaction."""
+    _notify_complainant(complaint, "closed", **closed_how(how, _public_of(complaint, reason) if reason else None))
 
 
 # --------------------------------------------------------------------------- OPD desk (rows 6-8)
@@ -559,7 +605,10 @@ def reroute(complaint_id: int, actor: Actor, opd_code: str, note: str | None = N
             raise Invalid(_("OPD tujuan tidak dikenal atau tidak aktif."), errors={"opd": _("OPD tidak dikenal.")})
         if target.id == complaint.opd_id and complaint.state is State.DITERUSKAN:
             raise Invalid(_("Pengaduan sudah berada di OPD tersebut."), errors={"opd": _("Pilih OPD lain.")})
-        move = apply_transition(Action.REROUTE, complaint.state, actor.roles)
+        roles = actor.roles
+        if complaint.state is State.PERLU_DISPOSISI:
+            roles = roles & dispatch_roles()  # the deployment's choice of dispatcher (DISPATCH_BY)
+        move = apply_transition(Action.REROUTE, complaint.state, roles)
         if complaint.state is State.DITERUSKAN:
             _close_routing(complaint, now, "rerouted", note)
         _route(complaint, target, now)
@@ -581,4 +630,5 @@ def close_answered(complaint_id: int, actor: Actor) -> Complaint:
         complaint.closed_at = now
         _event(complaint, move, actor, note="Pengaduan selesai.", at=now)
         audit.record("action", "complaint.close", actor=actor, complaint_id=complaint.id)
+        notify_closed(complaint, "silence" if move.role is Role.SYSTEM else "accepted")
     return complaint

@@ -17,13 +17,14 @@ import sqlalchemy as sa
 from .. import audit
 from ..crypto import drop_sealed
 from ..extensions import db
-from ..models import Attachment, Complaint, InternalNote, Opd, Routing, StatusEvent
+from ..models import Attachment, Complaint, InternalNote, Opd, Routing
 from ..labels import NO, STATE_LABELS, VISIBILITY_LABELS, YES
 from ..timeutil import format_wib, from_wib, to_wib, utcnow
 from ..workflow import ANSWERED_STATES, Action, Role, State, find_transition
 from . import cursor as cursor_codec
 from . import sql
 from .common import Actor, Forbidden, NotFound, require_text, setting, unit_of_work
+from .complaints import dispatch_roles
 from .disclosure import ComplaintView, Screen, complainant_label, for_present, present, title_column, viewer_for
 from .scope import get_visible, visible
 
@@ -146,27 +147,39 @@ def end_of_wib_day(now: datetime) -> datetime:
 @dataclass
 class DispatchRow:
     complaint: ComplaintView
-    returned_by: Opd | None
+    returned_by: Opd | None  # None: the complainant did not know the OPD ("Saya tidak tahu OPD-nya")
     returned_at: datetime | None
     reason: str | None
     suggestions: list = field(default_factory=list)  # routing.Suggestion, best first (issue 18)
+    waiting_since: datetime | None = None  # since the return, or the valid NIK of a complaint without an OPD
+    waited_seconds: float = 0.0  # the dispatcher's time, not an OPD's (no answer deadline runs meanwhile)
+
+    @property
+    def unknown_opd(self) -> bool:
+        return self.complaint.opd_id is None
 
 
 def dispatch_page(actor: Actor, cursor: str | None = None, page_size: int | None = None) -> Page:
-    """Complaints returned "bukan wewenang", oldest routing first, with the OPD's reason."""
+    """Complaints waiting for dispatch: returned "bukan wewenang" (with the OPD's reason), and complaints
+    whose complainant did not know the OPD, once their NIK was found valid; each with how long it waits."""
     page_size = page_size or PAGE_SIZE
-    if not actor.has(Role.ADMIN_SISTEM, Role.VALIDATOR):
-        raise Forbidden("Hanya Admin Sistem atau validator yang mendisposisi pengaduan.")
+    if not actor.has(*dispatch_roles()):
+        raise Forbidden("Anda tidak berwenang mendisposisi pengaduan.")
     base = visible(actor, sa.select(Complaint)).where(Complaint.state == State.PERLU_DISPOSISI)
     count, capped = sql.capped_count(base)
     complaints, next_cursor = WAITING_ORDER.fetch(lambda q: list(db.session.scalars(for_present(q))), base,
                                                   WAITING_ORDER.position(cursor), page_size)
     hops = _last_returns([c.id for c in complaints])
     now = utcnow()
-    rows = [DispatchRow(present(c, actor, Screen.DISPATCH, log=False, now=now), *(hops.get(c.id) or (None, None, None)))
-            for c in complaints]
     from .routing import suggest_for_view
 
+    rows = []
+    for c in complaints:
+        returned_by, returned_at, reason = hops.get(c.id) or (None, None, None)
+        since = returned_at if c.opd_id is not None else c.validated_at
+        rows.append(DispatchRow(present(c, actor, Screen.DISPATCH, log=False, now=now), returned_by, returned_at,
+                                reason, waiting_since=since,
+                                waited_seconds=max(0.0, (now - since).total_seconds()) if since else 0.0))
     for row in rows:  # the OPD that just said "bukan wewenang" is not suggested again
         row.suggestions = suggest_for_view(row.complaint, exclude=(row.returned_by.code,) if row.returned_by else ())
     return Page(rows, next_cursor, count, capped)

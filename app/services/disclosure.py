@@ -36,6 +36,7 @@ from .. import audit, redact, textfold
 from ..crypto import drop_sealed
 from ..nik import mask as mask_nik
 from ..timeutil import utcnow
+from ..labels import NO_OPD_LABEL
 from ..workflow import Role, State, Visibility, answer_overdue, highest_role, validation_overdue
 from .common import Actor, Forbidden, setting
 
@@ -257,9 +258,9 @@ class ComplaintView:
     state: State
     visibility: Visibility
     channel: str
-    opd_id: int
-    opd_code: str
-    opd_name: str
+    opd_id: int | None  # None: no OPD yet ("Saya tidak tahu OPD-nya"), waiting for dispatch
+    opd_code: str | None
+    opd_name: str  # labels.NO_OPD_LABEL when there is no OPD yet
     title: str  # original or public, as the rule says
     text: str | None
     public_title: str
@@ -380,7 +381,8 @@ def present(complaint, actor: Actor | None, screen: Screen, *, log: bool = True,
     view = ComplaintView(
         disclosure=d, viewer=viewer, id=complaint.id, ticket=complaint.ticket, state=complaint.state,
         visibility=complaint.visibility, channel=complaint.channel, opd_id=complaint.opd_id,
-        opd_code=complaint.opd.code, opd_name=complaint.opd.name, title=title, text=text,
+        opd_code=complaint.opd.code if complaint.opd is not None else None,
+        opd_name=complaint.opd.name if complaint.opd is not None else str(NO_OPD_LABEL), title=title, text=text,
         public_title=complaint.public_title or "", public_text=complaint.public_text,
         public_edit_reason=complaint.public_edit_reason if viewer is not Viewer.PUBLIC else None,
         submitted_at=complaint.submitted_at, validation_deadline=complaint.validation_deadline,

@@ -87,7 +87,7 @@ def late_by_desk(actor: Actor, now: datetime) -> list[DeskLate]:
     late_check = visible(actor, sa.select(Complaint)).where(sql.waiting_overdue("validation", now))
     rows.append(DeskLate("validasi", _("Validasi NIK"), *sql.capped_count(late_check)))
     dispatch = visible(actor, sa.select(Complaint)).where(Complaint.state == State.PERLU_DISPOSISI)
-    rows.append(DeskLate("disposisi", _("Disposisi (dikembalikan OPD)"), *sql.capped_count(dispatch)))
+    rows.append(DeskLate("disposisi", _("Disposisi (dikembalikan OPD atau OPD belum diketahui)"), *sql.capped_count(dispatch)))
     # One grouped count over the late rows only (ix_complaint_desk_deadline serves state + deadline).
     per_opd = db.session.execute(
         visible(actor, sa.select(Opd.code, Opd.name, sa.func.count(Complaint.id)))

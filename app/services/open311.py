@@ -31,7 +31,8 @@ from ..inputs import N_
 from ..extensions import db
 from ..models import Answer, Complaint, Open311Key, Opd
 from ..timeutil import WIB, utcnow
-from ..workflow import OPEN_STATES, Channel, Role, State, Visibility
+from ..labels import AWAITING_DISPATCH_LABEL
+from ..workflow import OPEN_STATES, Channel, Role, State, Visibility, held_by_opd
 from . import complaints, portal
 from .common import Actor, Conflict, Forbidden, Invalid, NotFound, read_text, unit_of_work
 from .disclosure import ComplaintView, Screen, present
@@ -385,8 +386,11 @@ def _as_request(view: ComplaintView) -> ServiceRequest:
     description = "\n\n".join(p for p in (view.title, view.text) if p)
     return ServiceRequest(
         service_request_id=view.ticket, status=_status(view.state), status_notes=answer.text if answer else "",
-        service_name=view.opd_name, service_code=view.opd_code, description=description,
-        agency_responsible=answer.opd_name if answer is not None else view.opd_name,
+        service_name=view.opd_name, service_code=view.opd_code or "", description=description,
+        # The agency that holds it now: a complaint waiting for dispatch (returned, or the complainant did not
+        # know the OPD) is held by none, whatever OPD it had before.
+        agency_responsible=answer.opd_name if answer is not None else (
+            view.opd_name if view.opd_id is not None and held_by_opd(view.state) else str(AWAITING_DISPATCH_LABEL)),
         requested_datetime=_aware(view.submitted_at), updated_datetime=_aware(max(m for m in moments if m)),
         expected_datetime=_aware(view.answer_deadline))
 

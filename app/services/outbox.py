@@ -18,13 +18,14 @@ different messages for one notice.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import audit, notify, timeutil
+from .. import audit, crypto, notify, timeutil
 from ..extensions import db
 from ..models import OUTBOX_STATUSES, Complaint, Outbox
 from ..timeutil import utcnow
@@ -75,12 +76,49 @@ def _claim(now: datetime, limit: int, channels: list[str]) -> tuple[list[notify.
         wanted = {row.complaint_id for row in rows if row.channel == "lapor" and row.complaint_id}
         tickets = dict(db.session.execute(sa.select(Complaint.id, Complaint.ticket)
                                           .where(Complaint.id.in_(wanted))).tuples().all()) if wanted else {}
-        messages = [notify.Message.of(row, tickets.get(row.complaint_id)) for row in rows]
+        messages = [_opened(notify.Message.of(row, tickets.get(row.complaint_id))) for row in rows]
         interrupted = sum(1 for row in rows if row.last_error == INTERRUPTED)
     if interrupted:
         current_app.logger.warning("outbox: %d notice(s) whose last delivery was interrupted are sent again "
                                    "with their idempotency key", interrupted)
     return messages, interrupted
+
+
+def _opened(message: notify.Message) -> notify.Message:
+    """The message as the recipient gets it: a sealed PIN (PIN recovery) opened, only in memory for sending."""
+    if not crypto.has_sealed_pin(message.body):
+        return message
+    from .complaints import cipher
+
+    return dataclasses.replace(message, body=cipher().unseal_pins(message.body, unreadable=PIN_UNREADABLE))
+
+
+# A sealed PIN no configured key opens (the key was retired meanwhile): the citizen asks for a new one.
+PIN_UNREADABLE = "(tidak dapat dibuka; minta PIN baru lagi)"
+
+
+@dataclass(frozen=True)
+class ScreenPin:
+    """A notice carrying a sealed PIN, as the outbox screen shows it: "PIN baru (disegel)", or in demo mode
+    for Admin Sistem the PIN itself (README "Mode demo": the demo's citizen has no mailbox)."""
+
+    pin: str | None  # None: sealed, not shown
+
+
+def screen_pins(rows, reveal: bool = False) -> dict[int, ScreenPin]:
+    """{outbox id: ScreenPin} for the rows of a page that carry a sealed PIN."""
+    found = {}
+    for row in rows:
+        match = crypto.SEALED_PIN.search(row.body or "")
+        if match is None:
+            continue
+        pin = None
+        if reveal:
+            from .complaints import cipher
+
+            pin = cipher().unseal_pins(match.group(0), unreadable=PIN_UNREADABLE)
+        found[row.id] = ScreenPin(pin)
+    return found
 
 
 def deliver_due(limit: int = 100) -> DeliveryReport:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..labels import NO_OPD_LABEL
 from ..reports import share
 from ..models import (PUBLIC_SEARCH_TEXT, PUBLIC_SEARCH_WORDS, Answer, Attachment, CitizenReply, Complaint, NikCheck,
                       Opd, PublicStatistics, StatusEvent)
@@ -163,7 +164,7 @@ def _item_query():
     return (sa.select(Complaint.id, Complaint.ticket, Complaint.public_title, Complaint.public_text,
                       Complaint.published_at, Complaint.state, Complaint.validation_deadline,
                       Complaint.validated_at, Complaint.answer_deadline, Complaint.answered_at, Opd.code, Opd.name)
-            .join(Opd, Opd.id == Complaint.opd_id)
+            .outerjoin(Opd, Opd.id == Complaint.opd_id)  # no OPD yet: "Saya tidak tahu OPD-nya", waiting
             .where(published()))
 
 
@@ -445,8 +446,9 @@ def statistics(year: int | None = None) -> Statistics:
     per_opd: dict[int, OpdStats] = {}
     totals = OpdStats(code="", name="")
     for r in rows:
-        opd = opds[r.opd_id]
-        stats = per_opd.setdefault(r.opd_id, OpdStats(code=opd.code, name=opd.name))
+        opd = opds.get(r.opd_id)  # None: no OPD yet, the complainant did not know it (waiting for dispatch)
+        stats = per_opd.setdefault(r.opd_id, OpdStats(code=opd.code, name=opd.name) if opd is not None
+                                   else OpdStats(code="", name=str(NO_OPD_LABEL)))
         for target in (stats, totals):
             target.by_state[r.state.value] = target.by_state.get(r.state.value, 0) + r.n
             target.total += r.n

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from app.extensions import db
 from app.models import AuditLog, Complaint, Outbox
+from app.services.complaints import cipher
 from tests.conftest import build_app, text_of
 
 
@@ -79,6 +80,11 @@ def _outbox(complaint_id):
                                                       Outbox.template == "pin_recovered")).all()
 
 
+def _sent_pin(row) -> str:
+    """The PIN the citizen receives: the sealed one in the outbox row, opened as the sender does."""
+    return re.search(r"PIN baru: (\S+)", cipher().unseal_pins(row.body)).group(1)
+
+
 def _recoveries():
     return db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "complaint.pin_recovery")
                               .order_by(AuditLog.id)).all()
@@ -99,8 +105,9 @@ def test_pin_recovery_by_email_sends_a_new_pin_and_the_old_one_stops_working(cli
     assert matched.status_code == 200 and "PIN baru telah dikirim" in text_of(matched)
     sent = _outbox(cid)
     assert len(sent) == 1 and sent[0].channel == "email" and sent[0].recipient == "budi@contoh.id"
-    new_pin = re.search(r"PIN baru: (\S+)", sent[0].body).group(1)
+    new_pin = _sent_pin(sent[0])
     assert new_pin != old_pin and new_pin not in matched.get_data(as_text=True)
+    assert new_pin not in sent[0].body  # sealed at rest; opened only at delivery
     assert ticket in sent[0].body and "/lacak?tiket=" in sent[0].body
     db.session.expire_all()
     assert _track(client, ticket, old_pin) == 400
@@ -130,7 +137,7 @@ def test_pin_recovery_mismatch_answers_the_same_and_changes_nothing(client, comp
     outcomes = [json.loads(r.detail)["outcome"] for r in _recoveries()]
     assert outcomes == ["sent", "mismatch", "unknown_ticket"]
     # A mismatch leaves the PIN that was just sent working.
-    new_pin = re.search(r"PIN baru: (\S+)", _outbox(cid)[0].body).group(1)
+    new_pin = _sent_pin(_outbox(cid)[0])
     assert _track(client, ticket, new_pin) == 303 and _track(client, ticket, pin) == 400
 
 

@@ -184,7 +184,7 @@ CASES = [
     ({"email": "budi-at-contoh"}, "email", "Alamat e-mail tidak valid"),
     ({"email": "b@" + "c" * 250 + ".id"}, "email", "Maksimal 254 karakter"),
     ({"address": "x" * 301}, "address", "Maksimal 300 karakter"),
-    ({"opd": ""}, "opd", "Pilih OPD tujuan."),
+    ({"opd": ""}, "opd", "Pilih OPD tujuan, atau Saya tidak tahu OPD-nya."),
     ({"opd": "BUKAN-OPD"}, "opd", "OPD tujuan tidak dikenal atau tidak aktif."),
     ({"title": ""}, "title", "Wajib diisi."),
     ({"title": "x" * 201}, "title", "Maksimal 200 karakter"),

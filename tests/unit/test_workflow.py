@@ -12,6 +12,7 @@ from app.workflow import (
 ALLOWED = [
     (Action.SUBMIT, None, Role.PUBLIK, State.MENUNGGU_VERIFIKASI),
     (Action.VALIDATE, State.MENUNGGU_VERIFIKASI, Role.VALIDATOR, State.DITERUSKAN),
+    (Action.VALIDATE, State.MENUNGGU_VERIFIKASI, Role.VALIDATOR, State.PERLU_DISPOSISI),  # no OPD chosen
     (Action.INVALIDATE, State.MENUNGGU_VERIFIKASI, Role.VALIDATOR, State.TIDAK_VALID),
     (Action.ANSWER, State.DITERUSKAN, Role.ADMIN_OPD, State.DIJAWAB),
     (Action.RETURN, State.DITERUSKAN, Role.ADMIN_OPD, State.PERLU_DISPOSISI),
@@ -29,15 +30,21 @@ ALLOWED = [
 
 @pytest.mark.parametrize("action,source,role,target", ALLOWED)
 def test_allowed_transitions(action, source, role, target):
-    move = apply_transition(action, source, {role})
+    move = apply_transition(action, source, {role}, target)
     assert move.target is target and move.role is role and move.source is source
 
 
 def test_every_table_row_is_tested():
-    tested = {(a, s, r) for a, s, r, _ in ALLOWED}
+    tested = set(ALLOWED)
     for t in TRANSITIONS:
         for role in t.roles:
-            assert (t.action, t.source, role) in tested
+            assert (t.action, t.source, role, t.target) in tested
+
+
+def test_an_action_without_a_target_takes_its_usual_row_and_an_unknown_target_is_refused():
+    assert apply_transition(Action.VALIDATE, State.MENUNGGU_VERIFIKASI, {Role.VALIDATOR}).target is State.DITERUSKAN
+    with pytest.raises(WorkflowError):
+        apply_transition(Action.VALIDATE, State.MENUNGGU_VERIFIKASI, {Role.VALIDATOR}, State.DIJAWAB)
 
 
 FORBIDDEN_ROLE = [
