@@ -93,8 +93,8 @@ class DeskResultSchema(Schema):
 class LinkSchema(body.BodySchema):
     __component_name__ = "Link"
 
-    main_id = fields.Integer(load_default=None, allow_none=True, strict=True,
-                             metadata={"description": "Id of the earlier complaint (from the similar list)"})
+    main_id = body.Integer(minimum=1, load_default=None, allow_none=True,
+                           metadata={"description": "Id of the earlier complaint (from the similar list)"})
     ticket = body.Text(load_default=None, allow_none=True, limit=40,
                        metadata={"description": "Or its ticket, e.g. LMJ-2026-000123"})
 

@@ -7,8 +7,6 @@ Who may see which complaint is decided by `services.scope` underneath (another O
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -17,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import paging, services
+from ..inputs import ID_MAX
 from ..labels import STATE_LABELS
 from ..services import desk, links
 from ..services.common import Actor, Invalid, NotFound, ServiceError
@@ -191,7 +190,8 @@ class OpdDeskView(BaseView):
 def link_target(form) -> dict:
     """The main complaint a link form names: the similar list sends its id, the ticket form a ticket."""
     raw = (form.get("main_id") or "").strip()
-    if raw.isdigit() and len(raw) < 12:
+    # An id column holds at most inputs.ID_MAX: a larger number is no complaint (and PostgreSQL would refuse it).
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) <= ID_MAX:
         return {"main_id": int(raw)}
     return {"ticket": form.get("ticket")}
 

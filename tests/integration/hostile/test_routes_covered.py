@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from . import test_api, test_citizen_loop, test_fab, test_open311, test_public, test_staff
+from . import test_api, test_citizen_loop, test_fab, test_links, test_open311, test_public, test_staff
 
 # Served by Flask for every app from files on disk; no input reaches our code or the database.
 NOT_INPUT = {"static", "appbuilder.static"}
 
 
 def test_every_route_has_a_corpus(app):
-    covered = set().union(test_api.ENDPOINTS, test_citizen_loop.ENDPOINTS, test_fab.ENDPOINTS, test_open311.ENDPOINTS, test_public.ENDPOINTS,
+    covered = set().union(test_api.ENDPOINTS, test_citizen_loop.ENDPOINTS, test_fab.ENDPOINTS, test_links.ENDPOINTS, test_open311.ENDPOINTS, test_public.ENDPOINTS,
                           test_staff.ENDPOINTS)
     for view in test_fab._model_views(app):  # FAB's generic ModelView routes, every one of them
         covered |= {f"{view.endpoint}.{method}" for method in test_fab.MODEL_VIEW_METHODS}
