@@ -10,12 +10,14 @@ from flask_babel import lazy_gettext as _l
 from .workflow import State, Visibility
 
 # One table of the states' words: (desks, dashboard, recap, exports, e-mails to staff; the citizens' portal and
-# the complainant's e-mails). The public column says the same thing without the office's terms.
+# the complainant's e-mails). The same words on both sides where they can be; the public column differs only
+# where the office's term needs explaining to a citizen.
 STATES = {
-    State.MENUNGGU_VERIFIKASI: (_l("Menunggu verifikasi"), _l("Menunggu verifikasi NIK")),
-    State.TIDAK_VALID: (_l("Tidak valid"), _l("NIK tidak valid")),
+    State.MENUNGGU_VERIFIKASI: (_l("Menunggu verifikasi NIK"), _l("Menunggu verifikasi NIK")),
+    State.TIDAK_VALID: (_l("NIK tidak valid"), _l("NIK tidak valid")),
     State.DITERUSKAN: (_l("Diteruskan ke OPD"), _l("Diteruskan ke OPD")),
-    State.PERLU_DISPOSISI: (_l("Perlu disposisi"), _l("Menunggu disposisi ulang")),
+    # A returned complaint and one whose complainant did not know the OPD wait alike: no "ulang" (again).
+    State.PERLU_DISPOSISI: (_l("Menunggu disposisi"), _l("Menunggu disposisi")),
     State.DIJAWAB: (_l("Dijawab"), _l("Dijawab")),
     State.SELESAI: (_l("Selesai"), _l("Selesai")),
     State.DISANGGAH: (_l("Disanggah pelapor"), _l("Belum selesai menurut pelapor; ditinjau Pimpinan")),
