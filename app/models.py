@@ -734,3 +734,14 @@ PUBLIC_SEARCH_WORDS = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig
 # (`_table`: the first argument of to_tsvector is no column, so SQLAlchemy would not find the table.)
 sa.Index("ix_complaint_public_words", PUBLIC_SEARCH_WORDS.label("public_words"), postgresql_using="gin",
          _table=Complaint.__table__).ddl_if(dialect="postgresql")
+
+# Similar complaints (issue 18, app/services/similar.py, migration 0027_similar_index): the public title and
+# text as compared, bounded, and a GiST trigram index over one OPD's complaints by time and that text
+# (btree_gist for the first two), so the look-up asks the index for the nearest texts (`<->`) among one
+# OPD's window instead of computing similarity() for every candidate.
+SIMILAR_KEY_CHARS = 1000
+SIMILAR_KEY = sa.func.substr(PUBLIC_SEARCH_TEXT, sa.literal(1, sa.Integer, literal_execute=True),
+                             sa.literal(SIMILAR_KEY_CHARS, sa.Integer, literal_execute=True))
+sa.Index("ix_complaint_similar_text", Complaint.__table__.c.opd_id, Complaint.__table__.c.submitted_at,
+         SIMILAR_KEY.label("similar_key"), postgresql_using="gist",
+         postgresql_ops={"similar_key": "gist_trgm_ops"}).ddl_if(dialect="postgresql")

@@ -27,6 +27,7 @@ def main(argv=None) -> int:
                                                         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--database", help="an existing seeded database on the server (kept)")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--sample", type=int, default=30, help="complaints of several OPDs timed (p50/p95)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
 
@@ -77,7 +78,7 @@ def main(argv=None) -> int:
                 .order_by(Complaint.submitted_at.desc()).limit(1))
             waiting = db.session.scalar(sa.select(Complaint.id).where(Complaint.state == State.MENUNGGU_VERIFIKASI)
                                         .order_by(Complaint.submitted_at.desc()).limit(1))
-            print(f"{total:,} complaints; window {similar.WINDOW_DAYS} days, at most {similar.CANDIDATES} candidates")
+            print(f"{total:,} complaints; window {similar.WINDOW_DAYS} days, shortlist {similar.SQL_SHORTLIST}")
             for label, cid, who in (("OPD desk (Admin OPD DPUTR)", routed, opd),
                                     ("validator's check page", waiting, actor("bench.validator"))):
                 if cid is None:
@@ -97,17 +98,18 @@ def main(argv=None) -> int:
                     db.session.rollback()
                 print(f"{label}: median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms, "
                       f"{len(found)} found, best {found[0].score if found else '-'}")
+            print(f"{args.sample} complaints of several OPDs (each its OPD's desk): "
+                  + sample(db, similar, Complaint, State, opd, args.sample), flush=True)
             complaint = db.session.get(Complaint, routed)
             key = similar.text_key(complaint.public_title, complaint.public_text)
-            base = similar._base(opd, complaint, similar.utcnow())
-            newest = (base.add_columns(similar._key_sql().label("k")).order_by(Complaint.submitted_at.desc())
-                      .limit(similar.CANDIDATES).subquery())
-            score = sa.func.similarity(newest.c.k, sa.literal(key, sa.Text)).label("s")
-            query = (sa.select(newest.c.id, score).where(score >= similar.MIN_SCORE)
-                     .order_by(score.desc(), newest.c.id.desc()).limit(similar.SQL_SHORTLIST))
+            query = similar.postgresql_query(similar._base(opd, complaint, similar.utcnow()), key)
+            db.session.execute(sa.select(sa.func.set_config("pg_trgm.similarity_threshold", str(similar.MIN_SCORE),
+                                                            True)))
             compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
             print("\nEXPLAIN ANALYZE (OPD desk):")
-            for (line,) in db.session.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")):
+            # (compiled for psycopg: the `%` operator is written `%%`, which the driver reads as `%`)
+            explain = f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"
+            for (line,) in db.session.connection().exec_driver_sql(explain):
                 print("  " + line)
             db.session.remove()
             db.engine.dispose()
@@ -116,6 +118,34 @@ def main(argv=None) -> int:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return 0
+
+
+def sample(db, similar, Complaint, State, desk, n: int) -> str:
+    """p50/p95 of `similar_to` over `n` recent routed complaints taken round-robin from the OPDs, each read
+    by an Admin OPD of its own OPD (`desk` with that OPD)."""
+    import dataclasses
+
+    import sqlalchemy as sa
+
+    ranked = (sa.select(Complaint.id, sa.func.row_number().over(
+        partition_by=Complaint.opd_id, order_by=Complaint.submitted_at.desc()).label("r"))
+        .where(Complaint.state == State.DITERUSKAN, Complaint.opd_id.is_not(None)).subquery())
+    ids = list(db.session.scalars(sa.select(ranked.c.id).where(ranked.c.r <= 5)
+                                  .order_by(ranked.c.r, ranked.c.id).limit(n)))
+    times = []
+    for cid in ids:
+        who = dataclasses.replace(desk, opd_id=db.session.get(Complaint, cid).opd_id)
+        similar.similar_to(cid, who)  # warm-up
+        db.session.rollback()
+        started = time.perf_counter()
+        similar.similar_to(cid, who)
+        times.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+    if not times:
+        return "none"
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, worst {times[-1]:.1f} ms"
 
 
 if __name__ == "__main__":

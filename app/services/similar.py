@@ -10,10 +10,13 @@ Only what the viewer may see, and only the public version:
   complaints found invalid are not either;
 - the same OPD as the complaint: the same problem is answered by one OPD (services.links).
 
-How it stays fast at a million complaints: the candidates are one OPD's complaints of the window, read by
-the index `ix_complaint_similar` (opd_id, submitted_at), at most CANDIDATES of them (the newest); the text
-similarity is pg_trgm's `similarity()` on PostgreSQL, over the first KEY_CHARS characters, and the same
-trigram measure in Python on SQLite (`trigram_similarity`), so both databases rank alike.
+How it stays fast at a million complaints: on PostgreSQL the index `ix_complaint_similar_text` (GiST over
+opd_id, submitted_at and the bounded text with gist_trgm_ops, migration 0027_similar_index) holds every
+complaint's trigrams, and the query asks it for the nearest texts (`ORDER BY key <-> :q`) among one OPD's
+complaints of the window; pg_trgm's `similarity()` is computed only for the SQL_SHORTLIST found. On SQLite the
+candidates are the newest SQLITE_CANDIDATES of the OPD's window (index `ix_complaint_similar`, opd_id,
+submitted_at), ranked by the same trigram measure in Python (`trigram_similarity`), so both databases rank
+alike. Both compare the first KEY_CHARS characters of the public title and text.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Complaint, Opd
+from ..models import SIMILAR_KEY, SIMILAR_KEY_CHARS, Complaint, Opd
 from ..timeutil import utcnow
 from ..workflow import Role, State, Visibility
 from .common import Actor
@@ -34,10 +37,9 @@ from .scope import get_visible, scope_filter
 
 WINDOW_DAYS = 90
 LIMIT = 5
-CANDIDATES = 3000  # the newest of one OPD's window: bounds the work whatever the OPD's volume
-SQLITE_CANDIDATES = 1000  # the same in Python (SQLite has no pg_trgm): one regency's volume
+SQLITE_CANDIDATES = 1000  # the newest of one OPD's window in Python (SQLite has no pg_trgm): one regency's volume
 SQL_SHORTLIST = 20  # best by text from the database, re-ranked with the place
-KEY_CHARS = 1000  # the text compared: title and the start of the text
+KEY_CHARS = SIMILAR_KEY_CHARS  # the text compared: title and the start of the text (1000)
 MIN_SCORE = 0.25  # below this a complaint is not "similar"
 PLACE_WEIGHT = 0.15  # the same kecamatan lifts a complaint by this much in the order
 
@@ -58,13 +60,8 @@ class SimilarItem:
 
 
 def text_key(title: str | None, text: str | None) -> str:
-    """The public title and text as compared (the SQL expression `_key_sql` is the same)."""
+    """The public title and text as compared (app.models.SIMILAR_KEY is the same in SQL)."""
     return ((title or "") + " " + (text or ""))[:KEY_CHARS]
-
-
-def _key_sql():
-    return sa.func.substr(sa.func.coalesce(Complaint.public_title, "") + " " + sa.func.coalesce(Complaint.public_text, ""),
-                          1, KEY_CHARS)
 
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -131,13 +128,31 @@ def _base(actor: Actor, complaint: Complaint, now: datetime):
     return query if scope is None else query.where(scope)
 
 
+def postgresql_query(base, key: str):
+    """The SQL_SHORTLIST nearest texts to `key` among `base`, best first, ties the newest id first.
+
+    The index walks the nearest texts first (`<->` is 1 - similarity) and stops after SQL_SHORTLIST of them
+    and those tied with the last (WITH TIES: the order by id among equal texts is then decided here, as
+    similarity() over every candidate decided it); similarity() is computed for those only. The distance is
+    the only ORDER BY of the index scan: a second key (id) would make PostgreSQL sort every candidate.
+    `%` (similarity >= pg_trgm.similarity_threshold, set to MIN_SCORE by `_scored_postgresql`) is searched in
+    the index too: without it a text like none of the window would tie every candidate at distance 1 and
+    WITH TIES would read them all."""
+    query_text = sa.literal(key, sa.Text)
+    distance = SIMILAR_KEY.op("<->", return_type=sa.Float)(query_text)
+    shortlist = sa.literal(SQL_SHORTLIST, sa.Integer, literal_execute=True)
+    nearest = (base.add_columns(SIMILAR_KEY.label("k")).where(SIMILAR_KEY.op("%")(query_text))
+               .order_by(distance)
+               .fetch(shortlist, with_ties=True).subquery())
+    score = sa.func.similarity(nearest.c.k, query_text).label("s")
+    return (sa.select(nearest.c.id, score).where(score >= MIN_SCORE)
+            .order_by(score.desc(), nearest.c.id.desc()).limit(shortlist))
+
+
 def _scored_postgresql(base, key: str) -> list[tuple[int, float]]:
-    newest = (base.add_columns(_key_sql().label("k")).order_by(Complaint.submitted_at.desc())
-              .limit(CANDIDATES).subquery())
-    score = sa.func.similarity(newest.c.k, sa.literal(key, sa.Text)).label("s")
-    rows = db.session.execute(sa.select(newest.c.id, score).where(score >= MIN_SCORE)
-                              .order_by(score.desc(), newest.c.id.desc()).limit(SQL_SHORTLIST))
-    return [(i, float(s)) for i, s in rows]
+    # For this transaction only: the `%` of postgresql_query is then "similarity >= MIN_SCORE".
+    db.session.execute(sa.select(sa.func.set_config("pg_trgm.similarity_threshold", str(MIN_SCORE), True)))
+    return [(i, float(s)) for i, s in db.session.execute(postgresql_query(base, key))]
 
 
 def _scored_python(base, key: str) -> list[tuple[int, float]]:
