@@ -193,6 +193,9 @@ PERMISSION_RESOURCES = {
     "SystemHealth": ("sistem", _l("kesehatan sistem")), "Open311Key": ("sistem", _l("kunci API Open311")),
     "OpenApi": ("sistem", _l("uraian API (OpenAPI)")), "SwaggerView": ("sistem", _l("halaman uji API")),
     "MenuApi": ("sistem", _l("menu (API)")),
+    "ValidatorQueueApi": ("validasi", _l("antrean NIK (API)")), "OpdQueueApi": ("opd", _l("antrean meja OPD (API)")),
+    "DispatchQueueApi": ("disposisi", _l("antrean disposisi (API)")),
+    "DisputeApi": ("sanggahan", _l("sanggahan pelapor (API)")),
     # screens every signed-in user reaches (no permission of their own)
     "StaffIndexView": ("sistem", _l("beranda staf")), "UtilView": ("sistem", _l("tombol kembali")),
     "LocaleView": ("sistem", _l("pilihan bahasa")), "StaffAuthDBView": ("akun", _l("halaman masuk")),
@@ -238,6 +241,9 @@ PERMISSION_ACTIONS = {
     "can_reroute": (_l("Disposisi ulang di %(obj)s"), _l("Meneruskan pengaduan ke OPD lain di %(obj)s.")),
     "can_versions": (_l("Versi di %(obj)s"), _l("Melihat versi lama pengaduan dan jawaban di %(obj)s.")),
     "can_decide": (_l("Putuskan di %(obj)s"), _l("Mengambil keputusan di %(obj)s.")),
+    "can_link": (_l("Tautkan pengaduan di %(obj)s"),
+                 _l("Menautkan pengaduan ke pengaduan sebelumnya dengan masalah yang sama, atau melepas tautannya, "
+                    "di %(obj)s.")),
     "can_queue": (_l("Buka %(obj)s"), _l("Membuka %(obj)s dan mengambil pengaduan darinya.")),
     "can_check": (_l("Periksa di %(obj)s"), _l("Membuka halaman pemeriksaan NIK di %(obj)s.")),
     "can_attachment": (_l("Lampiran di %(obj)s"), _l("Membuka lampiran pengaduan di %(obj)s.")),

@@ -66,6 +66,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "public.language"): everyone(REDIR),
     ("GET", "public.new_complaint"): everyone(OK),
     ("POST", "public.new_complaint"): everyone(400),  # empty form: refused, nothing stored
+    ("POST", "saran.saran_opd"): everyone(415),  # the OPD suggestion (issue 18) reads JSON only
     ("GET", "public.receipt"): everyone(OK),
     ("GET", "public.published_list"): everyone(OK),
     ("GET", "public.published_detail"): everyone(OK),

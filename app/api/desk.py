@@ -138,10 +138,8 @@ def _link(api, pk: int):
     data, refused = _load(LinkSchema())
     if refused is not None:
         return refused
-    if data.get("main_id") is None and not data.get("ticket"):
-        return refusal(400, _("Sebutkan pengaduan utama: main_id atau ticket."),
-                       errors={"ticket": _("Wajib diisi.")})
-    target = {"main_id": data["main_id"]} if data.get("main_id") is not None else {"ticket": data["ticket"]}
+    # Neither given: the service refuses it after the scope check, so a complaint out of scope stays a 404.
+    target = {"main_id": data["main_id"]} if data.get("main_id") is not None else {"ticket": data.get("ticket")}
     return api._run(lambda actor: _link_result(links.link(pk, actor, **target)))
 
 
@@ -171,12 +169,14 @@ class LinkApiMixin:
             content:
               application/json:
                 schema: {$ref: '#/components/schemas/Link'}
+                example: {ticket: LMJ-2026-000040}
           responses:
             200:
               description: Linked
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/LinkResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, linked_to: LMJ-2026-000040}
             400:
               $ref: '#/components/responses/400'
             401:
@@ -210,6 +210,7 @@ class LinkApiMixin:
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/LinkResult'}
+                  example: {id: 41, ticket: LMJ-2026-000041, state: diteruskan, linked_to: null}
             401:
               $ref: '#/components/responses/401'
             403:

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Complaint, ComplaintDay
 from ..timeutil import WIB, to_wib
-from ..workflow import State
+from ..workflow import State, is_overdue
+from .sql import within_standard
 
 KEY = ("day", "opd_id", "state", "visibility", "channel")
 METRICS = ("received", "flagged", "checked", "valid", "invalid", "checked_in_time", "check_seconds", "routed",
@@ -71,7 +72,7 @@ def contribution(row) -> dict[tuple, dict[str, float]]:
         m["checked"] += 1
         m["invalid" if dims[1] == State.TIDAK_VALID.value else "valid"] += 1
         deadline = get("validation_deadline")
-        if deadline is not None and decided <= deadline:
+        if deadline is not None and not is_overdue(deadline, decided, decided):  # the one definition
             m["checked_in_time"] += 1
         m["check_seconds"] += (decided - submitted).total_seconds()
     routed = get("routed_at")
@@ -82,7 +83,7 @@ def contribution(row) -> dict[tuple, dict[str, float]]:
         m = out[(wib_day(answered), *dims)]
         m["answered"] += 1
         deadline = get("answer_deadline")
-        if deadline is not None and answered <= deadline:
+        if deadline is not None and not is_overdue(deadline, answered, answered):
             m["answered_in_time"] += 1
         if routed is not None:
             m["answer_timed"] += 1
@@ -235,11 +236,11 @@ def rebuild_statements(dialect: str, complaint=None) -> list:
         part(c.validated_at, c.validated_at.is_not(None), checked=one,
              valid=flag(sa.cast(c.state, sa.String) != State.TIDAK_VALID.value),
              invalid=flag(sa.cast(c.state, sa.String) == State.TIDAK_VALID.value),
-             checked_in_time=flag(c.validated_at <= c.validation_deadline),
+             checked_in_time=flag(within_standard(c.validated_at, c.validation_deadline)),
              check_seconds=_seconds(dialect, c.submitted_at, c.validated_at)),
         part(c.routed_at, c.routed_at.is_not(None), routed=one),
         part(c.answered_at, c.answered_at.is_not(None), answered=one,
-             answered_in_time=flag(c.answered_at <= c.answer_deadline),
+             answered_in_time=flag(within_standard(c.answered_at, c.answer_deadline)),
              answer_timed=flag(c.routed_at.is_not(None)),
              answer_seconds=sa.func.coalesce(_seconds(dialect, c.routed_at, c.answered_at), 0)),
     ).subquery()

@@ -124,7 +124,8 @@ refused({"OUTBOX_BACKOFF_SECONDS": "600", "OUTBOX_BACKOFF_MAX_SECONDS": "60"}, "
 refused({"SIAK_RETRY_SECONDS": "600", "SIAK_RETRY_MAX_SECONDS": "60"}, "SIAK_RETRY_MAX_SECONDS")
 
 ENUMS = {"APP_MODE": ("production", "demo", "test"), "ANSWER_DAY_MODE": ("working", "calendar"),
-         "SIAK_MODE": ("off", "http", "offline", "fake"), "SIAK_DATE_FORMAT": ("%d-%m-%Y", "%Y-%m-%d")}
+         "SIAK_MODE": ("off", "http", "offline", "fake"), "SIAK_DATE_FORMAT": ("%d-%m-%Y", "%Y-%m-%d"),
+         "DISPATCH_BY": ("both", "admin", "validator")}
 for _name, _values in ENUMS.items():
     for _value in _values:
         starts({**(PRODUCTION if _value == "production" else {}), _name: _value}, _name)

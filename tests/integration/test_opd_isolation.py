@@ -110,6 +110,10 @@ DESK_ROUTES = {  # every desk route must be in the matrix
     "ComplaintDeskApi.reroute": ("POST", "/api/v1/complaint/{id}/reroute", 403),
     "ComplaintDeskApi.edit_answer": ("POST", "/api/v1/complaint/{id}/answer/edit", 404),
     "ComplaintDeskApi.add_note": ("POST", "/api/v1/complaint/{id}/note", 404),
+    "OpdDeskView.link": ("POST", "/staf/opd/{id}/tautkan", 404),
+    "OpdDeskView.unlink": ("POST", "/staf/opd/{id}/lepas-tautan", 404),
+    "ComplaintDeskApi.link": ("POST", "/api/v1/complaint/{id}/link", 404),
+    "ComplaintDeskApi.unlink": ("POST", "/api/v1/complaint/{id}/unlink", 404),
 }
 LIST_ROUTES = {"OpdDeskView.queue", "OpdDeskView.export", "DispatchView.queue"}
 FORM = {"text": "Jawaban penyusup.", "reason": "Alasan penyusup.", "opd": "DPUTR", "note": "x"}

@@ -23,7 +23,13 @@ DESK_ACTIONS = {
     "OpdDeskView.return_complaint": ("post", "/api/v1/complaint/{pk}/return"),
     "DispatchView.reroute": ("post", "/api/v1/complaint/{pk}/reroute"),
     "DisputeView.decide": ("post", "/api/v1/complaint/{pk}/dispute"),
+    "OpdDeskView.link": ("post", "/api/v1/complaint/{pk}/link"),
+    "OpdDeskView.unlink": ("post", "/api/v1/complaint/{pk}/unlink"),
+    "ValidatorDeskView.link": ("post", "/api/v1/complaint/{pk}/link"),
+    "ValidatorDeskView.unlink": ("post", "/api/v1/complaint/{pk}/unlink"),
 }
+# Desk actions that send nothing but the complaint (no request body to document).
+NO_BODY = {"OpdDeskView.unlink", "ValidatorDeskView.unlink"}
 # What the desks do by opening a page, and its operation: claim by opening, the queues, the files.
 DESK_READS = {
     "ValidatorDeskView.check": ("post", "/api/v1/complaint/{pk}/claim"),  # opening claims the complaint
@@ -76,13 +82,16 @@ def test_every_desk_post_is_declared(app):
 def test_each_desk_action_is_documented_with_schemas_and_examples(spec, endpoint):
     method, path = DESK_ACTIONS[endpoint]
     operation = spec["paths"][path][method]
-    body = operation["requestBody"]["content"]["application/json"]
-    assert _resolve(spec, body["schema"]).get("properties"), f"{endpoint}: request schema"
-    assert body.get("example") or body.get("examples"), f"{endpoint}: request example"
+    if endpoint in NO_BODY:
+        assert "requestBody" not in operation, f"{endpoint}: takes no body"
+    else:
+        body = operation["requestBody"]["content"]["application/json"]
+        assert _resolve(spec, body["schema"]).get("properties"), f"{endpoint}: request schema"
+        assert body.get("example") or body.get("examples"), f"{endpoint}: request example"
     ok = _resolve(spec, operation["responses"]["200"])["content"]["application/json"]
     assert _resolve(spec, ok["schema"]).get("properties"), f"{endpoint}: response schema"
     assert ok.get("example") or ok.get("examples"), f"{endpoint}: response example"
-    for status in ("400", "401", "403", "404"):
+    for status in ("401", "403", "404") if endpoint in NO_BODY else ("400", "401", "403", "404"):
         assert status in operation["responses"], f"{endpoint}: {status} documented"
 
 
