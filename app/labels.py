@@ -114,7 +114,7 @@ FIELD_LABELS = {
     "override": _l("Menyimpang dari SIAK"), "reason": _l("Alasan"), "opd": _l("OPD"), "ticket": _l("Tiket"),
     "channel": _l("Saluran"), "verdict": _l("Hasil SIAK"), "score": _l("Skor nama"),
     "attachment": _l("Lampiran"), "tab": _l("Tab"), "q": _l("Pencarian"), "fields": _l("Data yang dilihat"),
-    "screen": _l("Layar"), "failures": _l("Jumlah gagal"), "address": _l("Alamat IP"),
+    "screen": _l("Layar"), "failures": _l("Jumlah gagal"), "ip_address": _l("Alamat IP"),
     "addresses": _l("Alamat IP"), "minutes": _l("Menit"), "locked_until": _l("Terkunci sampai"),
     "user_id": _l("Akun"), "username": _l("Nama pengguna"), "username_tried": _l("Nama pengguna dicoba"),
     "was_locked": _l("Sebelumnya terkunci"), "format": _l("Format"), "created": _l("Dibuat"),

@@ -83,7 +83,7 @@ def note_failure(user) -> bool:
             row.locked_at, row.locked_until = now, now + window
             user.last_lockout_at = now
             audit.record("auth", "lockout", actor=Actor.from_user(user),
-                         detail={"failures": failures, "address": address,
+                         detail={"failures": failures, "ip_address": address,
                                  "locked_until": format_wib(row.locked_until)})
             locked = True
         _watch_for_attack(user, now)
