@@ -134,6 +134,14 @@ class OpdRequiredForAdminOpd:
             raise ValidationError(_("Akun Admin OPD wajib memiliki OPD. Pilih OPD-nya."))
 
 
+class RoleRequired:
+    """An account holds at least one role (FAB's own rule asks for a role or a group; this form has no groups)."""
+
+    def __call__(self, form, field) -> None:
+        if not field.data:
+            raise ValidationError(_("Pilih minimal satu peran untuk akun ini."))
+
+
 class StaffUserView(PlainColumns, UserDBModelView):
     """FAB's user screens with the agency of an Admin OPD account, and the unlock action."""
 
@@ -142,7 +150,9 @@ class StaffUserView(PlainColumns, UserDBModelView):
                    "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "opd"]
     show_fieldsets = UserDBModelView.show_fieldsets + [("OPD", {"fields": ["opd"]})]
-    validators_columns = {"roles": [OpdRequiredForAdminOpd()]}
+    # Unknown ids are refused first (FAB would drop them and save the rest), then the account's own rules.
+    validators_columns = {"roles": [security_screens.KnownChoices(), RoleRequired(), OpdRequiredForAdminOpd()],
+                          "opd": [security_screens.KnownChoices()]}
     # Extends FAB's labels (which the catalogue translates) rather than replacing them.
     label_columns = {**UserDBModelView.label_columns, "opd": _l("OPD")}
 

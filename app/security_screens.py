@@ -93,20 +93,24 @@ def _all_permission_views():
     return sm.session.query(sm.permissionview_model).all()
 
 
-class _ChosenPermissions(QuerySelectMultipleField):
-    """FAB's field checks for unknown ids before it has read the form, so an unknown id was dropped and the
-    role saved without it (and without every other permission). Here it is refused: nothing changes."""
+class KnownChoices:
+    """Validator for FAB's query fields (a role's permissions, an account's roles and OPD, a group's members):
+    FAB checks for unknown ids before it has read the form, so an unknown id was dropped and the rest saved
+    without it (a role without its permissions, an account without its role). Refused here: nothing changes."""
 
-    def pre_validate(self, form):
-        self.data  # noqa: B018 - reading the data is what marks unknown ids
-        if self._invalid_formdata:
-            raise ValidationError(self.gettext("Not a valid choice."))
-        super().pre_validate(form)
+    def __call__(self, form, field) -> None:
+        sent = {v for v in (field.raw_data or []) if v not in ("", "__None")}
+        if not sent:
+            return
+        data = field.data  # reading it matches the ids sent against the choices
+        found = len(data) if isinstance(data, (list, tuple)) else int(data is not None)
+        if found < len(sent):
+            raise ValidationError(field.gettext("Not a valid choice."))
 
 
 def _permissions_field():
-    return _ChosenPermissions(_l("Izin"), query_func=_all_permission_views, get_pk_func=lambda pv: pv.id,
-                                    widget=GroupedPermissionsWidget(),
+    return QuerySelectMultipleField(_l("Izin"), query_func=_all_permission_views, get_pk_func=lambda pv: pv.id,
+                                    widget=GroupedPermissionsWidget(), validators=[KnownChoices()],
                                     description=_l("Centang apa saja yang boleh dilakukan pemegang peran ini."))
 
 
@@ -179,4 +183,5 @@ class UserGroupModelView(PlainColumns, fab.UserGroupModelView):
     add_title, edit_title = _l("Tambah grup"), _l("Ubah grup")
     label_columns = {"name": _l("Nama grup"), "label": _l("Nama tampilan"), "description": _l("Keterangan"),
                      "users": _l("Pengguna"), "roles": _l("Peran")}
+    validators_columns = {"users": [KnownChoices()], "roles": [KnownChoices()]}
     search_columns = ["name", "label", "description"]

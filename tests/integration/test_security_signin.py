@@ -228,6 +228,29 @@ def test_an_admin_opd_account_cannot_be_saved_without_an_opd(client, auth):
     assert _user("rina.val") is not None
 
 
+@pytest.mark.parametrize("changes,message", [
+    ({"roles": ["999999"]}, "Pilihan tidak sah"),  # FAB dropped it and saved an account without a role
+    ({"roles": [None, "999999"]}, "Pilihan tidak sah"),  # a real role beside it: still refused, whole
+    ({"opd": "999999"}, "Pilihan tidak sah"),  # FAB saved the account without its OPD
+    ({"roles": []}, "Pilih minimal satu peran"),
+])
+def test_the_user_form_refuses_unknown_choices_and_an_account_without_a_role(client, auth, changes, message):
+    auth.login("admin")
+    changes = {k: [_role_pk("Validator") if v is None else v for v in vs] if k == "roles" else vs
+               for k, vs in changes.items()}
+    page = _add_user(client, **changes)
+    assert message in page.get_data(as_text=True)
+    assert _user("rina.opd") is None
+    target = _user("opd.dputr")
+    roles_before, opd_before = sorted(r.name for r in target.roles), target.opd_id
+    page = client.post(f"/users/edit/{target.id}", follow_redirects=True, data={
+        "first_name": "Dputr", "last_name": "Uji", "username": "opd.dputr", "active": "y",
+        "email": "opd.dputr@uji.go.id", "roles": [_role_pk("Admin OPD")], "opd": _opd_pk("DPUTR"), **changes})
+    assert message in page.get_data(as_text=True)
+    target = _user("opd.dputr")
+    assert sorted(r.name for r in target.roles) == roles_before and target.opd_id == opd_before
+
+
 def test_reset_password_forms_apply_the_policy(app, client, auth):
     from app.services.accounts import create_staff
 
