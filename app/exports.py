@@ -15,16 +15,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from .inputs import printable
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+# openpyxl's ILLEGAL_CHARACTERS_RE (openpyxl.cell.cell), written out: importing openpyxl costs each web
+# worker 30 MB, which only the workers that build a workbook should pay. tests/unit/test_exports_light.py
+# holds it equal to openpyxl's.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -114,6 +119,10 @@ def table_workbook(sheet_title: str, title_lines: Sequence[tuple[str, bool]], he
     """One sheet: a title block (text, bold?), a blank line, a wrapped bold header row, then one typed
     row per entry (`number_formats` per column; the last row bold for a totals row). The first column
     is wide (labels), the header stays in view when scrolling."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title

@@ -12,7 +12,6 @@ from datetime import datetime
 
 import segno
 from flask_babel import gettext as _
-from fpdf import FPDF
 
 from .timeutil import format_wib
 
@@ -66,6 +65,8 @@ def _latin1(text: str) -> str:
 
 def pdf(r: Receipt, title: str) -> bytes:
     """The receipt as an A4 PDF: ticket, PIN, date, OPD, next steps, tracking address and its QR code."""
+    from fpdf import FPDF  # 58 MB (fontTools, Pillow): paid by the workers that make a PDF, not by every one
+
     doc = FPDF(format="A4")
     doc.set_title(_latin1(f"{title} {r.ticket}"))
     doc.set_creator("Layanan Pengaduan Online")
