@@ -1,6 +1,9 @@
 """The OPD-suggestion model: TF-IDF over word and character n-grams, one logistic regression per topic
 (scikit-learn), a gazetteer for the kecamatan. Pure: no Flask, no database, no network.
 
+Training imports scikit-learn and scipy; a loaded model suggests with numpy and mmh3 only (`vector`), so
+a web worker that suggests never pays their memory.
+
 Topics: each sectoral OPD is a topic of its own; every kecamatan shares one topic (`KECAMATAN_TOPIC`),
 and the place names in the text say which kecamatan (see `places`).
 
@@ -20,21 +23,23 @@ import json
 import re
 import zipfile
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Iterable, Sequence
 
-import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.utils import murmurhash3_32
+from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
+from . import vector
 from .places import Gazetteer, Place
 from .text import STOPWORDS, fold, normalise
+from .vector import N_FEATURES
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 FORMAT = "lpo-routing/1"
 KECAMATAN_TOPIC = "@kecamatan"
-N_FEATURES = 2 ** 20
+_STOP_WORDS = frozenset(STOPWORDS)
 
 _CLAUSE = re.compile(r"[;:,.()]|\b(?:serta|dan juga|termasuk|meliputi|yang meliputi)\b")
 
@@ -98,23 +103,15 @@ def cold_start_documents(opd: OpdInfo) -> list[str]:
     return docs
 
 
-@lru_cache(maxsize=50_000)  # about 10 MB at most
-def _char_grams(word: str) -> np.ndarray:
-    """Hashed character 3- to 5-grams of one word padded with spaces (as scikit-learn's "char_wb").
-    Cached: a complaint repeats its words and the words of complaints repeat, so a long text costs a
-    few dictionary look-ups per word instead of a dozen hashes."""
-    padded = f" {word} "
-    grams = [padded[i:i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)]
-    return np.fromiter((murmurhash3_32(g, positive=True) % N_FEATURES for g in grams), dtype=np.int32,
-                       count=len(grams))
+def _char_counts(prepared: Sequence[str]) -> "sp.csr_matrix":
+    import scipy.sparse as sp
 
-
-def _char_counts(prepared: Sequence[str]) -> sp.csr_matrix:
     indptr, indices, data = [0], [], []
     for text in prepared:
         words = text.split()
         if words:
-            columns, counts = np.unique(np.concatenate([_char_grams(w) for w in words]), return_counts=True)
+            columns, counts = np.unique(np.concatenate([vector.char_grams(w) for w in words]),
+                                        return_counts=True)
             indices.append(columns)
             data.append(counts)
             indptr.append(indptr[-1] + len(columns))
@@ -127,15 +124,23 @@ def _char_counts(prepared: Sequence[str]) -> sp.csr_matrix:
 
 class Features:
     """Hashed word (1-2) and character (3-5, within words) n-grams, TF-IDF weighted with the training
-    documents' document frequencies, each block L2-normalised. Stateless apart from the IDF arrays."""
+    documents' document frequencies, each block L2-normalised. Stateless apart from the IDF arrays.
+    Many texts at once (training): scipy matrices; one text (a suggestion): `vector`, the same numbers."""
 
     def __init__(self, gazetteer: Gazetteer, params: Params, idf: dict[str, np.ndarray] | None = None):
         self.gazetteer = gazetteer
         self.params = params
-        self._word = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=N_FEATURES,
-                                       alternate_sign=False, norm=None, lowercase=False,
-                                       token_pattern=r"(?u)\b\w\w+\b", stop_words=sorted(STOPWORDS))
         self.idf = idf or {}
+
+    def _word_hasher(self):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        return HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=N_FEATURES,
+                                 alternate_sign=False, norm=None, lowercase=False,
+                                 token_pattern=vector.TOKEN.pattern, stop_words=sorted(_STOP_WORDS))
+
+    def _blocks(self) -> tuple[tuple[str, float], ...]:
+        return (("word", self.params.word_weight), ("char", self.params.char_weight))
 
     def prepare(self, folded: str) -> str:
         """The topic text of a folded text: place names out, slang normalised, the regency's name out."""
@@ -144,7 +149,7 @@ class Features:
 
     def counts(self, texts: Sequence[str], folded: bool = False) -> dict[str, sp.csr_matrix]:
         prepared = [self.prepare(t if folded else fold(t[: self.params.max_chars])) for t in texts]
-        return {"word": self._word.transform(prepared).tocsr(), "char": _char_counts(prepared)}
+        return {"word": self._word_hasher().transform(prepared).tocsr(), "char": _char_counts(prepared)}
 
     def fit_idf(self, counts: dict[str, sp.csr_matrix]) -> None:
         for block, matrix in counts.items():
@@ -153,9 +158,11 @@ class Features:
             idf = np.where(df >= self.params.min_df, np.log((1 + n) / (1 + df)) + 1.0, 0.0)
             self.idf[block] = idf.astype(np.float32)
 
-    def weigh(self, counts: dict[str, sp.csr_matrix]) -> sp.csr_matrix:
+    def weigh(self, counts: dict[str, "sp.csr_matrix"]) -> "sp.csr_matrix":
+        import scipy.sparse as sp
+
         blocks = []
-        for block, weight in (("word", self.params.word_weight), ("char", self.params.char_weight)):
+        for block, weight in self._blocks():
             m = counts[block].astype(np.float32)
             m.data = (1.0 + np.log(m.data)) * self.idf[block][m.indices]  # sublinear tf × idf
             m.eliminate_zeros()
@@ -167,8 +174,21 @@ class Features:
             blocks.append(m)
         return sp.hstack(blocks, format="csr")
 
-    def transform(self, texts: Sequence[str], folded: bool = False) -> sp.csr_matrix:
+    def transform(self, texts: Sequence[str], folded: bool = False) -> "sp.csr_matrix":
         return self.weigh(self.counts(texts, folded))
+
+    def vector(self, text: str, folded: bool = False) -> vector.Row:
+        """One text's row of `transform`, without scipy."""
+        prepared = self.prepare(text if folded else fold(text[: self.params.max_chars]))
+        return vector.weigh(vector.counts(prepared, _STOP_WORDS), self.idf, self._blocks())
+
+
+class Coef(NamedTuple):
+    """The topics' weights, topics × (2 · N_FEATURES), as the arrays of a CSR matrix."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
 
 
 @dataclass
@@ -183,16 +203,19 @@ class TrainingReport:
 class Model:
     """A trained model: immutable after construction, so one instance serves every thread."""
 
-    def __init__(self, opds: Sequence[OpdInfo], topics: list[str], features: Features, coef: sp.csr_matrix,
+    def __init__(self, opds: Sequence[OpdInfo], topics: list[str], features: Features, coef: Coef,
                  intercept: np.ndarray, report: TrainingReport | None = None):
         self.opds = {o.code: o for o in opds}
         self.topics = topics
         self.features = features
-        self.coef = coef  # topics × (2 · N_FEATURES), sparse
+        self.coef = coef
         # The weights of the features some topic uses, dense (features × topics): a suggestion picks the
         # rows of its text's features.
         self._columns = np.unique(coef.indices)
-        self._weights = np.ascontiguousarray(coef[:, self._columns].toarray().T, dtype=np.float32)
+        dense = np.zeros((len(topics), len(self._columns)), dtype=np.float32)
+        rows = np.repeat(np.arange(len(topics)), np.diff(coef.indptr))
+        dense[rows, np.searchsorted(self._columns, coef.indices)] = coef.data
+        self._weights = np.ascontiguousarray(dense.T)
         self.intercept = intercept
         self.report = report or TrainingReport()
         self._kecamatan = [o for o in opds if o.kind == "kecamatan"]
@@ -205,11 +228,11 @@ class Model:
 
     def topic_scores(self, text: str, folded: bool = False) -> dict[str, float]:
         """Topic → share; empty when the text has no word or n-gram the model knows."""
-        x = self.features.transform([text], folded)
-        if x.nnz == 0:
+        x = self.features.vector(text, folded)
+        if len(x.data) == 0:
             return {}
         rows = np.searchsorted(self._columns, x.indices).clip(max=max(len(self._columns) - 1, 0))
-        known = self._columns[rows] == x.indices if len(self._columns) else np.zeros(x.nnz, bool)
+        known = self._columns[rows] == x.indices if len(self._columns) else np.zeros(len(x.data), bool)
         raw = x.data[known] @ self._weights[rows[known]] + self.intercept
         prob = 1.0 / (1.0 + np.exp(-raw))
         total = float(prob.sum()) or 1.0
@@ -237,7 +260,7 @@ class Model:
             "places": [asdict(p) for p in self.features.gazetteer.places],
             "report": asdict(self.report),
         }
-        coef = self.coef.tocsr()
+        coef = self.coef
         arrays = {"coef_data": coef.data.astype(np.float32), "coef_indices": coef.indices.astype(np.int32),
                   "coef_indptr": coef.indptr.astype(np.int64), "intercept": self.intercept.astype(np.float64)}
         for block, idf in self.features.idf.items():
@@ -270,8 +293,7 @@ class Model:
                 full[array(f"idf_{block}_index")] = array(f"idf_{block}_value")
                 idf[block] = full
             topics = list(meta["topics"])
-            coef = sp.csr_matrix((array("coef_data"), array("coef_indices"), array("coef_indptr")),
-                                 shape=(len(topics), 2 * N_FEATURES))
+            coef = Coef(array("coef_data"), array("coef_indices"), array("coef_indptr"))
             intercept = array("intercept")
         gazetteer = Gazetteer([Place(**p) for p in meta["places"]])
         opds = [OpdInfo(**o) for o in meta["opds"]]
@@ -287,6 +309,9 @@ def train(opds: Sequence[OpdInfo], history: Iterable[Example] = (), *, desa_rows
           params: Params | None = None) -> Model:
     """Train on the cold-start documents of `opds` plus `history`. Examples naming an OPD outside
     `opds` (deactivated, removed) count only as negatives for the topics they were returned by."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
     params = params or Params()
     opds = list(opds)
     by_code = {o.code: o for o in opds}
@@ -355,8 +380,10 @@ def train(opds: Sequence[OpdInfo], history: Iterable[Example] = (), *, desa_rows
     nz_rows, nz_cols = np.nonzero(dense)
     coef = sp.csr_matrix((dense[nz_rows, nz_cols], (nz_rows, used[nz_cols])), shape=(len(topics), 2 * N_FEATURES))
     coef.eliminate_zeros()
+    coef.sort_indices()
     report.features = int(sum(int(np.count_nonzero(v)) for v in features.idf.values()))
-    return Model(opds, topics, features, coef, np.asarray(intercepts), report)
+    return Model(opds, topics, features, Coef(coef.data.astype(np.float32), coef.indices.astype(np.int32),
+                                              coef.indptr.astype(np.int64)), np.asarray(intercepts), report)
 
 
 # ---------------------------------------------------------------------- measurement

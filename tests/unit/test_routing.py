@@ -285,3 +285,68 @@ def test_parse_labelled_reads_several_acceptable_codes():
 def test_parse_labelled_refuses_malformed_files(tsv):
     with pytest.raises(ValueError):
         parse_labelled(tsv)
+
+
+# ---------------------------------------------------------------------- one text without scikit-learn
+
+HOSTILE_TEXTS = ["", "   ", "a", "jalan jalan jalan jalan", "Ｊａｌａｎ　ｂｅｒｌｕｂａｎｇ", "jalan\u200bberlubang",
+                 "jalan\x00rusak", "🚧 jalan 🚧 rusak", "Kec. Pasirian, Desa Bades: jembatan ambrol!!!",
+                 "x" * 5000, " ".join(["sampah", "pasar", "banjir"] * 800)]
+
+
+@pytest.mark.parametrize("learnt", [False, True], ids=["cold start", "with history"])
+def test_a_suggestion_weighs_a_text_exactly_as_training_does(opds, places, learnt):
+    # The web workers weigh one text with numpy and mmh3 (app/routing/vector.py); training weighs many with
+    # scipy and scikit-learn's HashingVectorizer. Both must give the same row for every text, or the
+    # suggestions would silently drift from what was trained.
+    model = train(opds, _history() if learnt else (), desa_rows=places)
+    texts = [r.text for r in _eval_rows()] + [e.text for e in _history()[:200]] + HOSTILE_TEXTS
+    batch = model.features.transform(texts)
+    for i, text in enumerate(texts):
+        row = model.features.vector(text)
+        expected = batch.getrow(i)
+        assert row.indices.tolist() == expected.indices.tolist(), text[:80]
+        np.testing.assert_allclose(row.data, expected.data, rtol=1e-5, atol=1e-7, err_msg=text[:80])
+
+
+def test_word_hashing_is_scikit_learns():
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.utils import murmurhash3_32
+
+    from app.routing import vector
+
+    words = ["jalan", "jalan berlubang", "ꦗꦭꦤ꧀", "ｊａｌａｎ", "a" * 300] + [f"kata{i}" for i in range(3000)]
+    hasher = HashingVectorizer(analyzer=lambda s: [s], n_features=vector.N_FEATURES, alternate_sign=False,
+                               norm=None)
+    assert [vector.word_index(w) for w in words] == [int(hasher.transform([w]).indices[0]) for w in words]
+    assert all(int(g) == murmurhash3_32(s, positive=True) % vector.N_FEATURES
+               for w in words[:200] for s, g in zip(
+                   [f" {w} "[i:i + n] for n in (3, 4, 5) for i in range(len(w) + 3 - n)], vector.char_grams(w)))
+
+
+def test_a_web_worker_suggests_without_scikit_learn_scipy_openpyxl_or_fpdf(tmp_path):
+    # Each of them costs every gunicorn worker 30-100 MB (issue 13: a worker's memory ≤ 200 MB); a worker
+    # that only suggests OPDs and serves the portal must not import them.
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "os.environ.update(APP_MODE='test', INSTANCE_DIR=sys.argv[1])\n"
+        "from app import create_app\n"
+        "app = create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite:///' + sys.argv[1] + '/db.sqlite'})\n"
+        "from app.routing import Model\n"
+        "heavy = [m for m in ('sklearn', 'scipy', 'openpyxl', 'fpdf') if m in sys.modules]\n"
+        "print('HEAVY_AT_START', heavy)\n"
+        "model = Model.from_bytes(open(sys.argv[2], 'rb').read())\n"
+        "print('SUGGESTED', model.suggest('jalan berlubang di desa')[0].code)\n"
+        "print('HEAVY_AFTER', [m for m in ('sklearn', 'scipy') if m in sys.modules])\n")
+    model_file = tmp_path / "model.bin"
+    model_file.write_bytes(train(_opds(), desa_rows=read_places()).to_bytes())
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(model_file)], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "HEAVY_AT_START []" in done.stdout
+    assert "SUGGESTED DPUTR" in done.stdout
+    assert "HEAVY_AFTER []" in done.stdout
