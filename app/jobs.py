@@ -287,6 +287,8 @@ JOBS.append(JobSpec(id="silence_close", func="app.services.citizen:silence_close
                     trigger_args={"minute": 5}, description="Close answers left silent SILENCE_CLOSE_DAYS working days"))
 JOBS.append(JobSpec(id="routing_train", func="app.services.routing:routing_train_job", trigger="cron",
                     trigger_args={"hour": 1, "minute": 15}, description="Retrain the OPD-suggestion model"))
+JOBS.append(JobSpec(id="routing_first", func="app.services.routing:first_model_job", trigger_args={"minutes": 60},
+                    description="Store an OPD-suggestion model when none is stored (the web workers never train)"))
 JOBS.append(JobSpec(id="lapor_pull", func="app.services.lapor:pull_job", interval_setting="LAPOR_PULL_MINUTES",
                     trigger_args={"minutes": 15}, description="Import the reports SP4N-LAPOR! disposed to the regency"))
 JOBS.append(JobSpec(id="public_statistics", func="app.services.portal:statistics_job",

@@ -145,6 +145,15 @@ def routing_train_job() -> str:
     return f"version {done.version}"
 
 
+def first_model_job() -> str:
+    """Scheduler entry (app/jobs.py JOBS id "routing_first"): store a model when none is stored yet (a new
+    installation, a restored database without one), so the web workers load it instead of each training
+    a cold start of its own (seconds of work and scikit-learn's 100 MB in every worker)."""
+    if db.session.scalar(sa.select(sa.func.max(RoutingModel.version))):
+        return "a model is stored"
+    return routing_train_job()
+
+
 # --------------------------------------------------------------------------- the model in use
 
 
@@ -173,7 +182,8 @@ def _load(version: int) -> routing.Model:
 def current_model() -> routing.Model:
     """The newest stored model, loaded once per process and replaced when a newer version is stored
     (looked for at most every ROUTING_RELOAD_SECONDS). With none stored yet, a cold start built from
-    the OPD table. Safe to call from many threads; the model itself is read-only."""
+    the OPD table (trained here: the scheduler's "routing_first" job stores one within a minute of its
+    start). Safe to call from many threads; the model itself is read-only."""
     cache = _cache()
     now = time.monotonic()
     if cache.model is not None and now - cache.checked < setting("ROUTING_RELOAD_SECONDS"):

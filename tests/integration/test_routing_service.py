@@ -180,6 +180,22 @@ def test_the_nightly_training_job_is_registered_and_runs(app):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RoutingModel)) == 1
 
 
+def test_the_scheduler_stores_a_first_model_so_no_web_worker_trains(app):
+    # With no model stored each web worker trained a cold start of its own on its first suggestion
+    # (seconds, and scikit-learn's 100 MB in every worker). The job that runs when the scheduler starts
+    # stores one; once one is stored it does nothing, however often it runs.
+    from app.jobs import find, resolve, run_job
+
+    spec = find("routing_first")
+    assert spec.trigger == "interval" and resolve(spec) is routing_service.first_model_job
+    assert run_job(app, spec) == "version 1"
+    assert run_job(app, spec) == "a model is stored"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RoutingModel)) == 1
+    with app.app_context():
+        assert routing_service.current_model().suggest("jalan berlubang di desa")[0].code == "DPUTR"
+        assert routing_service._cache().version == 1  # the stored model, not a cold start built here
+
+
 # --------------------------------------------------------------------------- OPD data and screens
 
 
