@@ -62,6 +62,11 @@ def prepare(app, n: int) -> dict:
         import_opds(None)
         db.session.commit()
         loaded = generate(n, utcnow())
+        # The nightly model a regency with this history has (the scheduler's routing_train job): the desks'
+        # OPD suggestions load it, as in production, instead of each worker training a cold start.
+        from app.services.routing import train_and_store
+
+        loaded["routing_model_seconds"] = train_and_store().seconds
         ctx = context()
         db.session.remove()
     return {"loaded": loaded, "ctx": ctx}
