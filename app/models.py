@@ -727,6 +727,8 @@ class ComplaintDay(Model):
 sa.Index("ix_complaint_validation_deadline", Complaint.validation_deadline)
 sa.Index("ix_complaint_answer_deadline", Complaint.answer_deadline)
 sa.Index("ix_status_event_action_at", StatusEvent.action, StatusEvent.at)
+# The dashboard's dispatch waits begun in a period (migration 0028_dispatch_index).
+sa.Index("ix_status_event_to_state_at", StatusEvent.to_state, StatusEvent.at)
 # Whole words (migration 0025_search): a tsvector GIN index with the 'simple' configuration (no
 # stemming, no stop words: Indonesian and place names are searched as typed, lower-cased). The portal
 # uses it for whole words and falls back to the trigram index for a partial word.

@@ -191,12 +191,30 @@ class DispatchFigures:
     per_dispatcher: tuple[DispatcherFigures, ...] = ()
 
 
+def _into_dispatch(entry):
+    """A step that puts a complaint into the dispatch queue (not a step within it)."""
+    return sa.and_(entry.to_state == State.PERLU_DISPOSISI,
+                   sa.or_(entry.from_state.is_(None), entry.from_state != State.PERLU_DISPOSISI))
+
+
+def _open_waits():
+    """The waits under way, from the complaints in the queue now (the state's index), each with the step
+    that put it there (its latest entry): the same waits as `_dispatch_waits` without an end, without
+    reading the timeline of every complaint ever dispatched."""
+    entry = sa.orm.aliased(StatusEvent)
+    latest = (sa.select(sa.func.max(entry.id)).where(entry.complaint_id == Complaint.id, _into_dispatch(entry))
+              .correlate(Complaint).scalar_subquery())
+    waiting = (sa.select(latest.label("entry_id")).where(Complaint.state == State.PERLU_DISPOSISI).subquery())
+    started = sa.orm.aliased(StatusEvent)
+    return (sa.select(started.at.label("started"), started.opd_id.label("entry_opd"))
+            .select_from(waiting).join(started, started.id == waiting.c.entry_id))
+
+
 def _dispatch_waits():
     """One row per wait in the dispatch queue, from the timeline: (complaint, start, end or NULL, who routed)."""
     entry = sa.orm.aliased(StatusEvent)
     leave = sa.orm.aliased(StatusEvent)
-    into = sa.and_(entry.to_state == State.PERLU_DISPOSISI,
-                   sa.or_(entry.from_state.is_(None), entry.from_state != State.PERLU_DISPOSISI))
+    into = _into_dispatch(entry)
     # The wait ends at the first step after it that moves the complaint out of the queue.
     first_exit = (sa.select(sa.func.min(leave.id)).where(leave.complaint_id == entry.complaint_id, leave.id > entry.id,
                                                          leave.from_state == State.PERLU_DISPOSISI,
@@ -219,11 +237,10 @@ def dispatch_figures(f: Filters, now: datetime) -> DispatchFigures:
     held = sql.seconds_between(waits.c.started, waits.c.ended)
     entered, routed, mean = db.session.execute(
         sa.select(sa.func.count(), sql.count_if(waits.c.ended.is_not(None)), sa.func.avg(held)).where(*where)).one()
-    open_where = [waits.c.ended.is_(None)]
-    if f.opd_id:
-        open_where.append(waits.c.entry_opd == f.opd_id)
+    under_way = _open_waits().subquery()
+    open_where = [under_way.c.entry_opd == f.opd_id] if f.opd_id else []
     waiting, oldest = db.session.execute(
-        sa.select(sa.func.count(), sa.func.min(waits.c.started)).where(*open_where)).one()
+        sa.select(sa.func.count(), sa.func.min(under_way.c.started)).where(*open_where)).one()
     people = db.session.execute(
         sa.select(waits.c.actor_id, sa.func.count(), sa.func.avg(held))
         .where(*where, waits.c.ended.is_not(None)).group_by(waits.c.actor_id)).all()
