@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Callable, Iterable, Mapping
 
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from .extensions import db
@@ -239,18 +240,21 @@ def queue_many(notices: Iterable[Notice]) -> int:
     for start in range(0, len(keys), 500):  # stay under the bound-parameter limits
         taken.update(db.session.scalars(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(keys[start:start + 500]))))
     now = utcnow()
-    added = 0
+    rows = []
     for notice in notices:
         if notice.dedupe_key in taken:
             continue
         taken.add(notice.dedupe_key)
         subject, body = render(notice.template, notice.locale, dict(notice.context))
-        db.session.add(Outbox(channel=notice.channel, recipient=notice.recipient, template=notice.template,
-                              locale=notice.locale, subject=subject[:300], body=body,
-                              complaint_id=notice.complaint_id, dedupe_key=notice.dedupe_key, status="pending",
-                              attempts=0, next_attempt_at=now, created_at=now))
-        added += 1
-    return added
+        rows.append({"channel": notice.channel, "recipient": notice.recipient, "template": notice.template,
+                     "locale": notice.locale, "subject": subject[:300], "body": body,
+                     "complaint_id": notice.complaint_id, "dedupe_key": notice.dedupe_key, "status": "pending",
+                     "attempts": 0, "next_attempt_at": now, "created_at": now})
+    # One executemany per chunk, not one ORM object each: after a long scheduler outage a sweep queues
+    # tens of thousands (issue 13). Inserted at once in the transaction, so `queue`'s look-up sees them.
+    for start in range(0, len(rows), 1000):
+        db.session.execute(sa.insert(Outbox), rows[start:start + 1000])
+    return len(rows)
 
 
 def complainant_recipients(email: str | None, phone: str | None, notify_email: bool, notify_phone: bool,

@@ -198,16 +198,17 @@ def _into_dispatch(entry):
 
 
 def _open_waits():
-    """The waits under way, from the complaints in the queue now (the state's index), each with the step
-    that put it there (its latest entry): the same waits as `_dispatch_waits` without an end, without
-    reading the timeline of every complaint ever dispatched."""
+    """The waits under way: each complaint in the queue now with the step that put it there (its latest
+    entry), found from the entries into the queue (ix_status_event_to_state_at) rather than from the
+    timeline of every complaint ever dispatched, which cost 0.7-1.1 s at 1,000,000 complaints. The same
+    waits as `_dispatch_waits` without an end (a test holds them equal)."""
     entry = sa.orm.aliased(StatusEvent)
-    latest = (sa.select(sa.func.max(entry.id)).where(entry.complaint_id == Complaint.id, _into_dispatch(entry))
-              .correlate(Complaint).scalar_subquery())
-    waiting = (sa.select(latest.label("entry_id")).where(Complaint.state == State.PERLU_DISPOSISI).subquery())
-    started = sa.orm.aliased(StatusEvent)
-    return (sa.select(started.at.label("started"), started.opd_id.label("entry_opd"))
-            .select_from(waiting).join(started, started.id == waiting.c.entry_id))
+    later = sa.orm.aliased(StatusEvent)
+    return (sa.select(entry.at.label("started"), entry.opd_id.label("entry_opd"))
+            .join(Complaint, Complaint.id == entry.complaint_id)
+            .where(Complaint.state == State.PERLU_DISPOSISI, _into_dispatch(entry),
+                   ~sa.exists().where(later.complaint_id == entry.complaint_id, later.id > entry.id,
+                                      _into_dispatch(later))))
 
 
 def _dispatch_waits():
