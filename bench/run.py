@@ -252,11 +252,14 @@ def main(argv=None) -> int:
                    "target_per_second": scenario.per_second}
             row.update(one_client(app_base, scenario, ctx, args.requests))
             row.update(many_clients(app_base, scenario, ctx, min(scenario.concurrency, args.clients), args.seconds))
-            if scenario.ceiling:
+            if scenario.ceiling or scenario.ceiling_step:
                 from .scenarios import Scenario, _get
 
-                path = scenario.ceiling.format(**ctx)
-                ceiling = Scenario("ceiling", _get(lambda c, p=path: p))
+                if scenario.ceiling_step:
+                    ceiling = Scenario("ceiling", scenario.ceiling_step)
+                else:
+                    path = scenario.ceiling.format(**ctx)
+                    ceiling = Scenario("ceiling", _get(lambda c, p=path: p))
                 row["ceiling_per_second"] = many_clients(ceiling_base, ceiling, ctx, args.clients,
                                                          args.seconds)["per_second"]
                 row["ratio"] = round(row["per_second"] / row["ceiling_per_second"], 3)

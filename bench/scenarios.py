@@ -52,6 +52,7 @@ class Scenario:
     setup: Callable[[Http, dict], dict] | None = None
     concurrency: int = 16
     notes: str = ""
+    ceiling_step: Callable[[Http, dict, dict, int], bool] | None = None  # when the ceiling's path varies too
     state: dict = field(default_factory=dict)
 
 
@@ -60,6 +61,18 @@ def _get(path_of: Callable[[dict], str], expect: int = 200):
         status, _body = http.get(path_of(ctx))
         return status == expect
     return step
+
+
+_spread = itertools.count()
+
+
+def _spread_ticket(ctx: dict) -> str:
+    """The next of SPREAD published complaints, in turn: a page the shared page cache rarely holds."""
+    tickets = ctx["spread_tickets"]
+    return tickets[next(_spread) % len(tickets)]
+
+
+SPREAD = 20_000
 
 
 def _track_setup(http: Http, ctx: dict) -> dict:
@@ -120,6 +133,9 @@ def all_scenarios() -> list[Scenario]:
                  ratio=0.5),
         Scenario("public complaint page", _get(lambda c: f"/pengaduan/{c['published_ticket']}"), p95_ms=10,
                  ratio=0.5, ceiling="/complaint/{published_ticket}"),
+        Scenario("public complaint page, a different one each time", _get(lambda c: f"/pengaduan/{_spread_ticket(c)}"),
+                 p95_ms=10, ratio=0.5, ceiling_step=_get(lambda c: f"/complaint/{_spread_ticket(c)}"),
+                 notes=f"{SPREAD:,} published complaints in turn, so the page is rendered, not read from the cache"),
         Scenario("public search, rare word", _get(lambda c: "/pengaduan/?q=kenanga"), p95_ms=20,
                  ceiling="/list?q=kenanga"),
         Scenario("statistics", _get(lambda c: "/statistik"), p95_ms=10, ceiling="/stats"),
@@ -159,7 +175,10 @@ def context() -> dict:
     at, ident = db.session.execute(portal._item_query().with_only_columns(Complaint.published_at, Complaint.id)
                                    .order_by(*order).offset(max(0, int(published * 0.9) - 1)).limit(1)).one()
     ticket = db.session.scalar(portal._item_query().with_only_columns(Complaint.ticket).order_by(*order).limit(1))
+    spread = list(db.session.scalars(portal._item_query().with_only_columns(Complaint.ticket)
+                                     .order_by(sa.func.random()).limit(SPREAD)))
     return {"opd": "DPUTR", "deep_cursor": portal.LIST_ORDER.token(at, ident), "published_ticket": ticket,
+            "spread_tickets": spread,
             "ticket": db.session.scalar(sa.select(Complaint.ticket).where(Complaint.ticket.like("BNC-%"))
                                         .order_by(Complaint.id.desc()).limit(1)),
             "published": published}
