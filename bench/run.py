@@ -164,7 +164,7 @@ def _shortfall(row: dict) -> str:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"PostgreSQL, {report['complaints']:,} complaints, gunicorn {report['workers']} sync workers, "
+    lines = [f"{report.get('database', 'PostgreSQL')}, {report['complaints']:,} complaints, gunicorn {report['workers']} sync workers, "
              f"{report['clients']} clients, {report['started']}", "",
              "| scenario | 1 client p50 / p95 / p99 ms | req/s at N clients (ceiling) | ratio | errors | target | met? |",
              "|---|---|---|---|---|---|---|"]
@@ -207,18 +207,24 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--no-plans", action="store_true", help="skip EXPLAIN ANALYZE of the main queries")
     parser.add_argument("--no-jobs", action="store_true", help="skip the sweep and retention timings")
+    parser.add_argument("--sqlite", action="store_true",
+                        help="the embedded default: a SQLite file instead of PostgreSQL (the public side's scenarios "
+                             "unless --only; no ceiling, which reads PostgreSQL; no EXPLAIN ANALYZE)")
     args = parser.parse_args(argv)
 
     import sqlalchemy as sa
     from cryptography.fernet import Fernet
 
-    server = sa.engine.make_url(args.url).set(drivername="postgresql+psycopg")
-    name = f"lpo_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
     instance = tempfile.mkdtemp(prefix="lpo-bench-")
+    name, admin = f"lpo_bench_{uuid.uuid4().hex[:8]}", None
+    if args.sqlite:
+        url = f"sqlite:///{instance}/bench.db"
+    else:
+        server = sa.engine.make_url(args.url).set(drivername="postgresql+psycopg")
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
     env = {"APP_MODE": "production", "DATABASE_URL": url, "INSTANCE_DIR": instance,
            "SECRET_KEY": secrets.token_urlsafe(48), "NIK_HMAC_KEY": secrets.token_urlsafe(48),
            "NIK_ENCRYPTION_KEY": Fernet.generate_key().decode(), "RATELIMIT_ENABLED": "false",
@@ -240,19 +246,22 @@ def main(argv=None) -> int:
             from app.extensions import db
             db.engine.dispose()
         procs.append(_serve("run:app", APP_PORT, {}))
-        ceiling_dsn = "postgresql://" + url.split("://", 1)[1]
-        procs.append(_serve("bench.ceiling:app", CEILING_PORT, {"BENCH_CEILING_DSN": ceiling_dsn}))
+        if not args.sqlite:
+            ceiling_dsn = "postgresql://" + url.split("://", 1)[1]
+            procs.append(_serve("bench.ceiling:app", CEILING_PORT, {"BENCH_CEILING_DSN": ceiling_dsn}))
         app_base, ceiling_base = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{CEILING_PORT}"
         rows, chosen = [], []
         for scenario in all_scenarios():
             if args.only and not any(part and part in scenario.name for part in re.split(r"[,|]", args.only)):
                 continue
+            if args.sqlite and not args.only and scenario.who is not None:
+                continue  # the public side (issue 13: "the same public scenarios on SQLite")
             chosen.append(scenario)
             row = {"name": scenario.name, "target_p95_ms": scenario.p95_ms, "target_ratio": scenario.ratio,
                    "target_per_second": scenario.per_second}
             row.update(one_client(app_base, scenario, ctx, args.requests))
             row.update(many_clients(app_base, scenario, ctx, min(scenario.concurrency, args.clients), args.seconds))
-            if scenario.ceiling or scenario.ceiling_step:
+            if (scenario.ceiling or scenario.ceiling_step) and not args.sqlite:
                 from .scenarios import Scenario, _get
 
                 if scenario.ceiling_step:
@@ -268,7 +277,7 @@ def main(argv=None) -> int:
             print(json.dumps(row, ensure_ascii=False), flush=True)
         rss = _worker_rss_mb(procs[0].pid)
         plans = jobs = None
-        if not args.no_plans:
+        if not args.no_plans and not args.sqlite:
             from .plans import explain_scenarios
 
             app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 0  # the public pages' own queries, not the cache
@@ -281,11 +290,12 @@ def main(argv=None) -> int:
             jobs = measure_jobs(app)  # last: it clears flags and anonymises complaints
             print(json.dumps(jobs, ensure_ascii=False), flush=True)
         report = {"started": started.isoformat(timespec="seconds"), "complaints": args.n,
+                  "database": "SQLite" if args.sqlite else "PostgreSQL",
                   "loaded": prepared["loaded"], "workers": 4, "clients": args.clients,
                   "worker_rss_mb": rss, "scenarios": rows, "jobs": jobs, "plans": plans,
                   "cpus": os.cpu_count(), "driver": "threaded Python (requests) on the same machine"}
         RESULTS.mkdir(exist_ok=True)
-        stem = RESULTS / started.strftime("%Y-%m-%dT%H%M")
+        stem = RESULTS / (started.strftime("%Y-%m-%dT%H%M") + ("-sqlite" if args.sqlite else ""))
         stem.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         table = markdown(report)
         stem.with_suffix(".md").write_text(table + "\n")
@@ -294,12 +304,15 @@ def main(argv=None) -> int:
     finally:
         for proc in procs:
             _stop(proc)
-        if args.keep:
+        if admin is None:
+            print(f"SQLite database: {url}" if args.keep else "")
+        elif args.keep:
             print(f"kept database {name}")
         else:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        if admin is not None:
+            admin.dispose()
 
 
 if __name__ == "__main__":
