@@ -23,9 +23,7 @@ import json
 import re
 import zipfile
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Sequence
-
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -39,7 +37,6 @@ if TYPE_CHECKING:
 
 FORMAT = "lpo-routing/1"
 KECAMATAN_TOPIC = "@kecamatan"
-_STOP_WORDS = frozenset(STOPWORDS)
 
 _CLAUSE = re.compile(r"[;:,.()]|\b(?:serta|dan juga|termasuk|meliputi|yang meliputi)\b")
 
@@ -103,41 +100,16 @@ def cold_start_documents(opd: OpdInfo) -> list[str]:
     return docs
 
 
-def _char_counts(prepared: Sequence[str]) -> "sp.csr_matrix":
-    import scipy.sparse as sp
-
-    indptr, indices, data = [0], [], []
-    for text in prepared:
-        words = text.split()
-        if words:
-            columns, counts = np.unique(np.concatenate([vector.char_grams(w) for w in words]),
-                                        return_counts=True)
-            indices.append(columns)
-            data.append(counts)
-            indptr.append(indptr[-1] + len(columns))
-        else:
-            indptr.append(indptr[-1])
-    return sp.csr_matrix((np.concatenate(data) if data else np.zeros(0, np.int64),
-                          np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
-                         shape=(len(prepared), N_FEATURES), dtype=np.float64)
-
-
 class Features:
     """Hashed word (1-2) and character (3-5, within words) n-grams, TF-IDF weighted with the training
     documents' document frequencies, each block L2-normalised. Stateless apart from the IDF arrays.
-    Many texts at once (training): scipy matrices; one text (a suggestion): `vector`, the same numbers."""
+    Every text is counted and weighed by `vector` (numpy and mmh3); training stacks the rows into a scipy
+    matrix for scikit-learn, a suggestion uses its one row as it is."""
 
     def __init__(self, gazetteer: Gazetteer, params: Params, idf: dict[str, np.ndarray] | None = None):
         self.gazetteer = gazetteer
         self.params = params
         self.idf = idf or {}
-
-    def _word_hasher(self):
-        from sklearn.feature_extraction.text import HashingVectorizer
-
-        return HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=N_FEATURES,
-                                 alternate_sign=False, norm=None, lowercase=False,
-                                 token_pattern=vector.TOKEN.pattern, stop_words=sorted(_STOP_WORDS))
 
     def _blocks(self) -> tuple[tuple[str, float], ...]:
         return (("word", self.params.word_weight), ("char", self.params.char_weight))
@@ -147,40 +119,34 @@ class Features:
         words = normalise(self.gazetteer.strip(folded, folded=True), folded=True).split()
         return " ".join(w for w in words if w != "lumajang")
 
-    def counts(self, texts: Sequence[str], folded: bool = False) -> dict[str, sp.csr_matrix]:
-        prepared = [self.prepare(t if folded else fold(t[: self.params.max_chars])) for t in texts]
-        return {"word": self._word_hasher().transform(prepared).tocsr(), "char": _char_counts(prepared)}
+    def counts(self, text: str, folded: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per block, the columns one text uses and how often."""
+        return vector.counts(self.prepare(text if folded else fold(text[: self.params.max_chars])), STOPWORDS)
 
-    def fit_idf(self, counts: dict[str, sp.csr_matrix]) -> None:
-        for block, matrix in counts.items():
-            n = matrix.shape[0]
-            df = np.bincount(matrix.indices, minlength=N_FEATURES)
+    def fit_idf(self, counts: Sequence[dict[str, tuple[np.ndarray, np.ndarray]]]) -> None:
+        n = len(counts)
+        for block in ("word", "char"):
+            used = [c[block][0] for c in counts]
+            df = np.bincount(np.concatenate(used) if used else np.zeros(0, np.int64), minlength=N_FEATURES)
             idf = np.where(df >= self.params.min_df, np.log((1 + n) / (1 + df)) + 1.0, 0.0)
             self.idf[block] = idf.astype(np.float32)
 
-    def weigh(self, counts: dict[str, "sp.csr_matrix"]) -> "sp.csr_matrix":
+    def weigh(self, counts: Sequence[dict[str, tuple[np.ndarray, np.ndarray]]]) -> "sp.csr_matrix":
+        """The weighted rows of many texts as one matrix (texts × 2 · N_FEATURES), for training."""
         import scipy.sparse as sp
 
-        blocks = []
-        for block, weight in self._blocks():
-            m = counts[block].astype(np.float32)
-            m.data = (1.0 + np.log(m.data)) * self.idf[block][m.indices]  # sublinear tf × idf
-            m.eliminate_zeros()
-            lengths = np.diff(m.indptr)
-            squares = np.add.reduceat(m.data ** 2, m.indptr[:-1][lengths > 0]) if m.nnz else np.zeros(0)
-            norms = np.ones(m.shape[0], dtype=np.float32)
-            norms[lengths > 0] = np.sqrt(squares)
-            m.data *= np.repeat(weight / norms, lengths).astype(np.float32)
-            blocks.append(m)
-        return sp.hstack(blocks, format="csr")
+        rows = [vector.weigh(c, self.idf, self._blocks()) for c in counts]
+        indptr = np.concatenate([[0], np.cumsum([len(r.data) for r in rows], dtype=np.int64)])
+        indices = np.concatenate([r.indices for r in rows]) if rows else np.zeros(0, np.int64)
+        data = np.concatenate([r.data for r in rows]) if rows else np.zeros(0, np.float32)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), 2 * N_FEATURES))
 
     def transform(self, texts: Sequence[str], folded: bool = False) -> "sp.csr_matrix":
-        return self.weigh(self.counts(texts, folded))
+        return self.weigh([self.counts(t, folded) for t in texts])
 
     def vector(self, text: str, folded: bool = False) -> vector.Row:
         """One text's row of `transform`, without scipy."""
-        prepared = self.prepare(text if folded else fold(text[: self.params.max_chars]))
-        return vector.weigh(vector.counts(prepared, _STOP_WORDS), self.idf, self._blocks())
+        return vector.weigh(self.counts(text, folded), self.idf, self._blocks())
 
 
 class Coef(NamedTuple):
@@ -351,7 +317,7 @@ def train(opds: Sequence[OpdInfo], history: Iterable[Example] = (), *, desa_rows
     features = Features(gazetteer=build_gazetteer(opds, desa_rows), params=params)
     if report.answered + report.returns > 2000 and params.min_df == 1:
         features.params = params = Params(**{**asdict(params), "min_df": 2})
-    counts = features.counts(texts)
+    counts = [features.counts(t) for t in texts]
     features.fit_idf(counts)
     x = features.weigh(counts)
     # Only the columns some document uses: the solver's cost then follows the data, not the hash size.

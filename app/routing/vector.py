@@ -1,11 +1,11 @@
-"""One text's features with numpy and mmh3 only: what a web worker needs to suggest an OPD.
+"""Every text's features, with numpy and mmh3 only: training counts and weighs each text here (then
+stacks the rows for scikit-learn), and a web worker suggesting an OPD does the same for one text without
+importing scikit-learn or scipy (about 100 MB per worker).
 
-The same features as training's (engine.Features, on scipy's sparse matrices and scikit-learn's
-HashingVectorizer): hashed word 1-2-grams exactly as HashingVectorizer hashes them (MurmurHash3 of the
-UTF-8 bytes, seed 0, |h| mod n), hashed character 3-5-grams within words, each block weighted by sublinear
-tf × idf and L2-normalised. scikit-learn and scipy cost every web worker about 100 MB of memory for one
-sparse row, so only training (the scheduler, the command line) imports them.
-tests/unit/test_routing.py holds this path equal to training's on every text it has.
+Hashed word 1-2-grams exactly as scikit-learn's HashingVectorizer hashes them (MurmurHash3 of the UTF-8
+bytes, seed 0, |h| mod n; the models stored before this module were trained with it, and
+tests/unit/test_routing.py holds the two equal), hashed character 3-5-grams within words, each block weighted
+by sublinear tf × idf and L2-normalised.
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ def weigh(block_counts: Mapping[str, tuple[np.ndarray, np.ndarray]], idf: Mappin
         columns, count = block_counts[block]
         values = (np.float32(1.0) + np.log(count.astype(np.float32))) * idf[block][columns]
         keep = values != 0
-        columns, values = columns[keep], values[keep].astype(np.float32)
+        columns, values = columns[keep], values[keep]
         if len(values):
             values *= np.float32(weight) / np.sqrt(np.sum(values ** 2, dtype=np.float32))
         indices.append(columns + offset * N_FEATURES)
         data.append(values)
-    return Row(np.concatenate(indices), np.concatenate(data).astype(np.float32))
+    return Row(np.concatenate(indices), np.concatenate(data))

@@ -296,9 +296,9 @@ HOSTILE_TEXTS = ["", "   ", "a", "jalan jalan jalan jalan", "Ｊａｌａｎ　�
 
 @pytest.mark.parametrize("learnt", [False, True], ids=["cold start", "with history"])
 def test_a_suggestion_weighs_a_text_exactly_as_training_does(opds, places, learnt):
-    # The web workers weigh one text with numpy and mmh3 (app/routing/vector.py); training weighs many with
-    # scipy and scikit-learn's HashingVectorizer. Both must give the same row for every text, or the
-    # suggestions would silently drift from what was trained.
+    # The web workers weigh one text (app/routing/vector.py); training stacks the rows of many into one
+    # scipy matrix. Both must give the same row for every text, or the suggestions would silently drift
+    # from what was trained.
     model = train(opds, _history() if learnt else (), desa_rows=places)
     texts = [r.text for r in _eval_rows()] + [e.text for e in _history()[:200]] + HOSTILE_TEXTS
     batch = model.features.transform(texts)
