@@ -122,7 +122,7 @@ def train_and_store(actor: Actor | None = None) -> Trained:
     payload = model.to_bytes()
     report = model.report
     with unit_of_work():
-        version = (db.session.scalar(sa.select(sa.func.max(RoutingModel.version))) or 0) + 1
+        version = newest_version() + 1
         db.session.add(RoutingModel(
             version=version, trained_at=utcnow(), answered=report.answered, returns=report.returns,
             cold_documents=report.cold_documents, size_bytes=len(payload),
@@ -145,11 +145,16 @@ def routing_train_job() -> str:
     return f"version {done.version}"
 
 
+def newest_version() -> int:
+    """The newest stored model's version; 0 when none is stored."""
+    return db.session.scalar(sa.select(sa.func.max(RoutingModel.version))) or 0
+
+
 def first_model_job() -> str:
     """Scheduler entry (app/jobs.py JOBS id "routing_first"): store a model when none is stored yet (a new
     installation, a restored database without one), so the web workers load it instead of each training
     a cold start of its own (seconds of work and scikit-learn's 100 MB in every worker)."""
-    if db.session.scalar(sa.select(sa.func.max(RoutingModel.version))):
+    if newest_version():
         return "a model is stored"
     return routing_train_job()
 
@@ -191,7 +196,7 @@ def current_model() -> routing.Model:
     with cache.lock:
         if cache.model is not None and now - cache.checked < setting("ROUTING_RELOAD_SECONDS"):
             return cache.model
-        newest = db.session.scalar(sa.select(sa.func.max(RoutingModel.version))) or 0
+        newest = newest_version()
         if newest != cache.version:
             try:
                 model = _load(newest) if newest else cold_start_model()
