@@ -36,7 +36,6 @@ def measure_jobs(app) -> list[dict]:
     from app.services import retention, sla, summary
     from app.services.common import setting
     from app.timeutil import utcnow
-    from app.workflow import State
 
     rows: list[dict] = []
     with app.app_context():
@@ -47,12 +46,10 @@ def measure_jobs(app) -> list[dict]:
 
         now = utcnow()
         since = now - sla.LOOKBACK
-        changeable = sa.or_(Complaint.state.in_([State.MENUNGGU_VERIFIKASI, State.DITERUSKAN]),
-                            Complaint.validated_at >= since, Complaint.answered_at >= since)
         cleared = 0
-        for flag in (Complaint.validation_overdue, Complaint.answer_overdue):
+        for kind, flag in (("validation", Complaint.validation_overdue), ("answer", Complaint.answer_overdue)):
             ids = [r[0] for r in db.session.execute(
-                sa.update(Complaint).where(flag.is_(True), changeable).values({flag: False})
+                sa.update(Complaint).where(flag.is_(True), sla.still_changing(kind, since)).values({flag: False})
                 .returning(Complaint.id), execution_options={"synchronize_session": False})]
             summary.after_bulk(ids, **{flag.key: True})
             cleared += len(ids)

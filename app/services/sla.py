@@ -91,6 +91,14 @@ def _history(rows: Iterable, action: str, now: datetime, deadline_index: int) ->
 # --------------------------------------------------------------------------- overdue sweep
 
 
+def still_changing(kind: str, since: datetime):
+    """The complaints whose `kind` ("validation" or "answer") overdue flag a sweep can still change: those
+    waiting at that step now, and those done at it since `since` (now - LOOKBACK)."""
+    if kind == "validation":
+        return sa.or_(Complaint.state == State.MENUNGGU_VERIFIKASI, Complaint.validated_at >= since)
+    return sa.or_(Complaint.state == State.DITERUSKAN, Complaint.answered_at >= since)
+
+
 def sweep(now: datetime | None = None) -> SweepReport:
     """Flag complaints past their deadlines (or done after them), log each newly overdue one, and tell
     the Pimpinan accounts about the ones still open. Idempotent."""
@@ -101,14 +109,12 @@ def sweep(now: datetime | None = None) -> SweepReport:
         # still change: those waiting now, and those done within the look-back.
         validation = _flag(
             Complaint.validation_overdue,
-            sa.and_(sql.validation_overdue(now),
-                    sa.or_(Complaint.state == State.MENUNGGU_VERIFIKASI, Complaint.validated_at >= since)),
+            sa.and_(sql.validation_overdue(now), still_changing("validation", since)),
             Complaint.ticket, Complaint.validation_deadline, Complaint.state, Complaint.public_title,
             Complaint.opd_id, Complaint.routed_at)
         answer = _flag(
             Complaint.answer_overdue,
-            sa.and_(sql.answer_overdue(now),
-                    sa.or_(Complaint.state == State.DITERUSKAN, Complaint.answered_at >= since)),
+            sa.and_(sql.answer_overdue(now), still_changing("answer", since)),
             Complaint.ticket, Complaint.answer_deadline, Complaint.state, Complaint.public_title,
             Complaint.opd_id, Complaint.routed_at)
         _history(validation, HISTORY_VALIDATION, now, 2)
