@@ -17,24 +17,6 @@ BIG_TABLES = ("complaint", "status_event", "audit_log", "answer", "outbox", "com
 _SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
 
-class _HttpsClient:
-    """The scenarios' Http over Flask's test client, as https (production cookies are Secure)."""
-
-    def __init__(self, app):
-        self.client = app.test_client()
-
-    def get(self, path, headers=None):
-        response = self.client.get(path, headers=headers or {}, base_url="https://localhost")
-        return response.status_code, response.get_data().decode("utf-8", "replace")
-
-    def post(self, path, data, json=False):
-        kwargs = {"json": data} if json else {"data": data}
-        # Flask-WTF checks the Referer of an https POST (WTF_CSRF_SSL_STRICT), as a browser sends it.
-        response = self.client.post(path, base_url="https://localhost", headers={"Referer": "https://localhost/"},
-                                    **kwargs)
-        return response.status_code, response.get_data().decode("utf-8", "replace")
-
-
 def _capture(engine, run) -> tuple[object, list[tuple[float, str, object]]]:
     import sqlalchemy as sa
 
@@ -72,11 +54,13 @@ def explain(engine, statement: str, params) -> list[str]:
 def explain_scenarios(app, scenarios, ctx: dict) -> list[dict]:
     from app.extensions import db
 
+    from .small import FlaskHttp
+
     with app.app_context():
         engine = db.engine
     rows = []
     for scenario in scenarios:
-        http = _HttpsClient(app)
+        http = FlaskHttp(app, https=True)
         row = {"name": scenario.name}
         try:
             client = scenario.setup(http, ctx) if scenario.setup else {}

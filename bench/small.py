@@ -25,15 +25,21 @@ COUNTS = Path(__file__).resolve().parent / "query_counts.json"
 
 
 class FlaskHttp:
-    def __init__(self, app):
+    """The scenarios' Http over Flask's test client; `https=True` as production's Secure cookies need, with the
+    Referer Flask-WTF checks on an https POST (WTF_CSRF_SSL_STRICT), as a browser sends it."""
+
+    def __init__(self, app, https: bool = False):
         self.client = app.test_client()
+        self.base = {"base_url": "https://localhost"} if https else {}
+        self.referer = {"Referer": "https://localhost/"} if https else {}
 
     def get(self, path, headers=None):
-        response = self.client.get(path, headers=headers or {})
+        response = self.client.get(path, headers=headers or {}, **self.base)
         return response.status_code, response.get_data().decode("utf-8", "replace")
 
     def post(self, path, data, json=False):
-        response = self.client.post(path, json=data) if json else self.client.post(path, data=data)
+        body = {"json": data} if json else {"data": data}
+        response = self.client.post(path, headers=self.referer, **self.base, **body)
         return response.status_code, response.get_data().decode("utf-8", "replace")
 
 
