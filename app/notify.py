@@ -208,12 +208,18 @@ def queue(channel: str, recipient: str, template: str, context: dict[str, Any], 
         # Also catch a twin added earlier in this same, not yet flushed, transaction.
         if any(isinstance(o, Outbox) and o.dedupe_key == dedupe_key for o in db.session.new):
             return None
-    subject, body = render(template, locale, context)
-    row = Outbox(channel=channel, recipient=recipient, template=template, locale=locale, subject=subject,
-                 body=body, complaint_id=complaint_id, dedupe_key=dedupe_key, status="pending",
-                 attempts=0, next_attempt_at=utcnow(), created_at=utcnow())
+    row = Outbox(**_pending(channel, recipient, template, locale, context, complaint_id, dedupe_key, utcnow()))
     db.session.add(row)
     return row
+
+
+def _pending(channel: str, recipient: str, template: str, locale: str, context: Mapping[str, Any],
+             complaint_id: int | None, dedupe_key: str | None, now) -> dict[str, Any]:
+    """The columns of a notice waiting for its first delivery (`queue` and `queue_many`)."""
+    subject, body = render(template, locale, dict(context))
+    return {"channel": channel, "recipient": recipient, "template": template, "locale": locale,
+            "subject": subject[:300], "body": body, "complaint_id": complaint_id, "dedupe_key": dedupe_key,
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
 
 
 @dataclass(frozen=True)
@@ -245,11 +251,8 @@ def queue_many(notices: Iterable[Notice]) -> int:
         if notice.dedupe_key in taken:
             continue
         taken.add(notice.dedupe_key)
-        subject, body = render(notice.template, notice.locale, dict(notice.context))
-        rows.append({"channel": notice.channel, "recipient": notice.recipient, "template": notice.template,
-                     "locale": notice.locale, "subject": subject[:300], "body": body,
-                     "complaint_id": notice.complaint_id, "dedupe_key": notice.dedupe_key, "status": "pending",
-                     "attempts": 0, "next_attempt_at": now, "created_at": now})
+        rows.append(_pending(notice.channel, notice.recipient, notice.template, notice.locale, notice.context,
+                             notice.complaint_id, notice.dedupe_key, now))
     # One executemany per chunk, not one ORM object each: after a long scheduler outage a sweep queues
     # tens of thousands (issue 13). Inserted at once in the transaction, so `queue`'s look-up sees them.
     for start in range(0, len(rows), 1000):
