@@ -66,7 +66,7 @@ def measure_jobs(app) -> list[dict]:
         day_end = first_closed.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         at = day_end + relativedelta(months=setting("RETENTION_MONTHS"))
         due_in_history = db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(
-            Complaint.closed_at < now - relativedelta(months=setting("RETENTION_MONTHS")),
+            Complaint.closed_at < retention.cutoff(now),
             Complaint.anonymised_at.is_(None)))
         db.session.remove()
         seconds, report = _timed(lambda: retention.run(now=at))

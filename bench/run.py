@@ -305,13 +305,14 @@ def main(argv=None) -> int:
         for proc in procs:
             _stop(proc)
         if admin is None:
-            print(f"SQLite database: {url}" if args.keep else "")
-        elif args.keep:
-            print(f"kept database {name}")
+            if args.keep:
+                print(f"kept SQLite database {url}")
         else:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if admin is not None:
+            if args.keep:
+                print(f"kept database {name}")
+            else:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
 
 
