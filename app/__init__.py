@@ -101,6 +101,9 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
         appbuilder = AppBuilder(update_perms=app.config["FAB_UPDATE_PERMS"])
         appbuilder.init_app(app, db.session)
         app.extensions["babel"].locale_selector = _locale
+        from .extensions import install_template_gettext
+
+        install_template_gettext(app)
         from .views import register_views
 
         register_views(appbuilder)

@@ -66,3 +66,20 @@ def test_fab_menu_and_list_page_are_translated_for_staff(client, auth):
         assert english in page
     assert "Daftar Pengguna" not in page
 
+
+
+def test_templates_look_the_catalogue_up_once_and_still_follow_a_switch_within_the_request(app):
+    """The templates' `_` keeps the request's catalogue (app/extensions.py `translations`); Flask-Babel's
+    force_locale (an e-mail in the recipient's language) and refresh (the language switch) still change it."""
+    from flask import session
+    from flask_babel import force_locale, refresh
+
+    page = app.jinja_env.from_string("{{ _('Tiket') }}")
+    with app.test_request_context("/"):
+        assert page.render() == "Tiket"
+        with force_locale("en"):
+            assert page.render() == "Ticket"
+        assert page.render() == "Tiket"
+        session["locale"] = "en"
+        refresh()
+        assert page.render() == "Ticket"
