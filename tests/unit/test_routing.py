@@ -350,3 +350,16 @@ def test_a_web_worker_suggests_without_scikit_learn_scipy_openpyxl_or_fpdf(tmp_p
     assert "HEAVY_AT_START []" in done.stdout
     assert "SUGGESTED DPUTR" in done.stdout
     assert "HEAVY_AFTER []" in done.stdout
+
+
+def test_a_remembered_suggestion_is_the_computed_one_and_cannot_be_changed_by_its_caller(cold, opds, places):
+    """The model remembers its answers per text (a desk page repeats them on every request): the same
+    suggestions as a fresh model computing them, and a caller editing its list changes nothing."""
+    text = "Jalan berlubang di depan pasar, mohon aspal diperbaiki"
+    first = cold.suggest(text)
+    assert first
+    expected = list(first)
+    first.clear()
+    again = cold.suggest(text)
+    assert again == expected == train(opds, desa_rows=places).suggest(text)
+    assert cold.suggest(text, k=1) == expected[:1]
