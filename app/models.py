@@ -659,7 +659,9 @@ Complaint.lapor = relationship(LaporImport, uselist=False, lazy="joined", viewon
 
 # The OPD desk's queues (app/services/desk.py, migration 0004_opd): supervisors' cross-OPD queue by
 # deadline, each OPD's "answered" tab and everyone's newest-answered list, and the per-OPD time recap.
-sa.Index("ix_complaint_desk_deadline", Complaint.state, Complaint.answer_deadline, Complaint.id)
+# PostgreSQL carries the OPD too (migration 0030): the dashboard's late answers per OPD from the index alone.
+sa.Index("ix_complaint_desk_deadline", Complaint.state, Complaint.answer_deadline, Complaint.id,
+         postgresql_include=["opd_id"])
 sa.Index("ix_complaint_desk_answered", Complaint.opd_id, Complaint.answered_at, Complaint.id)
 sa.Index("ix_complaint_answered", Complaint.answered_at, Complaint.id)
 # Similar complaints (services.similar, migration 0023_links): one OPD's complaints of the last 90 days.

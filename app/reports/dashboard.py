@@ -199,16 +199,16 @@ def _into_dispatch(entry):
 
 def _open_waits():
     """The waits under way: each complaint in the queue now with the step that put it there (its latest
-    entry), found from the entries into the queue (ix_status_event_to_state_at) rather than from the
-    timeline of every complaint ever dispatched, which cost 0.7-1.1 s at 1,000,000 complaints. The same
-    waits as `_dispatch_waits` without an end (a test holds them equal)."""
+    entry), from the entries into the queue (ix_status_event_to_state_at) joined to the complaints in it,
+    the latest per complaint picked by row number. Not from the timeline of every complaint ever
+    dispatched (0.7-1.1 s at 1,000,000 complaints), nor by probing each entry for a later one (125 ms for
+    21,152 waits). The same waits as `_dispatch_waits` without an end (a test holds them equal)."""
     entry = sa.orm.aliased(StatusEvent)
-    later = sa.orm.aliased(StatusEvent)
-    return (sa.select(entry.at.label("started"), entry.opd_id.label("entry_opd"))
-            .join(Complaint, Complaint.id == entry.complaint_id)
-            .where(Complaint.state == State.PERLU_DISPOSISI, _into_dispatch(entry),
-                   ~sa.exists().where(later.complaint_id == entry.complaint_id, later.id > entry.id,
-                                      _into_dispatch(later))))
+    latest_first = sa.func.row_number().over(partition_by=entry.complaint_id, order_by=entry.id.desc())
+    ranked = (sa.select(entry.at.label("started"), entry.opd_id.label("entry_opd"), latest_first.label("n"))
+              .join(Complaint, Complaint.id == entry.complaint_id)
+              .where(Complaint.state == State.PERLU_DISPOSISI, _into_dispatch(entry)).subquery())
+    return sa.select(ranked.c.started, ranked.c.entry_opd).where(ranked.c.n == 1)
 
 
 def _dispatch_waits():
