@@ -204,7 +204,11 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=150, help="measured requests at 1 client")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--only", help="run only the scenarios whose name contains this (several: a,b or a|b)")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch database (and its keys, for --reuse)")
+    parser.add_argument("--reuse", metavar="NAME",
+                        help="run against a database an earlier --keep run left (PostgreSQL), without loading it "
+                             "again; kept too. The jobs change its data: add --no-jobs to reuse it once more")
     parser.add_argument("--no-plans", action="store_true", help="skip EXPLAIN ANALYZE of the main queries")
     parser.add_argument("--no-jobs", action="store_true", help="skip the sweep and retention timings")
     parser.add_argument("--sqlite", action="store_true",
@@ -215,20 +219,31 @@ def main(argv=None) -> int:
     import sqlalchemy as sa
     from cryptography.fernet import Fernet
 
-    instance = tempfile.mkdtemp(prefix="lpo-bench-")
-    name, admin = f"lpo_bench_{uuid.uuid4().hex[:8]}", None
+    name, admin = args.reuse or f"lpo_bench_{uuid.uuid4().hex[:8]}", None
+    # A kept database's keys and context (its NIKs are encrypted with them), beside the results.
+    kept = RESULTS / f".kept-{name}.json"
+    if args.reuse:
+        if args.sqlite or not kept.exists():
+            parser.error(f"--reuse {name}: no kept PostgreSQL database of that name ({kept} is missing)")
+        args.keep, saved = True, json.loads(kept.read_text())
+        env, instance = saved["env"], saved["env"]["INSTANCE_DIR"]
+        os.makedirs(instance, exist_ok=True)
+    else:
+        instance = tempfile.mkdtemp(prefix="lpo-bench-")
     if args.sqlite:
         url = f"sqlite:///{instance}/bench.db"
     else:
         server = sa.engine.make_url(args.url).set(drivername="postgresql+psycopg")
         admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        if not args.reuse:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url = server.set(database=name).render_as_string(hide_password=False)
-    env = {"APP_MODE": "production", "DATABASE_URL": url, "INSTANCE_DIR": instance,
-           "SECRET_KEY": secrets.token_urlsafe(48), "NIK_HMAC_KEY": secrets.token_urlsafe(48),
-           "NIK_ENCRYPTION_KEY": Fernet.generate_key().decode(), "RATELIMIT_ENABLED": "false",
-           "SIAK_MODE": "fake", "UPLOAD_DIR": os.path.join(instance, "uploads")}
+    if not args.reuse:
+        env = {"APP_MODE": "production", "DATABASE_URL": url, "INSTANCE_DIR": instance,
+               "SECRET_KEY": secrets.token_urlsafe(48), "NIK_HMAC_KEY": secrets.token_urlsafe(48),
+               "NIK_ENCRYPTION_KEY": Fernet.generate_key().decode(), "RATELIMIT_ENABLED": "false",
+               "SIAK_MODE": "fake", "UPLOAD_DIR": os.path.join(instance, "uploads")}
     os.environ.update(env)
     procs = []
     try:
@@ -239,7 +254,14 @@ def main(argv=None) -> int:
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": url})
         started = datetime.now(timezone.utc)
-        prepared = prepare(app, args.n)
+        if args.reuse:
+            prepared = saved["prepared"]
+            args.n = prepared["loaded"]["counts"]["complaint"]
+        else:
+            prepared = prepare(app, args.n)
+            if args.keep and not args.sqlite:
+                RESULTS.mkdir(exist_ok=True)
+                kept.write_text(json.dumps({"env": env, "prepared": prepared}, ensure_ascii=False))
         print(f"loaded {prepared['loaded']['counts']} in {prepared['loaded']['seconds']} s", flush=True)
         ctx = prepared["ctx"]
         with app.app_context():
@@ -309,8 +331,9 @@ def main(argv=None) -> int:
                 print(f"kept SQLite database {url}")
         else:
             if args.keep:
-                print(f"kept database {name}")
+                print(f"kept database {name} (again: --reuse {name})")
             else:
+                kept.unlink(missing_ok=True)
                 with admin.connect() as conn:
                     conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
