@@ -202,3 +202,23 @@ def test_dashboard_is_not_public(client):
     response = client.get("/staf/kendali/")
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
     assert "Kinerja OPD" not in response.get_data(as_text=True)
+
+
+def test_a_remembered_chart_follows_the_figures_and_the_language(dataset, client, auth):
+    """The charts are remembered per figures and language (desks/dashboard.py): another period draws its own
+    bars, and the same period in English is drawn again with English titles, not served from the Indonesian."""
+    def chart(html: str, name: str) -> str:
+        return re.search(rf'id="{name}">(.*?)</div>', html, re.S).group(1)
+
+    with travel(NOW):
+        auth.login("pimpinan")
+        august = client.get("/staf/kendali/?dari=2026-08-01&sampai=2026-08-31").get_data(as_text=True)
+        again = client.get("/staf/kendali/?dari=2026-08-01&sampai=2026-08-31").get_data(as_text=True)
+        july = client.get("/staf/kendali/?dari=2026-07-01&sampai=2026-07-31").get_data(as_text=True)
+        client.get("/lang/en")
+        english = client.get("/staf/kendali/?dari=2026-08-01&sampai=2026-08-31").get_data(as_text=True)
+    assert chart(again, "chart-states") == chart(august, "chart-states")
+    assert chart(july, "chart-states") != chart(august, "chart-states")
+    assert "Pengaduan menurut status" in chart(august, "chart-states") and "Tren bulanan" in chart(august, "chart-trend")
+    assert "Complaints by status" in chart(english, "chart-states") and "Monthly trend" in chart(english, "chart-trend")
+    assert "Pengaduan menurut status" not in english
