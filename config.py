@@ -331,6 +331,9 @@ def build_config() -> dict:
         "DISPATCH_BY": _choice("DISPATCH_BY", "both", ("both", "admin", "validator")),
         "DECISION_MINUTES_STANDARD": _int("DECISION_MINUTES_STANDARD", 10, 1, 1440),
         "REMINDER_SHARE": _float("REMINDER_SHARE", 0.75, 0.0, 1.0, exclusive_minimum=True),
+        # One sweep that finds more open complaints newly overdue than this (after a scheduler outage, a
+        # restore, a changed standard) tells each Pimpinan in one digest instead of one e-mail each.
+        "ESCALATION_DIGEST_ABOVE": _int("ESCALATION_DIGEST_ABOVE", 20, 1, 100_000),
         "RETENTION_MONTHS": _int("RETENTION_MONTHS", 24, 1, 1200),
         "TIMEZONE": "Asia/Jakarta",
         # --- uploads ---

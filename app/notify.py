@@ -122,6 +122,21 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
                "Under the control SOP this deviation needs follow-up.\n"
                "Control dashboard: {dashboard_url}\n"),
     },
+    # One sweep's newly overdue open complaints, when there are more than ESCALATION_DIGEST_ABOVE.
+    "overdue_digest": {
+        "id": ("Terlambat: {total} pengaduan melewati batas waktu",
+               "Putaran pemantauan {at} menemukan {total} pengaduan yang baru melewati batas waktu dan belum "
+               "ditindaklanjuti: {validation} verifikasi NIK (1 x 24 jam) dan {answer} jawaban OPD.\n"
+               "Sesuai SOP Pengendalian, penyimpangan ini perlu ditindaklanjuti.\n\n"
+               "Yang paling lama terlambat (nomor tiket · OPD · batas waktu):\n{lines}\n{more_id}\n"
+               "Daftar lengkap di dasbor kendali: {dashboard_url}\n"),
+        "en": ("Overdue: {total} complaints past their deadline",
+               "The watch run of {at} found {total} complaints newly past their deadline and still waiting: "
+               "{validation} NIK checks (24 hours) and {answer} OPD answers.\n"
+               "Under the control SOP these deviations need follow-up.\n\n"
+               "The longest overdue (ticket · OPD · deadline):\n{lines}\n{more_en}\n"
+               "The full list is on the control dashboard: {dashboard_url}\n"),
+    },
     # --- sign-in (services/security.py): failures for one account from many addresses ---
     "sign_in_attack": {
         "id": ("Peringatan: percobaan masuk gagal ke akun {username} dari {addresses} alamat",

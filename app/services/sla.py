@@ -69,13 +69,16 @@ def _stamp(value: datetime | None) -> str:
 
 def _flag(flag_column, condition, *returning) -> list:
     """Set `flag_column` on every complaint matching `condition` that does not have it yet."""
+    kept = 1 + len(returning)
     statement = (sa.update(Complaint).where(flag_column.is_(False), condition).values({flag_column: True})
-                 .returning(Complaint.id, *returning))
+                 .returning(Complaint.id, *returning,
+                            *(getattr(Complaint, name).label(f"summary_{name}") for name in summary.FLAG_COLUMNS)))
     # A Core-level change: it must not bump the optimistic-locking version (a validator's decision in
     # flight must not fail because the sweep flagged the row meanwhile) and needs no ORM sync.
     rows = db.session.execute(statement, execution_options={"synchronize_session": False}).all()
-    summary.after_bulk((row[0] for row in rows), **{flag_column.key: False})
-    return rows
+    summary.after_flags(({name: row[kept + i] for i, name in enumerate(summary.FLAG_COLUMNS)} for row in rows),
+                        **{flag_column.key: False})
+    return [tuple(row[:kept]) for row in rows]
 
 
 def _history(rows: Iterable, action: str, now: datetime, deadline_index: int) -> None:
@@ -84,8 +87,7 @@ def _history(rows: Iterable, action: str, now: datetime, deadline_index: int) ->
                "complaint_id": row[0],
                "detail": json.dumps({"ticket": row[1], "deadline": row[deadline_index].isoformat(sep=" ")})}
               for row in rows]
-    if values:
-        db.session.execute(sa.insert(AuditLog), values)
+    sql.insert_rows(AuditLog.__table__, values)
 
 
 # --------------------------------------------------------------------------- overdue sweep
@@ -119,11 +121,11 @@ def sweep(now: datetime | None = None) -> SweepReport:
             Complaint.opd_id, Complaint.routed_at)
         _history(validation, HISTORY_VALIDATION, now, 2)
         _history(answer, HISTORY_ANSWER, now, 2)
-        notices = _escalate(validation, answer)
+        notices = _escalate(validation, answer, now)
     return SweepReport(len(validation), len(answer), notices)
 
 
-def _escalate(validation: list, answer: list) -> int:
+def _escalate(validation: list, answer: list, now: datetime) -> int:
     """A notice to every Pimpinan account for each complaint that is overdue and still waiting.
 
     Complaints decided or answered late are flagged and logged but not escalated: there is nothing
@@ -136,6 +138,8 @@ def _escalate(validation: list, answer: list) -> int:
     opd_names = _opd_names({r[5] for r in open_answer})
     dashboard = _url("/staf/kendali/")
     locale = _locale()
+    if len(open_validation) + len(open_answer) > setting("ESCALATION_DIGEST_ABOVE"):
+        return _digest(open_validation, open_answer, supervisors, opd_names, dashboard, locale, now)
     notices = []
     for cid, ticket, deadline, _state, title, _opd, _routed in open_validation:
         context = {"ticket": ticket, "title": title or "–", "deadline": format_wib(deadline),
@@ -150,6 +154,29 @@ def _escalate(validation: list, answer: list) -> int:
                                   f"sla:esc:a:{cid}:{_stamp(routed)}:u{uid}", cid, locale)
                     for uid, email in supervisors]
     return notify.queue_many(notices)
+
+
+DIGEST_LINES = 50
+
+
+def _digest(open_validation: list, open_answer: list, supervisors, opd_names: dict, dashboard: str,
+            locale: str, now: datetime) -> int:
+    """One notice per Pimpinan for a sweep that found many: the counts, the longest overdue first (up to
+    DIGEST_LINES) and the dashboard, whose overdue lists have them all. Each complaint keeps its own
+    history row; the digest's key is the sweep's time, so a repeated sweep (nothing newly flagged) sends none."""
+    rows = [(deadline, ticket, "–") for _cid, ticket, deadline, *_rest in open_validation]
+    rows += [(deadline, ticket, opd_names.get(opd_id, "OPD")) for _cid, ticket, deadline, _s, _t, opd_id, _r
+             in open_answer]
+    rows.sort()
+    shown = rows[:DIGEST_LINES]
+    more = len(rows) - len(shown)
+    context = {"total": len(rows), "validation": len(open_validation), "answer": len(open_answer),
+               "at": format_wib(now), "dashboard_url": dashboard,
+               "lines": "\n".join(f"- {ticket} · {opd} · {format_wib(deadline)}" for deadline, ticket, opd in shown),
+               "more_id": f"… dan {more} lainnya.\n" if more else "", "more_en": f"… and {more} more.\n" if more else ""}
+    return notify.queue_many([notify.Notice("email", email, "overdue_digest", context,
+                                            f"sla:esc:digest:{_stamp(now)}:u{uid}", None, locale)
+                              for uid, email in supervisors])
 
 
 def _opd_names(ids: set) -> dict[int, str]:

@@ -129,3 +129,24 @@ def due_before(kind: str, now: datetime, until: datetime, complaint=Complaint):
 def overdue(now: datetime, complaint=Complaint):
     """Either standard missed (`workflow.overdue`)."""
     return sa.or_(validation_overdue(now, complaint), answer_overdue(now, complaint))
+
+
+# --------------------------------------------------------------------------- bulk rows
+
+
+def insert_rows(table: sa.Table, rows: list[dict]) -> None:
+    """Insert many rows of the same columns into `table` in the session's transaction: COPY on PostgreSQL
+    (a catch-up sweep writes tens of thousands of history rows and notices; one pipelined INSERT each took
+    ~60 µs a row, COPY ~6), an executemany on SQLite. Only the columns the rows name are written: give every
+    column that has a Python-side default."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    if dialect() != "postgresql":
+        db.session.execute(table.insert(), rows)
+        return
+    raw = db.session.connection().connection.driver_connection
+    names = ", ".join(f'"{name}"' for name in columns)
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in columns])

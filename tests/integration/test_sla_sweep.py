@@ -100,6 +100,63 @@ def test_unchecked_complaint_is_flagged_after_24_hours_logged_and_escalated_once
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("waiting, digest", [(3, False), (4, True)])
+def test_many_newly_overdue_in_one_sweep_go_to_the_pimpinan_as_one_digest(app, submission, actor, monkeypatch,
+                                                                          waiting, digest):
+    """After a scheduler outage one sweep may find thousands: above ESCALATION_DIGEST_ABOVE the Pimpinan gets
+    one e-mail with the counts and the longest overdue, not one each; every complaint keeps its history row."""
+    monkeypatch.setitem(app.config, "ESCALATION_DIGEST_ABOVE", 3)
+    start = at(2026, 3, 2, 9, 0)
+    ids = []
+    for minutes in range(waiting - 1):
+        with travel(start + timedelta(minutes=minutes)):
+            ids.append(submit(submission()).complaint.id)
+    late_answer = routed(submission, actor, start, opd_code="DPUTR")
+    with travel(start + timedelta(days=20)):
+        report = sweep()
+    assert (report.validation_overdue, report.answer_overdue) == (waiting - 1, 1)
+    for cid in ids:
+        assert len(history(HISTORY_VALIDATION, cid)) == 1
+    assert len(history(HISTORY_ANSWER, late_answer)) == 1
+    singles = outbox("validation_overdue") + outbox("answer_overdue")
+    digests = outbox("overdue_digest")
+    if not digest:
+        assert len(singles) == waiting and digests == [] and report.notices == waiting
+        return
+    assert singles == [] and report.notices == 1
+    [notice] = digests
+    assert notice.recipient == "pimpinan@uji.go.id" and notice.complaint_id is None
+    assert notice.subject == f"Terlambat: {waiting} pengaduan melewati batas waktu"
+    assert f"{waiting - 1} verifikasi NIK (1 x 24 jam) dan 1 jawaban OPD" in notice.body
+    lines = [line for line in notice.body.splitlines() if line.startswith("- ")]
+    tickets = [fresh(cid).ticket for cid in ids]
+    # The longest overdue first: the validations (due 24 hours after submission) before the answer (7 working days).
+    assert [line.split(" · ")[0][2:] for line in lines] == [*tickets, fresh(late_answer).ticket]
+    assert "Dinas Pekerjaan Umum" in lines[-1] and "03-03-2026 09:00 WIB" in lines[0]
+    assert "/staf/kendali/" in notice.body
+    before = snapshot()
+    with travel(start + timedelta(days=20, minutes=5)):
+        again = sweep()
+    assert (again.validation_overdue, again.answer_overdue, again.notices) == (0, 0, 0)
+    assert snapshot() == before
+
+
+def test_a_long_digest_lists_the_first_fifty_and_says_how_many_more(app, submission, monkeypatch):
+    from app.services import sla
+
+    monkeypatch.setitem(app.config, "ESCALATION_DIGEST_ABOVE", 1)
+    monkeypatch.setattr(sla, "DIGEST_LINES", 2)
+    start = at(2026, 3, 2, 9, 0)
+    for minutes in range(5):
+        with travel(start + timedelta(minutes=minutes)):
+            submit(submission())
+    with travel(start + timedelta(days=2)):
+        sweep()
+    [notice] = outbox("overdue_digest")
+    assert len([line for line in notice.body.splitlines() if line.startswith("- ")]) == 2
+    assert "… dan 3 lainnya." in notice.body
+
+
 def test_decision_after_the_deadline_is_flagged_but_not_escalated(submission, actor):
     start = at(2026, 3, 2, 9, 0)
     with travel(start):
