@@ -179,12 +179,10 @@ def new_complaint():
         return _render_form(values, message=exc.message, status=409)
     except Unavailable as exc:
         return _render_form(values, message=exc.message, status=503)
-    complaint = submitted.complaint
     # Post-redirect-get: the PIN waits in the (signed) session for exactly one display, never in a URL.
-    session["receipt"] = {"ticket": complaint.ticket, "pin": submitted.pin,
-                          "opd": complaint.opd.name if complaint.opd is not None else None,
-                          "deadline": complaint.validation_deadline.isoformat(), "email": bool(complaint.email),
-                          "repeated": submitted.repeated, "submitted": complaint.submitted_at.isoformat()}
+    session["receipt"] = {"ticket": submitted.ticket, "pin": submitted.pin, "opd": submitted.opd_name,
+                          "deadline": submitted.validation_deadline.isoformat(), "email": submitted.has_email,
+                          "repeated": submitted.repeated, "submitted": submitted.submitted_at.isoformat()}
     return redirect(url_for(".receipt"), code=303)
 
 

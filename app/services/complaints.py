@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 import json
 import secrets
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
 import sqlalchemy as sa
@@ -134,6 +134,19 @@ class Submitted:
     complaint: Complaint
     pin: str  # shown once to the complainant, stored only hashed
     repeated: bool = False  # the same form was sent again: the complaint stored the first time
+    # What the receipt shows, read when this is made inside the transaction: after the commit the complaint's
+    # attributes are expired, and reading them again would load the whole row (~2 ms of a submission).
+    ticket: str = field(init=False)
+    opd_name: str | None = field(init=False)
+    submitted_at: datetime = field(init=False)
+    validation_deadline: datetime = field(init=False)
+    has_email: bool = field(init=False)
+
+    def __post_init__(self):
+        c = self.complaint
+        self.ticket, self.submitted_at, self.validation_deadline = c.ticket, c.submitted_at, c.validation_deadline
+        self.opd_name = c.opd.name if c.opd is not None else None
+        self.has_email = bool(c.email)
 
 
 def _fit(text: str | None, limit: int) -> str | None:
@@ -233,7 +246,8 @@ def _repeat_of(key: str, actor: Actor) -> Submitted | None:
                            .execution_options(synchronize_session=False))
         audit.record("action", "complaint.resubmit", actor=actor, complaint_id=complaint.id,
                      detail={"ticket": complaint.ticket})
-    return Submitted(complaint, pin, repeated=True)
+        done = Submitted(complaint, pin, repeated=True)
+    return done
 
 
 def _store(data: SubmitInput, actor: Actor, files: Sequence,
@@ -288,7 +302,8 @@ def _store(data: SubmitInput, actor: Actor, files: Sequence,
                      detail={"ticket": complaint.ticket, "channel": data.channel,
                              **({"source": data.channel_source} if data.channel_source else {})})
         _notify_complainant(complaint, "submitted", locale=data.locale)
-    return Submitted(complaint, pin)
+        done = Submitted(complaint, pin)
+    return done
 
 
 def _pin_key() -> bytes:
