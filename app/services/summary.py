@@ -202,10 +202,30 @@ def _before_commit(session: Session) -> None:
         row = dict(zip(KEY, key))
         for name in METRICS:
             amount = metrics.get(name, 0)
-            row[name] = amount if name.endswith("seconds") else int(round(amount))
+            row[name] = float(amount) if name.endswith("seconds") else int(round(amount))
         rows.append(row)
-    if rows:
-        session.execute(_upsert(session.get_bind().dialect.name), rows)
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and len(rows) >= BULK_ROWS:
+        session.execute(_bulk_upsert(dialect), {c: [r[c] for r in rows] for c in (*KEY, *METRICS)})
+    else:
+        session.execute(_upsert(dialect.name), rows)
+
+
+# From this many keys in one transaction on PostgreSQL (a catch-up sweep moves ~20,000 days' "flagged"), one
+# INSERT … SELECT FROM unnest(one array per column) instead of an executemany of as many statements (0.57 s
+# for 20,484 keys, ~28 µs each). The rows keep their sorted order, as the executemany's.
+BULK_ROWS = 200
+
+
+def _bulk_upsert(dialect):
+    table = ComplaintDay.__table__
+    columns = (*KEY, *METRICS)
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+    updates = ", ".join(f"{m} = {table.name}.{m} + excluded.{m}" for m in METRICS)
+    return sa.text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+                   f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}")
 
 
 def _forget(session: Session, *_args) -> None:
