@@ -72,10 +72,25 @@ def sync_permissions() -> dict[str, int]:
     with unit_of_work(), _fab_errors_raised():
         # FAB grants each new permission to the admin role only if that role already exists.
         appbuilder.sm.add_role(Role.ADMIN_SISTEM.value)
+        _share_resources(appbuilder)
         appbuilder.add_permissions(update_perms=True)
         result = sync_roles(appbuilder.sm)
         audit.record("system", "roles.sync", actor=Actor.system(), detail=result)
     return result
+
+
+def _share_resources(appbuilder) -> None:
+    """Views that share a resource (the desk's screen and its REST API: one "can_decide on Complaint" for
+    both) register the same permissions. FAB registers each view's own and tries to delete the resource's
+    others ("Refused to delete permission view … assoc with role exists"); with the union on each there is
+    nothing to delete. It grants nothing: a method still needs its own permission, and roles are ours."""
+    shared: dict[str, set[str]] = {}
+    for view in appbuilder.baseviews:
+        if view.class_permission_name and view.base_permissions:
+            shared.setdefault(view.class_permission_name, set()).update(view.base_permissions)
+    for view in appbuilder.baseviews:
+        if view.class_permission_name in shared and view.base_permissions:
+            view.base_permissions = sorted(shared[view.class_permission_name])
 
 
 def import_opds(path: str | None) -> tuple[int, int]:

@@ -73,6 +73,23 @@ def test_roles_are_in_the_database_and_sync_is_idempotent(app, runner):
     db.session.rollback()
 
 
+def test_views_sharing_a_resource_sync_without_fab_deleting_each_others_permissions(app, runner, caplog):
+    """The desk screens and their REST API share resources ("can_decide on Complaint"): a sync registers
+    the union for each, so FAB neither tries to delete the other's permissions nor logs that it refused."""
+    import logging
+
+    from app.extensions import db
+
+    with caplog.at_level(logging.WARNING, logger="flask_appbuilder"):
+        result = runner.invoke(args=["roles", "sync"])
+    assert result.exit_code == 0, result.output
+    assert not [r for r in caplog.records if "Refused to delete permission view" in r.getMessage()]
+    sm = app.appbuilder.sm
+    for permission, resource in (("can_decide", "Complaint"), ("can_export", "Recap"), ("can_export", "HistoryLog")):
+        assert sm.find_permission_view_menu(permission, resource) is not None, (permission, resource)
+    db.session.rollback()
+
+
 def test_opd_import_is_idempotent(runner):
     result = runner.invoke(args=["opd", "import"])
     assert result.exit_code == 0, result.output
