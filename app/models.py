@@ -39,13 +39,30 @@ import sqlalchemy as sa
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy_continuum import make_versioned
+from sqlalchemy_continuum import make_versioned, versioning_manager
+from sqlalchemy_continuum.operation import Operation
 from sqlalchemy_continuum.plugins import FlaskPlugin
+from sqlalchemy_continuum.unit_of_work import UnitOfWork
 
 from .siak import REGISTRY_STATUSES, Verdict
 from .timeutil import utcnow
 from .workflow import ANSWERED_STATES, CLOSED_STATES, OPD_OPTIONAL_STATES, VALIDATED_STATES, Action, Channel, Role, State, Visibility
 
+class _VersioningUnitOfWork(UnitOfWork):
+    """Continuum's unit of work (its `unit_of_work_cls`), without looking for an earlier version of a row just
+    inserted on PostgreSQL to close (the 'validity' strategy's `end_transaction_id`): its id comes from a
+    sequence and is never reused, so there is none. The look-up (one SELECT of the version table and its
+    statement building, ~2 ms) ran inside the ticket counter's lock on every submission. SQLite may reuse
+    the id of a deleted last row, so there the look-up stays."""
+
+    def update_version_validity(self, parent, version_obj):
+        if version_obj.operation_type == Operation.INSERT and \
+                sa.orm.object_session(version_obj).get_bind().dialect.name == "postgresql":
+            return
+        super().update_version_validity(parent, version_obj)
+
+
+versioning_manager.uow_class = _VersioningUnitOfWork
 # Must run before the versioned models are declared (FAB-NOTES #18).
 make_versioned(user_cls="User", plugins=[FlaskPlugin()])
 

@@ -209,6 +209,24 @@ def test_edit_answer_requires_reason_and_keeps_versions(submission, actor):
     assert texts == ["Versi pertama.", "Versi kedua."]
 
 
+def test_versions_close_each_other_in_order_from_the_first(submission, actor):
+    """Each version's end is the next one's transaction (Continuum's validity strategy), the first one's
+    too, although a new row's version no longer looks for an earlier one to close (models.py)."""
+    from sqlalchemy_continuum import version_class
+
+    c = _routed(submission, actor)
+    services.answer(c.id, actor("opd.dinkes"), "Versi pertama.")
+    services.edit_answer(c.id, actor("opd.dinkes"), "Versi kedua.", "Salah ketik jadwal.")
+    db.session.expire_all()
+    for model, ident in ((Complaint, c.id), (Answer, db.session.get(Complaint, c.id).current_answer.id)):
+        table = version_class(model).__table__
+        rows = db.session.execute(sa.select(table.c.transaction_id, table.c.end_transaction_id)
+                                  .where(table.c.id == ident).order_by(table.c.transaction_id)).all()
+        assert len(rows) >= 2, model
+        assert [end for _tx, end in rows[:-1]] == [tx for tx, _end in rows[1:]], model
+        assert rows[-1][1] is None
+
+
 def test_personal_data_typed_in_text_is_masked_for_the_public(submission, actor):
     c = _submitted(submission, text="Saya Budi NIK 3508011203900001 HP 0812-3456-7890 budi@contoh.id")
     assert "3508011203900001" not in c.public_text and "0812-3456-7890" not in c.public_text
