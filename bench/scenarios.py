@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -86,6 +87,9 @@ def _track(http: Http, ctx: dict, client: dict, i: int) -> bool:
 
 
 _submissions = itertools.count(1)
+# Each run's texts are its own: a run against a kept database (--reuse) would otherwise send the texts of the
+# run before it again, which the duplicate check rightly refuses (409) within DUPLICATE_WINDOW_MINUTES.
+_RUN = secrets.token_hex(3)
 
 
 def _submit(http: Http, ctx: dict, client: dict, i: int) -> bool:
@@ -93,7 +97,8 @@ def _submit(http: Http, ctx: dict, client: dict, i: int) -> bool:
     n = next(_submissions)
     status, _body = http.post("/pengaduan/baru", {
         "name": "Warga Beban", "nik": BENCH_NIK, "phone": "0812-3456-7890", "opd": ctx["opd"],
-        "title": f"Uji beban pengaduan {n}", "text": f"Jalan rusak di depan rumah nomor {n}, mohon diperbaiki.",
+        "title": f"Uji beban pengaduan {_RUN}-{n}",
+        "text": f"Jalan rusak di depan rumah nomor {n} (uji {_RUN}), mohon diperbaiki.",
         "visibility": "anonim", "consent": "ya", "csrf_token": csrf_token(html)})
     if status not in (302, 303):
         return False
