@@ -181,7 +181,7 @@ class Complaint(Model):
     # --- the complainant (never public; NIK only on the validator's desk) ---
     name: Mapped[str] = mapped_column(sa.String(120))
     nik_encrypted: Mapped[str] = mapped_column(sa.Text)  # Fernet token
-    nik_hash: Mapped[str] = mapped_column(sa.String(64), index=True)  # HMAC-SHA256 of the NIK
+    nik_hash: Mapped[str] = mapped_column(sa.String(64))  # HMAC-SHA256 of the NIK (ix_complaint_nik_submitted)
     phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
     email: Mapped[Optional[str]] = mapped_column(sa.String(254))
     address: Mapped[Optional[str]] = mapped_column(sa.String(300))
@@ -257,6 +257,8 @@ class Complaint(Model):
         sa.Index("ix_complaint_queue_validation", "state", "validation_deadline", "id"),
         sa.Index("ix_complaint_queue_opd", "opd_id", "state", "answer_deadline", "id"),
         sa.Index("ix_complaint_routed", "routed_at"),  # the recap's period (0013_perf)
+        # The duplicate check: one NIK's submissions in the last DUPLICATE_WINDOW_MINUTES (0032).
+        sa.Index("ix_complaint_nik_submitted", "nik_hash", "submitted_at"),
         sa.Index("ix_complaint_public", "published_at", "id"),
         sa.Index("ix_complaint_public_opd", "opd_id", "published_at", "id"),
         sa.Index("ix_complaint_public_state", "state", "published_at", "id"),
