@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .generate import BENCH_NIK, BENCH_PIN, PASSWORD
+from .generate import BENCH_PIN, PASSWORD
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -92,11 +92,18 @@ _submissions = itertools.count(1)
 _RUN = secrets.token_hex(3)
 
 
+def _nik(n: int) -> str:
+    """The n-th citizen's NIK: Kecamatan Lumajang (350801), born on day 1-28 of March 1985, serial 0001-9999.
+    Each submission comes from its own citizen, as at a real portal (one NIK sending 100 a second would
+    measure the duplicate check against one person's history, not the submission)."""
+    return f"350801{(n // 9999) % 28 + 1:02d}0385{n % 9999 + 1:04d}"
+
+
 def _submit(http: Http, ctx: dict, client: dict, i: int) -> bool:
     _status, html = http.get("/pengaduan/baru")
     n = next(_submissions)
     status, _body = http.post("/pengaduan/baru", {
-        "name": "Warga Beban", "nik": BENCH_NIK, "phone": "0812-3456-7890", "opd": ctx["opd"],
+        "name": "Warga Beban", "nik": _nik(n), "phone": "0812-3456-7890", "opd": ctx["opd"],
         "title": f"Uji beban pengaduan {_RUN}-{n}",
         "text": f"Jalan rusak di depan rumah nomor {n} (uji {_RUN}), mohon diperbaiki.",
         "visibility": "anonim", "consent": "ya", "csrf_token": csrf_token(html)})
