@@ -295,7 +295,8 @@ def _store(data: SubmitInput, actor: Actor, files: Sequence,
         move = apply_transition(Action.SUBMIT, None, actor.roles | {Role.PUBLIK})
         # The version history's transaction row (SQLAlchemy-Continuum makes it in the first flush of a
         # versioned row, with who and from where) is written now, before the ticket counter's lock, which
-        # is then held only for this submission's own rows and the commit (6.9 → 5.1 ms at 1,000,000).
+        # is then held only for this submission's own rows and the commit (with the single counter UPDATE:
+        # 6.9 → 6.0 ms at 1,000,000).
         versioning_manager.unit_of_work(db.session).create_transaction(db.session)
         complaint = Complaint(ticket=_next_ticket(now), **fields)
         db.session.add(complaint)

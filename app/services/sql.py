@@ -136,8 +136,8 @@ def overdue(now: datetime, complaint=Complaint):
 
 def insert_rows(table: sa.Table, rows: list[dict]) -> None:
     """Insert many rows of the same columns into `table` in the session's transaction: COPY on PostgreSQL
-    (a catch-up sweep writes tens of thousands of history rows and notices; one pipelined INSERT each took
-    ~60 µs a row, COPY ~6), an executemany on SQLite. Only the columns the rows name are written: give every
+    (a catch-up sweep writes tens of thousands of history rows: 24,705 took 1.5 s as pipelined INSERTs,
+    0.5 s by COPY), an executemany on SQLite. Only the columns the rows name are written: give every
     column that has a Python-side default."""
     if not rows:
         return

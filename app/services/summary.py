@@ -100,8 +100,13 @@ def contribution(row) -> dict[tuple, dict[str, float]]:
     return out
 
 
+def _pending(session: Session) -> dict:
+    """This transaction's collected differences: {summary key: {metric: amount}}."""
+    return session.info.setdefault(_PENDING, defaultdict(lambda: defaultdict(float)))
+
+
 def _add(session: Session, before, after) -> None:
-    pending = session.info.setdefault(_PENDING, defaultdict(lambda: defaultdict(float)))
+    pending = _pending(session)
     for sign, row in ((-1, before), (1, after)):
         if row is None:
             continue
@@ -164,13 +169,13 @@ FLAG_COLUMNS = ("opd_id", "state", "visibility", "channel", "submitted_at", *FLA
 def after_flags(rows, **old_values) -> None:
     """After a Core UPDATE that set only overdue flags (`old_values`: each set flag's value before), given
     its RETURNING rows as mappings of FLAG_COLUMNS (the new values): "flagged" moves by the difference. The
-    same result as `after_bulk`, without reading the rows again or computing every metric twice (a
-    catch-up sweep flags tens of thousands: 1.0 s → 0.05 s at 24,705)."""
+    same result as `after_bulk`, without reading the rows again or computing every metric twice (that took
+    1.0 s of a catch-up sweep's 24,705 flags)."""
     if not set(old_values) <= set(FLAGS):
         raise ValueError(f"after_flags is for the overdue flags only, not {sorted(set(old_values) - set(FLAGS))}")
     from ..extensions import db
 
-    pending = db.session().info.setdefault(_PENDING, defaultdict(lambda: defaultdict(float)))
+    pending = _pending(db.session())
     for new in rows:
         if new["submitted_at"] is None:
             continue
