@@ -77,6 +77,21 @@ def medians(group, value, where) -> dict:
     return {row[0]: round(float(row[1]), 3) for row in db.session.execute(query) if row[1] is not None}
 
 
+def complaints_by_ids_first(query, load=lambda q: q) -> list:
+    """The complaints of a page `query` (an ordered, limited SELECT of Complaint) in two statements: the
+    ids alone, which the queue's index gives in order, then those rows with what `load` adds, in that order.
+
+    One statement would join the complaint's eager relations (OPD, LAPOR! link) before the LIMIT, and a
+    planner that believes the page's state rare (statistics from before a backlog: the validator queue at
+    1,000,000 complaints estimated 1 row of 3,598) then joins and sorts every waiting row: 20 ms instead of
+    under 1, and growing with the backlog."""
+    ids = list(db.session.scalars(query.with_only_columns(Complaint.id)))
+    if not ids:
+        return []
+    rows = {c.id: c for c in db.session.scalars(load(sa.select(Complaint).where(Complaint.id.in_(ids))))}
+    return [rows[i] for i in ids if i in rows]
+
+
 def capped_count(query, cap: int = COUNT_CAP, column=None) -> tuple[int, bool]:
     """How many rows `query` has, counting at most `cap` (a LIMIT inside the count): (count, capped)."""
     column = Complaint.id if column is None else column

@@ -109,7 +109,8 @@ def queue(actor: Actor, cursor: str | None = None, limit: int | None = None, onl
     now = utcnow()
     base = queue_query(actor, now, only if only in QUEUE_FILTERS else None)
     items, next_cursor = QUEUE_ORDER.fetch(
-        lambda q: list(db.session.scalars(for_present(q.options(sa.orm.selectinload(Complaint.claimed_by))))),
+        lambda q: sql.complaints_by_ids_first(
+            q, lambda rows: for_present(rows.options(sa.orm.selectinload(Complaint.claimed_by)))),
         base, QUEUE_ORDER.position(cursor), limit)
     rows = []
     for c in items:

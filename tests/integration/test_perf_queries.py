@@ -5,6 +5,7 @@ kept per process and cleared by the OPD import."""
 from __future__ import annotations
 
 import contextlib
+import re
 
 import sqlalchemy as sa
 
@@ -86,3 +87,41 @@ def test_anonymous_public_pages_set_no_session_cookie(client):
     # A visitor's own language choice still lives in the session.
     assert client.get("/bahasa/en").headers.getlist("Set-Cookie")
     assert 'lang="en"' in client.get("/pengaduan/").get_data(as_text=True)
+
+
+def test_the_nik_queue_takes_its_page_from_the_index_whatever_the_statistics_say(app, submission, actor):
+    """The page's ids come from complaint alone, in the queue index's order (state, validation_deadline, id),
+    and only then the rows with their OPD and LAPOR! link: a planner that believes the waiting state rare
+    (statistics from before a backlog) cannot join and sort every waiting complaint first (bench: 26 → 1.8 ms
+    for 3,598 waiting at 1,000,000)."""
+    from app.services import submit, validation
+
+    for i in range(3):
+        submit(submission(text=f"Menunggu pemeriksaan NIK {i}."))
+    db.session.commit()
+    with statements() as seen:
+        page = validation.queue(actor("validator"))
+    assert len(page.rows) == 3
+    pages = [s for s in seen if s.startswith("SELECT") and "FROM complaint" in s and "count(" not in s]
+    ids, rows = pages[0], pages[1]
+    # The ids from complaint alone (the scope's own subquery aside), in the index's order.
+    assert re.match(r"SELECT complaint\.id\s+FROM complaint\s+WHERE", ids), ids
+    assert "ORDER BY complaint.validation_deadline ASC, complaint.id ASC" in ids and "LIMIT" in ids
+    assert "complaint.id IN" in rows
+    if db.engine.dialect.name == "postgresql":
+        captured = []
+
+        def capture(_conn, _cursor, statement, parameters, *_args):
+            captured.append((statement, parameters))
+
+        sa.event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            validation.queue(actor("validator"))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", capture)
+        statement, parameters = next((s, p) for s, p in captured if s == ids)
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE complaint")
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a three-row table is otherwise read whole
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+        assert "ix_complaint_queue_validation" in plan and "Sort" not in plan, plan
