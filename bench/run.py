@@ -144,6 +144,15 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def _cpu_ratio(row: dict) -> float | None:
+    """The ceiling's server CPU per request (its workers and the database) over the app's: the ratio of
+    req/s without the load driver, whose own CPU per request (the same for both) narrows the req/s ratio."""
+    app, ceiling = row.get("cpu_n"), row.get("ceiling_cpu_n")
+    if not app or not ceiling or app["app"] + app["database"] <= 0:
+        return None
+    return round((ceiling["app"] + ceiling["database"]) / (app["app"] + app["database"]), 3)
+
+
 def _met(row: dict) -> str:
     checks = []
     if row.get("target_p95_ms") is not None:
@@ -199,13 +208,18 @@ def markdown(report: dict) -> str:
                      f"{', '.join(target) or '–'} | {row['met']} |")
     if any(row.get("cpu_n") for row in report["scenarios"]):
         lines += ["", f"CPU per step, ms ({report.get('cpus')} cores; a step is one request, the submission's three):", "",
-                  "| scenario | 1 client: app / database | N clients: app / database / driver | idle at N |",
-                  "|---|---|---|---|"]
+                  "| scenario | 1 client: app / database | N clients: app / database / driver | idle at N | "
+                  "ceiling at N: app / database | server CPU ratio (ceiling / app) |",
+                  "|---|---|---|---|---|---|"]
         for row in report["scenarios"]:
             one, many = row.get("cpu_1") or {}, row.get("cpu_n") or {}
             idle = f"{many['idle_share'] * 100:.0f}%" if many.get("idle_share") is not None else "–"
+            top = row.get("ceiling_cpu_n") or {}
+            ceiling = f"{top['app']} / {top['database']}" if top else "–"
+            ratio = f"{row['cpu_ratio'] * 100:.0f}%" if row.get("cpu_ratio") is not None else "–"
             lines.append(f"| {row['name']} | {one.get('app', '–')} / {one.get('database', '–')} | "
-                         f"{many.get('app', '–')} / {many.get('database', '–')} / {many.get('driver', '–')} | {idle} |")
+                         f"{many.get('app', '–')} / {many.get('database', '–')} / {many.get('driver', '–')} | {idle} | "
+                         f"{ceiling} | {ratio} |")
     rss = report["worker_rss_mb"]
     lines += ["", f"worker RSS after the run: {', '.join(map(str, rss))} MB (target ≤ 200 MB: "
                   f"{'met' if rss and max(rss) <= 200 else 'not met'})"]
@@ -298,6 +312,7 @@ def main(argv=None) -> int:
             procs.append(_serve("bench.ceiling:app", CEILING_PORT, {"BENCH_CEILING_DSN": ceiling_dsn}))
         app_base, ceiling_base = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{CEILING_PORT}"
         meter, speed = Meter(procs[0].pid, database=not args.sqlite), python_speed()
+        ceiling_meter = Meter(procs[1].pid) if len(procs) > 1 else None
         rows, chosen = [], []
         for scenario in all_scenarios():
             if args.only and not any(part and part in scenario.name for part in re.split(r"[,|]", args.only)):
@@ -318,8 +333,9 @@ def main(argv=None) -> int:
                 else:
                     path = scenario.ceiling.format(**ctx)
                     ceiling = Scenario("ceiling", _get(lambda c, p=path: p))
-                row["ceiling_per_second"] = many_clients(ceiling_base, ceiling, ctx, args.clients,
-                                                         args.seconds)["per_second"]
+                measured = many_clients(ceiling_base, ceiling, ctx, args.clients, args.seconds, ceiling_meter)
+                row["ceiling_per_second"], row["ceiling_cpu_n"] = measured["per_second"], measured["cpu_n"]
+                row["cpu_ratio"] = _cpu_ratio(row)
                 row["ratio"] = round(row["per_second"] / row["ceiling_per_second"], 3)
             row["met"] = _met(row)
             rows.append(row)
