@@ -61,6 +61,36 @@ def test_complaint_form_carries_a_token_and_a_post_without_it_is_refused(csrf_ap
     assert accepted.status_code == 303 and _complaints() == 1
 
 
+def test_the_kept_blank_form_gives_every_visitor_their_own_tokens(csrf_app, complaint_form):
+    """The blank form is rendered once per process and language; the CSRF token, the submission key and
+    the CSP nonce are each visitor's own, on every visit."""
+    def visit(client, path="/pengaduan/baru"):
+        page = client.get(path)
+        html = page.get_data(as_text=True)
+        key = re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
+        nonce = re.search(r'nonce="([^"]+)"', html).group(1)
+        assert f"'nonce-{nonce}'" in page.headers["Content-Security-Policy"]
+        assert "\x00" not in html
+        return html, _token(page), key
+
+    first, second = csrf_app.test_client(), csrf_app.test_client()
+    pages = [visit(first), visit(first), visit(second)]
+    assert len({key for _, _, key in pages}) == 3
+    assert pages[2][1] != pages[0][1]  # another session, another CSRF token
+    strip = [html.replace(token, "").replace(key, "") for html, token, key in pages]
+    assert len({re.sub(r'nonce="[^"]+"', "", html) for html in strip}) == 1
+    html, _token_b, _key = visit(second, "/pengaduan/baru?opd=DPUTR")
+    assert '<option value="DPUTR" selected>' in html
+    refused = second.post("/pengaduan/baru", data={**complaint_form(), "csrf_token": pages[1][1]})
+    assert refused.status_code == 400 and _complaints() == 0  # first's token is not second's
+    accepted = first.post("/pengaduan/baru", data={**complaint_form(), "csrf_token": pages[1][1],
+                                                   "submission_key": pages[1][2]})
+    assert accepted.status_code == 303 and _complaints() == 1
+    first.get("/bahasa/en")
+    english, _t, _k = visit(first)
+    assert 'lang="en"' in english and english != pages[0][0]
+
+
 def test_tracking_form_carries_a_token_and_a_post_without_it_is_refused(csrf_app, submission):
     from app.services import submit
 
