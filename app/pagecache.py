@@ -29,6 +29,22 @@ from .services import public_cache
 _NONCE_MARK = "\x00csp-nonce\x00"
 
 
+def _nonce() -> str:
+    return getattr(request, "csp_nonce", None) or ""
+
+
+def nonce_marked(body: str) -> str:
+    """`body` with this response's CSP nonce replaced by a placeholder: a page kept for other requests."""
+    nonce = _nonce()
+    return body.replace(nonce, _NONCE_MARK) if nonce else body
+
+
+def nonce_filled(body: str) -> str:
+    """A kept page with this response's own CSP nonce where the placeholder is."""
+    nonce = _nonce()
+    return body.replace(_NONCE_MARK, nonce) if nonce else body
+
+
 def _now() -> float:
     return time.time()
 
@@ -64,7 +80,6 @@ def public_page(view):
         etag = _etag(max_age, version)
         if etag in request.if_none_match:
             return _validators(make_response("", 304), etag, max_age)
-        nonce = getattr(request, "csp_nonce", None) or ""
         key = "page:" + etag
         try:
             kept = cache.get(key)
@@ -72,7 +87,7 @@ def public_page(view):
             kept = None
         if kept is not None:
             body, content_type = kept
-            response = make_response(body.replace(_NONCE_MARK, nonce) if nonce else body)
+            response = make_response(nonce_filled(body))
             response.headers["Content-Type"] = content_type
             return _validators(response, etag, max_age)
         response = make_response(view(*args, **kwargs))
@@ -80,7 +95,7 @@ def public_page(view):
             return response
         body = response.get_data(as_text=True)
         try:
-            cache.set(key, (body.replace(nonce, _NONCE_MARK) if nonce else body, response.content_type),
+            cache.set(key, (nonce_marked(body), response.content_type),
                       timeout=max_age)
         except Exception:  # noqa: BLE001
             pass
