@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import resource
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ class Meter:
         return per
 
 
-def why(cpu: dict | None, cpus: int, per_second: float | None = None) -> str:
+def why(cpu: dict | None, cpus: int) -> str:
     """One sentence for the report: bound by the CPUs (and the most they allow here), or by waiting."""
     if not cpu:
         return ""
@@ -94,8 +95,6 @@ def why(cpu: dict | None, cpus: int, per_second: float | None = None) -> str:
 def python_speed() -> float:
     """Seconds for a fixed pure-Python loop, best of three: how fast this machine's cores are, so that two
     reports from different machines can be compared (the absolute targets depend on it, the ratios less)."""
-    import time
-
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
