@@ -207,6 +207,24 @@ def test_validator_queue_walks_to_the_end_at_its_real_page_size(app):
     assert len(urls) == 3  # 50 + 50 + 10
 
 
+def test_validator_queue_filtered_to_late_keeps_its_filter_past_the_first_page(app):
+    """?saring=terlambat over two pages: only the late complaints, each once, oldest deadline first; the
+    next links keep the filter (the page's ids come from the index first, then the rows)."""
+    roads = _opd("DPUTR")
+    now = utcnow()
+    start = now - timedelta(hours=40)
+    late = [complaint_row(i, roads, State.MENUNGGU_VERIFIKASI, submitted_at=start,
+                          validation_deadline=start + timedelta(minutes=i // 4)) for i in range(70)]
+    due = [complaint_row(100 + i, roads, State.MENUNGGU_VERIFIKASI, submitted_at=now - timedelta(hours=1),
+                         validation_deadline=now + timedelta(hours=5, minutes=i)) for i in range(40)]
+    ids = insert_rows(Complaint, late + due)
+    expected = [spec["ticket"] for spec, _ in sorted(zip(late, ids), key=lambda p: (p[0]["validation_deadline"], p[1]))]
+    seen, urls = walk_html(login(app, "validator", PASSWORD), "/staf/validasi/?saring=terlambat",
+                           VALIDATOR_TICKETS.findall)
+    _once_in_order(seen, expected)
+    assert len(urls) == 2 and all("saring=terlambat" in url for url in urls)
+
+
 # --------------------------------------------------------------------------- history log
 
 

@@ -121,6 +121,26 @@ def test_form_offers_only_active_opds_in_a_plain_select(client):
     assert "data-searchable" in html  # the JS adds a search box; without JS it is a normal <select>
 
 
+@pytest.mark.parametrize("query", [
+    "opd=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "opd=DPUTR%E2%80%8B", "opd=%EF%BC%A4%EF%BC%B0%EF%BC%B5%EF%BC%B4%EF%BC%B2",
+    "opd=" + "A" * 5000, "opd=DPUTR&opd=DINKESP2KB", "opd=DPUTR&x=1", "opd=dputr",
+], ids=["markup", "zero-width", "full-width", "5000", "two-opds", "extra-arg", "lower-case"])
+def test_the_form_with_an_odd_opd_in_its_link_is_a_form_not_a_500(client, query):
+    """Only ?opd=CODE of a listed OPD (or nothing) is the kept blank form; anything else is rendered for that
+    request alone, escaped, with no OPD chosen but the exact code, and leaves the plain form as it was."""
+    plain = client.get(URL).get_data(as_text=True)
+    page = client.get(f"{URL}?{query}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<script>alert" not in html and "\x00" not in html
+    chosen = re.findall(r'<option value="([^"]*)" selected>', html)
+    assert chosen in ([], ["DPUTR"]) and (chosen == ["DPUTR"]) == query.startswith("opd=DPUTR&")
+    again = client.get(URL).get_data(as_text=True)
+    assert client.get(f"{URL}?opd=DPUTR%00").status_code == 400  # a NUL: the input boundary's refusal
+    strip = lambda h: re.sub(r'(name="(?:submission_key|csrf_token)" value=|nonce=)"[^"]+"', "", h)  # noqa: E731
+    assert strip(again) == strip(plain)
+
+
 # --------------------------------------------------------------------------- success
 
 
