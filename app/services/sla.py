@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 import sqlalchemy as sa
 
@@ -67,27 +66,59 @@ def _stamp(value: datetime | None) -> str:
     return value.strftime("%Y%m%d%H%M%S") if value else "-"
 
 
-def _flag(flag_column, condition, *returning) -> list:
-    """Set `flag_column` on every complaint matching `condition` that does not have it yet."""
-    kept = 1 + len(returning)
-    statement = (sa.update(Complaint).where(flag_column.is_(False), condition).values({flag_column: True})
-                 .returning(Complaint.id, *returning,
-                            *(getattr(Complaint, name).label(f"summary_{name}") for name in summary.FLAG_COLUMNS)))
+def _flag(flag_column, condition, deadline, action: str, now: datetime) -> list:
+    """Set `flag_column` on every complaint matching `condition` that does not have it yet, write one history
+    row (`action`) per complaint flagged, and move the summary's "flagged". Returns per complaint flagged
+    (id, ticket, deadline, state, public_title, opd_id, routed_at)."""
     # A Core-level change: it must not bump the optimistic-locking version (a validator's decision in
     # flight must not fail because the sweep flagged the row meanwhile) and needs no ORM sync.
-    rows = db.session.execute(statement, execution_options={"synchronize_session": False}).all()
-    summary.after_flags(({name: row[kept + i] for i, name in enumerate(summary.FLAG_COLUMNS)} for row in rows),
-                        **{flag_column.key: False})
-    return [tuple(row[:kept]) for row in rows]
+    update = sa.update(Complaint).where(flag_column.is_(False), condition).values({flag_column: True})
+    kept = [Complaint.id, Complaint.ticket, deadline.label("deadline"), Complaint.state, Complaint.public_title,
+            Complaint.opd_id, Complaint.routed_at]
+    extra = [getattr(Complaint, name) for name in summary.FLAG_COLUMNS if name not in ("opd_id", "state")]
+    names = [column.key for column in kept]
+    if sql.dialect() == "postgresql":
+        return _flag_in_one_statement(update.returning(*kept, *extra).cte("flagged"), names, flag_column, action,
+                                      now)
+    rows = [row._mapping for row in db.session.execute(update.returning(*kept, *extra),
+                                                        execution_options={"synchronize_session": False})]
+    summary.after_flags(rows, **{flag_column.key: False})
+    sql.insert_rows(AuditLog.__table__, [_history_row(now, action, row["id"], _detail(row["ticket"], row["deadline"]))
+                                         for row in rows])
+    return [tuple(row[name] for name in names) for row in rows]
 
 
-def _history(rows: Iterable, action: str, now: datetime, deadline_index: int) -> None:
-    """One history row per newly overdue complaint, inserted in one executemany."""
-    values = [{"at": now, "kind": "system", "action": action, "username": "sistem", "role": Role.SYSTEM.value,
-               "complaint_id": row[0],
-               "detail": json.dumps({"ticket": row[1], "deadline": row[deadline_index].isoformat(sep=" ")})}
-              for row in rows]
-    sql.insert_rows(AuditLog.__table__, values)
+def _flag_in_one_statement(flagged, names: list[str], flag_column, action: str, now: datetime) -> list:
+    """PostgreSQL: the UPDATE (`flagged`, a CTE of its RETURNING), its history rows and its summary change in
+    one statement of data-modifying CTEs, so no flagged row travels to Python and back: a catch-up sweep of
+    24,705 flags spent ~2 s in Python on history rows, summary differences and their arrays."""
+    f = flagged.c
+    values = _history_row(sa.literal(now, sa.DateTime), sa.literal(action), f.id, _detail_sql(f.ticket, f.deadline))
+    logged = AuditLog.__table__.insert().from_select(
+        list(values), sa.select(*(v if isinstance(v, sa.ColumnElement) else sa.literal(v) for v in values.values()))
+    ).cte("logged")
+    counted = summary.flags_upsert(flagged, **{flag_column.key: False}).cte("counted")
+    statement = sa.select(*(f[name] for name in names)).add_cte(logged).add_cte(counted)
+    return [tuple(row) for row in db.session.execute(statement)]
+
+
+def _history_row(now, action, complaint_id, detail) -> dict:
+    """The history row of a newly overdue complaint (values, or SQL expressions of the one-statement path)."""
+    return {"at": now, "kind": "system", "action": action, "username": "sistem", "role": Role.SYSTEM.value,
+            "complaint_id": complaint_id, "detail": detail}
+
+
+def _detail(ticket: str, deadline: datetime) -> str:
+    return json.dumps({"ticket": ticket, "deadline": deadline.isoformat(sep=" ")})
+
+
+def _detail_sql(ticket, deadline):
+    """`_detail` in PostgreSQL's SQL, to the same text (a test compares the two): isoformat writes the
+    microseconds only when they are not zero."""
+    micro = sa.cast(sa.func.date_part("microseconds", deadline), sa.BigInteger) % 1000000
+    return (sa.literal('{"ticket": ') + sa.cast(sa.func.to_json(ticket), sa.Text) + sa.literal(', "deadline": "')
+            + sa.func.to_char(deadline, "YYYY-MM-DD HH24:MI:SS")
+            + sa.case((micro != 0, sa.func.to_char(deadline, ".US")), else_=sa.literal("")) + sa.literal('"}'))
 
 
 # --------------------------------------------------------------------------- overdue sweep
@@ -109,18 +140,11 @@ def sweep(now: datetime | None = None) -> SweepReport:
     with unit_of_work():
         # The flags are the one overdue definition (services.sql, workflow), limited to the rows that can
         # still change: those waiting now, and those done within the look-back.
-        validation = _flag(
-            Complaint.validation_overdue,
-            sa.and_(sql.validation_overdue(now), still_changing("validation", since)),
-            Complaint.ticket, Complaint.validation_deadline, Complaint.state, Complaint.public_title,
-            Complaint.opd_id, Complaint.routed_at)
-        answer = _flag(
-            Complaint.answer_overdue,
-            sa.and_(sql.answer_overdue(now), still_changing("answer", since)),
-            Complaint.ticket, Complaint.answer_deadline, Complaint.state, Complaint.public_title,
-            Complaint.opd_id, Complaint.routed_at)
-        _history(validation, HISTORY_VALIDATION, now, 2)
-        _history(answer, HISTORY_ANSWER, now, 2)
+        validation = _flag(Complaint.validation_overdue,
+                           sa.and_(sql.validation_overdue(now), still_changing("validation", since)),
+                           Complaint.validation_deadline, HISTORY_VALIDATION, now)
+        answer = _flag(Complaint.answer_overdue, sa.and_(sql.answer_overdue(now), still_changing("answer", since)),
+                       Complaint.answer_deadline, HISTORY_ANSWER, now)
         notices = _escalate(validation, answer, now)
     return SweepReport(len(validation), len(answer), notices)
 

@@ -100,6 +100,33 @@ def test_unchecked_complaint_is_flagged_after_24_hours_logged_and_escalated_once
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("second", [0, 0.250001])
+def test_the_flag_history_row_names_ticket_and_deadline_as_json_on_either_database(submission, actor, second):
+    """PostgreSQL writes the sweep's history rows in the UPDATE's own statement (its JSON built in SQL);
+    SQLite from Python. Both write the same text: the ticket, and the deadline as isoformat(sep=" ") gives
+    it, with microseconds only when the deadline has them."""
+    import json
+
+    start = at(2026, 3, 2, 9, 0) + timedelta(seconds=second)
+    with travel(start):
+        waiting = submit(submission()).complaint.id
+    late = routed(submission, actor, start, opd_code="DPUTR")
+    with travel(start + timedelta(days=20)):
+        report = sweep()
+    assert (report.validation_overdue, report.answer_overdue) == (1, 1)
+    fractions = []
+    for action, cid, deadline in ((HISTORY_VALIDATION, waiting, "validation_deadline"),
+                                  (HISTORY_ANSWER, late, "answer_deadline")):  # the answer's: 23:59:59 WIB
+        complaint = fresh(cid)
+        [row] = history(action, cid)
+        due = getattr(complaint, deadline)
+        fractions.append(due.microsecond != 0)
+        assert row.detail == json.dumps({"ticket": complaint.ticket, "deadline": due.isoformat(sep=" ")})
+        assert (row.kind, row.username, row.role, row.user_id) == ("system", "sistem", "Sistem", None)
+        assert row.at == start + timedelta(days=20)
+    assert fractions == [second != 0, False]
+
+
 @pytest.mark.parametrize("waiting, digest", [(3, False), (4, True)])
 def test_many_newly_overdue_in_one_sweep_go_to_the_pimpinan_as_one_digest(app, submission, actor, monkeypatch,
                                                                           waiting, digest):
