@@ -62,9 +62,10 @@ def api_list(actor: Actor, *, state: str | None = None, cursor_token: str | None
     if cursor_token and position is None:
         raise Invalid("Kursor halaman tidak valid; mulai lagi dari halaman pertama.", code="cursor",
                       errors={cursor.NEXT: "Gunakan nilai setelah dari jawaban sebelumnya."})
-    items, next_token = API_ORDER.fetch(lambda q: list(db.session.scalars(for_present(q))), query, position, limit)
+    items, next_token = API_ORDER.fetch(lambda q: list(db.session.scalars(for_present(q, brief=True))), query,
+                                        position, limit)
     now = utcnow()
-    return [view_summary(present(c, actor, Screen.API, log=False, now=now)) for c in items], next_token
+    return [view_summary(present(c, actor, Screen.API, log=False, now=now, brief=True)) for c in items], next_token
 
 
 def api_detail(complaint_id: int, actor: Actor) -> dict:

@@ -126,10 +126,11 @@ def desk_page(actor: Actor, flt: QueueFilter, page_size: int | None = None) -> P
     base = _desk_query(actor, flt)
     count, capped = sql.capped_count(_desk_query(actor, flt, counting=True))
     order = WAITING_ORDER if flt.tab == TAB_WAITING else ANSWERED_ORDER
-    rows, next_cursor = order.fetch(lambda q: list(db.session.scalars(for_present(q))), base,
+    rows, next_cursor = order.fetch(lambda q: list(db.session.scalars(for_present(q, brief=True))), base,
                                     order.position(flt.cursor), page_size)
     now = utcnow()
-    return Page([present(c, actor, Screen.OPD_DESK, log=False, now=now) for c in rows], next_cursor, count, capped)
+    return Page([present(c, actor, Screen.OPD_DESK, log=False, now=now, brief=True) for c in rows], next_cursor,
+                count, capped)
 
 
 def tab_counts(actor: Actor, flt: QueueFilter, page: Page | None = None) -> dict[str, tuple[int, bool]]:

@@ -110,11 +110,11 @@ def queue(actor: Actor, cursor: str | None = None, limit: int | None = None, onl
     base = queue_query(actor, now, only if only in QUEUE_FILTERS else None)
     items, next_cursor = QUEUE_ORDER.fetch(
         lambda q: sql.complaints_by_ids_first(
-            q, lambda rows: for_present(rows.options(sa.orm.selectinload(Complaint.claimed_by)))),
+            q, lambda rows: for_present(rows.options(sa.orm.selectinload(Complaint.claimed_by)), brief=True)),
         base, QUEUE_ORDER.position(cursor), limit)
     rows = []
     for c in items:
-        v = present(c, actor, Screen.VALIDATOR_DESK, log=False, now=now)
+        v = present(c, actor, Screen.VALIDATOR_DESK, log=False, now=now, brief=True)
         held = c.claim_expires_at is not None and c.claim_expires_at > now and c.claimed_by_id is not None
         rows.append(QueueRow(
             id=v.id, ticket=v.ticket, title=v.title, opd_name=v.opd_name, submitted_at=v.submitted_at,

@@ -160,6 +160,30 @@ def test_present_shows_each_field_exactly_as_the_table_says(submission, actor, v
         assert _observed(view, notes) == expected, (viewer, visibility)
 
 
+@pytest.mark.parametrize("visibility", ["publik", "anonim", "rahasia"])
+def test_a_brief_list_row_withholds_its_texts_and_nik_and_is_otherwise_the_full_view(submission, actor,
+                                                                                      visibility):
+    """The NIK queue, the OPD queue and the REST list present their rows brief (no NIK decrypted, no text):
+    a brief view may show less than the full one, never more and never anything else."""
+    from dataclasses import replace
+
+    complaint = _complaint(submission, actor, visibility)
+    screens = {**SCREEN_OF, "validator_desk": (Screen.VALIDATOR_DESK, "validator")}
+    compared = 0
+    for name, (screen, username) in screens.items():
+        who = actor(username) if username else None
+        try:
+            full = present(complaint, who, screen, log=False)
+        except services.NotFound:
+            with pytest.raises(services.NotFound):
+                present(complaint, who, screen, log=False, brief=True)
+            continue
+        brief = present(complaint, who, screen, log=False, brief=True)
+        assert brief == replace(full, text=None, public_text=None, nik=None, answer=None, attachments=()), name
+        compared += 1
+    assert compared >= 4
+
+
 def test_another_opd_never_reaches_the_complaint(submission, actor):
     complaint = _complaint(submission, actor, "publik")
     with pytest.raises(services.NotFound):
