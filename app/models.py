@@ -744,6 +744,10 @@ class ComplaintDay(Model):
     answer_seconds: Mapped[float] = mapped_column(sa.Float, default=0, server_default="0")
 
 
+# The dashboard's twelve-month trend from the index alone on PostgreSQL (migration 0033).
+sa.Index("ix_summary_day_trend", ComplaintDay.day, ComplaintDay.opd_id,
+         postgresql_include=["received", "answered", "flagged"])
+
 # The recap's live figures (issue 13): overdue by deadline day, closes by silence by event time.
 sa.Index("ix_complaint_validation_deadline", Complaint.validation_deadline)
 sa.Index("ix_complaint_answer_deadline", Complaint.answer_deadline)
