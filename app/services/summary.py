@@ -169,13 +169,17 @@ FLAGS = ("validation_overdue", "answer_overdue")
 FLAG_COLUMNS = ("opd_id", "state", "visibility", "channel", "submitted_at", *FLAGS)
 
 
+def _only_flags(caller: str, old_values: dict) -> None:
+    if not set(old_values) <= set(FLAGS):
+        raise ValueError(f"{caller} is for the overdue flags only, not {sorted(set(old_values) - set(FLAGS))}")
+
+
 def after_flags(rows, **old_values) -> None:
     """After a Core UPDATE that set only overdue flags (`old_values`: each set flag's value before), given
     its RETURNING rows as mappings of FLAG_COLUMNS (the new values): "flagged" moves by the difference. The
     same result as `after_bulk`, without reading the rows again or computing every metric twice (that took
     1.0 s of a catch-up sweep's 24,705 flags)."""
-    if not set(old_values) <= set(FLAGS):
-        raise ValueError(f"after_flags is for the overdue flags only, not {sorted(set(old_values) - set(FLAGS))}")
+    _only_flags("after_flags", old_values)
     from ..extensions import db
 
     pending = _pending(db.session())
@@ -193,16 +197,11 @@ def flags_upsert(flagged, **old_values):
     INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE moves "flagged" by the difference, keys in sorted order
     as `_before_commit`'s. A catch-up sweep's 24,705 flags spent ~1.5 s in Python on the difference and the
     arrays of the unnest upsert; this moves no row out of the server."""
-    if not set(old_values) <= set(FLAGS):
-        raise ValueError(f"flags_upsert is for the overdue flags only, not {sorted(set(old_values) - set(FLAGS))}")
+    _only_flags("flags_upsert", old_values)
     c = flagged.c
-
-    def counted(values) -> sa.ColumnElement:  # `_flagged` in SQL
-        return sa.case((sa.or_(*(values[name].is_(True) for name in FLAGS)), 1), else_=0)
-
-    delta = sa.func.sum(counted({name: c[name] for name in FLAGS})
-                        - counted({name: sa.literal(old_values[name]) if name in old_values else c[name]
-                                   for name in FLAGS}))
+    delta = sa.func.sum(_sql_flagged({name: c[name] for name in FLAGS})
+                        - _sql_flagged({name: sa.literal(old_values[name]) if name in old_values else c[name]
+                                        for name in FLAGS}))
     keys = [_day("postgresql", c.submitted_at).label("day"), *_sql_dims(c)]
     rows = (sa.select(*keys, delta.label("flagged")).where(c.submitted_at.is_not(None))
             .group_by(*keys).having(delta != 0).order_by(*keys))
@@ -302,6 +301,11 @@ def _seconds(dialect: str, start, end):
     return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
 
 
+def _sql_flagged(values) -> sa.ColumnElement:
+    """`_flagged` in SQL: 1 when either overdue flag in `values` ({flag name: SQL expression}) is set."""
+    return sa.case((sa.or_(*(values[name].is_(True) for name in FLAGS)), 1), else_=0)
+
+
 def _sql_dims(c) -> list:
     """`_dims` in SQL, over the columns `c` of a complaint table or a CTE of its rows."""
     return [sa.func.coalesce(c.opd_id, 0).label("opd_id"), sa.cast(c.state, sa.String).label("state"),
@@ -325,7 +329,7 @@ def rebuild_statements(dialect: str, complaint=None) -> list:
 
     parts = sa.union_all(
         part(c.submitted_at, c.submitted_at.is_not(None), received=one,
-             flagged=flag(sa.or_(c.validation_overdue.is_(True), c.answer_overdue.is_(True)))),
+             flagged=_sql_flagged({name: c[name] for name in FLAGS})),
         part(c.validated_at, c.validated_at.is_not(None), checked=one,
              valid=flag(sa.cast(c.state, sa.String) != State.TIDAK_VALID.value),
              invalid=flag(sa.cast(c.state, sa.String) == State.TIDAK_VALID.value),
