@@ -329,15 +329,16 @@ def _title(complaint, d: Disclosure) -> str:
 
 
 def _texts(complaint, d: Disclosure) -> tuple[str, str | None]:
+    title = _title(complaint, d)
     if d.text is TextShown.AS_TYPED:
         from .complaints import cipher
 
-        return complaint.title, cipher().unseal_niks(complaint.text)
+        return title, cipher().unseal_niks(complaint.text)
     if d.text is TextShown.ORIGINAL:
-        return complaint.title, drop_sealed(complaint.text)
+        return title, drop_sealed(complaint.text)
     if d.text is TextShown.PUBLIC:
-        return complaint.public_title or "", complaint.public_text
-    return "", None
+        return title, complaint.public_text
+    return title, None
 
 
 def _answer_for(complaint, d: Disclosure) -> AnswerView | None:
