@@ -75,8 +75,9 @@ def _flag(flag_column, condition, deadline, action: str, now: datetime) -> list:
     update = sa.update(Complaint).where(flag_column.is_(False), condition).values({flag_column: True})
     kept = [Complaint.id, Complaint.ticket, deadline.label("deadline"), Complaint.state, Complaint.public_title,
             Complaint.opd_id, Complaint.routed_at]
-    extra = [getattr(Complaint, name) for name in summary.FLAG_COLUMNS if name not in ("opd_id", "state")]
     names = [column.key for column in kept]
+    # The rest of what the summary's change reads (FLAG_COLUMNS), each column returned once.
+    extra = [getattr(Complaint, name) for name in summary.FLAG_COLUMNS if name not in names]
     if sql.dialect() == "postgresql":
         return _flag_in_one_statement(update.returning(*kept, *extra).cte("flagged"), names, flag_column, action,
                                       now)
