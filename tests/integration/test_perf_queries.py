@@ -16,11 +16,12 @@ from tests.integration.opd_support import api_headers, login, routed
 
 
 @contextlib.contextmanager
-def statements():
-    seen: list[str] = []
+def statements(parameters: bool = False):
+    """The SQL statements run inside the block; with `parameters`, (statement, parameters) pairs."""
+    seen: list = []
 
-    def on_execute(_conn, _cursor, statement, *_args, **_kwargs):
-        seen.append(statement)
+    def on_execute(_conn, _cursor, statement, params, *_args, **_kwargs):
+        seen.append((statement, params) if parameters else statement)
 
     engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", on_execute)
@@ -109,16 +110,8 @@ def test_the_nik_queue_takes_its_page_from_the_index_whatever_the_statistics_say
     assert "ORDER BY complaint.validation_deadline ASC, complaint.id ASC" in ids and "LIMIT" in ids
     assert "complaint.id IN" in rows
     if db.engine.dialect.name == "postgresql":
-        captured = []
-
-        def capture(_conn, _cursor, statement, parameters, *_args):
-            captured.append((statement, parameters))
-
-        sa.event.listen(db.engine, "before_cursor_execute", capture)
-        try:
+        with statements(parameters=True) as captured:
             validation.queue(actor("validator"))
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", capture)
         statement, parameters = next((s, p) for s, p in captured if s == ids)
         with db.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE complaint")
@@ -153,16 +146,8 @@ def test_the_dashboard_trend_reads_the_summary_from_its_index_alone(app, submiss
         if db.engine.dialect.name != "postgresql":
             continue
         [statement] = [s for s in seen if "FROM summary_complaint_day" in s]
-        captured = []
-
-        def capture(_conn, _cursor, sql, parameters, *_args):
-            captured.append((sql, parameters))
-
-        sa.event.listen(db.engine, "before_cursor_execute", capture)
-        try:
+        with statements(parameters=True) as captured:
             dashboard.monthly_trend(dashboard.Filters(date(today.year, 1, 1), today, opd))
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", capture)
         parameters = next(p for s, p in captured if s == statement)
         with db.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE summary_complaint_day")
